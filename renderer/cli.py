@@ -1,0 +1,113 @@
+"""Typer CLI: argument parsing only. Every command calls into the core and prints its result."""
+from __future__ import annotations
+
+import os
+import sys
+from typing import List, Optional
+
+import typer
+
+from . import __version__
+from .errors import PxsecError, UsageError
+
+app = typer.Typer(
+    name="pxsec",
+    help="Turn on PX-Security (Portworx authorization) in Kubernetes manifests.",
+    add_completion=False,
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+    rich_markup_mode=None,
+    context_settings={"help_option_names": ["-h", "--help"]},
+)
+
+SPEC_ENV = "PXSEC_SPEC"
+
+
+def _spec_path(spec: Optional[str]) -> str:
+    path = spec or os.environ.get(SPEC_ENV)
+    if not path:
+        raise UsageError(f"no spec: pass --spec FILE or set {SPEC_ENV}")
+    return path
+
+
+@app.command()
+def render(
+    paths: List[str] = typer.Argument(None, help="Files or directories (*.yaml, *.yml, sorted); '-' or nothing reads stdin."),
+    spec: Optional[str] = typer.Option(None, "--spec", "-s", help=f"PortworxSecurity spec file (or env {SPEC_ENV})."),
+    output: Optional[str] = typer.Option(None, "--output", "-o", help="Write here (atomically) instead of stdout."),
+    verbose: bool = typer.Option(False, "--verbose", "-v", help="Summarize what was changed on stderr (names only)."),
+    allow_short_secrets: bool = typer.Option(
+        False, "--allow-short-secrets", help="With secret.create: accept secret values shorter than 32 bytes."),
+) -> None:
+    """Secure the Portworx and Stork workloads in a manifest stream."""
+    from . import pipeline, sources, spec as specmod
+    from .log import log_info, log_warning
+
+    loaded = specmod.load(_spec_path(spec))
+    inputs = sources.read_inputs(paths or ["-"])
+    result = pipeline.render(inputs, loaded, environ=os.environ, allow_short_secrets=allow_short_secrets)
+    for w in result.warnings:
+        log_warning(w)
+    if verbose:
+        for line in result.summary():
+            log_info(line)
+    sources.write_output(result.text, output)
+
+
+@app.command()
+def validate(spec: str = typer.Argument(..., help="PortworxSecurity spec file.")) -> None:
+    """Check a spec and print every problem with its field path."""
+    from . import spec as specmod
+
+    found = specmod.load_problems(spec)
+    if not found:
+        print(f"{spec}: valid")
+        return
+    for p in found:
+        print(f"pxsec: error: {spec}: {p}", file=sys.stderr)
+    raise typer.Exit(1)
+
+
+@app.command()
+def version() -> None:
+    """Print the pxsec version."""
+    print(__version__)
+
+
+def _register_subapps() -> None:
+    # Each command group lives in its own module under renderer/commands/.
+    import importlib
+
+    for module, name in (("tokens", "token"), ("keys", "keys"), ("check", None), ("install", None)):
+        try:
+            mod = importlib.import_module(f".commands.{module}", __package__)
+        except ModuleNotFoundError as e:
+            if e.name and e.name.endswith(f"commands.{module}"):
+                continue
+            raise
+        if name:
+            app.add_typer(mod.app, name=name)
+        else:
+            mod.register(app)
+
+
+def run_cli(argv: list[str]) -> int:
+    _register_subapps()
+    try:
+        app(args=argv, prog_name="pxsec", standalone_mode=False)
+    except PxsecError:
+        raise
+    except typer.Exit as e:
+        return e.exit_code
+    except SystemExit as e:  # click exits with 2 on usage errors after printing them
+        return e.code if isinstance(e.code, int) else 1
+    except Exception as e:  # click.exceptions.UsageError and friends
+        import click
+
+        if isinstance(e, click.exceptions.ClickException):
+            e.show()
+            return e.exit_code
+        if isinstance(e, click.exceptions.Abort):
+            return 1
+        raise
+    return 0

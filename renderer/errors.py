@@ -1,0 +1,52 @@
+"""One error type for everything the user can get wrong, formatted as one line.
+
+A message names where the problem is (file, document index, kind/name, field) and what it
+is; it never carries a secret value. The CLI prints `pxsec: error: <line>` and exits 1.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass
+class Location:
+    file: str | None = None
+    index: int | None = None  # 0-based document index in the file's stream
+    kind: str | None = None
+    name: str | None = None
+    namespace: str | None = None
+    field: str | None = None
+
+    def describe(self) -> str:
+        parts = []
+        if self.file:
+            parts.append(self.file)
+        if self.index is not None:
+            what = f"document {self.index}"
+            if self.kind or self.name:
+                what += f" ({self.kind or '?'}/{self.name or '?'})"
+            parts.append(what)
+        if self.field:
+            parts.append(self.field)
+        return ": ".join(parts)
+
+
+class PxsecError(Exception):
+    """A problem with the user's input; never raised with a secret value in the message."""
+
+    exit_code = 1
+
+    def __init__(self, message: str, location: Location | None = None):
+        super().__init__(message)
+        self.message = message
+        self.location = location or Location()
+
+    def __str__(self) -> str:
+        where = self.location.describe()
+        return f"{where}: {self.message}" if where else self.message
+
+
+class UsageError(PxsecError):
+    """Wrong command-line use (exit 2)."""
+
+    exit_code = 2

@@ -1,0 +1,241 @@
+"""The security spec: load a PortworxSecurity object, validate it against the JSON Schema in
+`schemas/`, and turn it into a typed, immutable `Spec`.
+
+Validation reports every problem with its field path (`spec.oidc.issuer: ...`); the loader
+raises a `PxsecError` carrying the first one (or all of them, joined, for `pxsec validate`).
+"""
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from functools import lru_cache
+from typing import Any
+
+import yaml
+
+from .data import data_dir
+from .errors import Location, PxsecError
+
+API_VERSION = "pxsec.io/v1alpha1"
+KIND = "PortworxSecurity"
+
+# Issuer Stork signs with -> the Portworx env var holding the key that verifies it (facts §5.4).
+STORK_ISSUER_KEY_ENV = {
+    "stork.openstorage.io": "PORTWORX_AUTH_STORK_KEY",
+    "apps.portworx.io": "PORTWORX_AUTH_SYSTEM_APPS_KEY",
+}
+
+
+@dataclass(frozen=True)
+class KeyRef:
+    secret_name: str
+    key: str
+
+
+@dataclass(frozen=True)
+class SelfSigned:
+    issuer: str
+    shared_secret: bool
+    rsa_public_key: KeyRef | None
+    ecdsa_public_key: KeyRef | None
+
+
+@dataclass(frozen=True)
+class Oidc:
+    issuer: str
+    client_id: str
+    custom_claim_namespace: str | None
+
+
+@dataclass(frozen=True)
+class Spec:
+    source: str
+    secret_name: str
+    secret_create: bool
+    key_system: str
+    key_stork: str
+    key_jwt_shared_secret: str
+    stork_enabled: bool
+    stork_issuer: str
+    stork_issuer_explicit: bool
+    self_signed: SelfSigned | None
+    oidc: Oidc | None
+    username_claim: str | None
+    guest_access: str | None
+    token_lifetime: str | None
+
+    @property
+    def stork_key_env(self) -> str:
+        """PORTWORX_AUTH_STORK_KEY or PORTWORX_AUTH_SYSTEM_APPS_KEY, paired with Stork's issuer."""
+        return STORK_ISSUER_KEY_ENV[self.stork_issuer]
+
+    @property
+    def uses_shared_secret(self) -> bool:
+        return bool(self.self_signed and self.self_signed.shared_secret)
+
+
+@dataclass(frozen=True)
+class Problem:
+    path: str
+    message: str
+
+    def __str__(self) -> str:
+        return f"{self.path}: {self.message}" if self.path else self.message
+
+
+@lru_cache(maxsize=1)
+def schema() -> dict:
+    with open(data_dir("schemas") / "portworxsecurity.schema.json", encoding="utf-8") as f:
+        return json.load(f)
+
+
+def _path(parts) -> str:
+    out = ""
+    for p in parts:
+        out += f"[{p}]" if isinstance(p, int) else (f".{p}" if out else str(p))
+    return out
+
+
+def _friendly(error) -> Problem:
+    """Turn a jsonschema error into a message a user can act on."""
+    path = _path(error.absolute_path)
+    validator = error.validator
+    schema_path = list(error.absolute_schema_path)
+    if validator == "anyOf" and path == "spec":
+        return Problem("spec", "at least one of selfSigned and oidc is required")
+    if validator == "anyOf" and path == "spec.selfSigned":
+        return Problem(path, "needs at least one of sharedSecret: true, rsaPublicKey, ecdsaPublicKey")
+    if validator == "additionalProperties":
+        allowed = sorted(error.schema.get("properties", {}))
+        extra = sorted(set(error.instance) - set(allowed)) if isinstance(error.instance, dict) else []
+        field = f"{path}.{extra[0]}" if path and extra else (extra[0] if extra else path)
+        return Problem(field, f"unknown field (allowed here: {', '.join(allowed)})")
+    if validator == "required":
+        missing = error.message.split("'")[1] if "'" in error.message else "?"
+        return Problem(f"{path}.{missing}" if path else missing, "required field is missing")
+    if validator == "enum":
+        choices = " | ".join(str(c) for c in error.validator_value)
+        return Problem(path, f"must be one of {choices} (got {error.instance!r})")
+    if validator == "const":
+        return Problem(path, f"must be {error.validator_value!r} (got {error.instance!r})")
+    if validator == "type":
+        return Problem(path, f"must be of type {error.validator_value} (got {type(error.instance).__name__})")
+    if validator == "pattern":
+        if path == "spec.oidc.issuer":
+            return Problem(path, f"must be an https:// URL (got {error.instance!r})")
+        if path == "spec.selfSigned.issuer":
+            return Problem(path, f"a self-signed issuer is a plain name such as openstorage.io, "
+                                 f"not a URL, with no spaces (got {error.instance!r})")
+        if path == "spec.tokenLifetime":
+            return Problem(path, f"must be <integer><s|m|h|d|y>, for example 24h or 7d (got {error.instance!r})")
+        if "secretKey" in str(schema_path) or path.endswith((".key", ".system", ".stork", ".jwtSharedSecret")):
+            return Problem(path, f"not a valid Secret key (letters, digits, '-', '_', '.'): {error.instance!r}")
+        if path.endswith(("name", "secretName")):
+            return Problem(path, f"not a valid Kubernetes object name (lowercase RFC 1123): {error.instance!r}")
+        return Problem(path, f"must not contain spaces: {error.instance!r}")
+    if validator in ("minLength", "maxLength"):
+        return Problem(path, "must not be empty" if validator == "minLength" else "is too long")
+    if validator == "not":
+        return Problem(path, f"{error.instance!r} is not allowed")
+    return Problem(path, error.message)
+
+
+def problems(doc: Any) -> list[Problem]:
+    """Every problem with a parsed spec document, sorted by field path."""
+    from jsonschema import Draft202012Validator  # imported here: it is slow to import
+
+    if not isinstance(doc, dict):
+        return [Problem("", "the spec must be a YAML mapping (a PortworxSecurity object)")]
+    validator = Draft202012Validator(schema())
+    found = {}
+    for error in validator.iter_errors(doc):
+        p = _friendly(error)
+        found.setdefault((p.path, p.message), p)
+    return sorted(found.values(), key=lambda p: (p.path, p.message))
+
+
+def _sole_document(text: str, source: str) -> Any:
+    try:
+        docs = [d for d in yaml.load_all(text, Loader=yaml.CSafeLoader) if d is not None]
+    except yaml.YAMLError as e:
+        mark = getattr(e, "problem_mark", None)
+        where = f"line {mark.line + 1}: " if mark is not None else ""
+        problem = getattr(e, "problem", None) or "not valid YAML"
+        raise PxsecError(f"{where}{problem}", Location(file=source)) from None
+    if len(docs) != 1:
+        raise PxsecError(f"expected one PortworxSecurity document, found {len(docs)}", Location(file=source))
+    return docs[0]
+
+
+def read_spec_text(path: str) -> str:
+    try:
+        with open(path, "rb") as f:
+            raw = f.read()
+    except OSError as e:
+        raise PxsecError(f"cannot read spec: {e.strerror}", Location(file=path)) from None
+    try:
+        return raw.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        raise PxsecError("spec is not UTF-8 text", Location(file=path)) from None
+
+
+def from_document(doc: Any, source: str) -> Spec:
+    """Validate a parsed PortworxSecurity document and build the typed spec."""
+    found = problems(doc)
+    if found:
+        p = found[0]
+        more = f" (and {len(found) - 1} more problem(s); run `pxsec validate`)" if len(found) > 1 else ""
+        raise PxsecError(p.message + more, Location(file=source, field=p.path or None))
+    return build(doc["spec"], source)
+
+
+def load(path: str) -> Spec:
+    """Read, parse and validate the spec file at `path`."""
+    return from_document(_sole_document(read_spec_text(path), path), path)
+
+
+def load_problems(path: str) -> list[Problem]:
+    """For `pxsec validate`: every problem of the spec file (empty when valid)."""
+    try:
+        doc = _sole_document(read_spec_text(path), path)
+    except PxsecError as e:
+        return [Problem("", e.message)]
+    return problems(doc)
+
+
+def _keyref(d: dict | None) -> KeyRef | None:
+    return KeyRef(d["secretName"], d["key"]) if d else None
+
+
+def build(s: dict, source: str = "<spec>") -> Spec:
+    """Typed spec from a schema-valid `spec` mapping (defaults applied here, once)."""
+    secret = s.get("secret") or {}
+    keys = secret.get("keys") or {}
+    stork = s.get("stork") or {}
+    ss = s.get("selfSigned")
+    oidc = s.get("oidc")
+    return Spec(
+        source=source,
+        secret_name=secret.get("name", "px-system-secrets"),
+        secret_create=bool(secret.get("create", False)),
+        key_system=keys.get("system", "system-secret"),
+        key_stork=keys.get("stork", "stork-secret"),
+        key_jwt_shared_secret=keys.get("jwtSharedSecret", "shared-secret"),
+        stork_enabled=bool(stork.get("enabled", True)),
+        stork_issuer=stork.get("issuer", "stork.openstorage.io"),
+        stork_issuer_explicit="issuer" in stork,
+        self_signed=SelfSigned(
+            issuer=ss["issuer"],
+            shared_secret=bool(ss.get("sharedSecret", False)),
+            rsa_public_key=_keyref(ss.get("rsaPublicKey")),
+            ecdsa_public_key=_keyref(ss.get("ecdsaPublicKey")),
+        ) if ss else None,
+        oidc=Oidc(
+            issuer=oidc["issuer"],
+            client_id=oidc["clientId"],
+            custom_claim_namespace=oidc.get("customClaimNamespace"),
+        ) if oidc else None,
+        username_claim=s.get("usernameClaim"),
+        guest_access=s.get("guestAccess"),
+        token_lifetime=s.get("tokenLifetime"),
+    )

@@ -1,0 +1,38 @@
+#!/usr/bin/env bash
+# Build the pinned Helm 3, Helm 4 and kustomize binaries the end-to-end tests run, with
+# `go install`, into a cache outside the checkout (CI clones main anew each run, so the cache
+# must live elsewhere to be reused). Prints the bin directory on stdout; put it on PATH.
+#
+#   PXSEC_TOOLS_DIR   cache root (default: ${XDG_CACHE_HOME:-$HOME/.cache}/pxsec-tools)
+#
+# Layout: $PXSEC_TOOLS_DIR/bin/{helm3,helm4,kustomize}; each binary is rebuilt only when
+# its pinned version changes (a stamp file beside it records the version).
+set -euo pipefail
+
+HELM3_VERSION=v3.22.0
+HELM4_VERSION=v4.2.4
+KUSTOMIZE_VERSION=v5.8.3
+
+root=${PXSEC_TOOLS_DIR:-${XDG_CACHE_HOME:-$HOME/.cache}/pxsec-tools}
+bin=$root/bin
+mkdir -p "$bin"
+
+build() { # name module version
+  local name=$1 module=$2 version=$3
+  if [ -x "$bin/$name" ] && [ "$(cat "$bin/$name.version" 2>/dev/null)" = "$module@$version" ]; then
+    return 0
+  fi
+  local tmp
+  tmp=$(mktemp -d "$root/build.XXXXXX")
+  echo "install-tools: go install $module@$version" >&2
+  GOBIN=$tmp GOFLAGS=-mod=mod CGO_ENABLED=0 go install "$module@$version" >&2
+  mv -f "$tmp/$(basename "${module%/v[0-9]*}")" "$bin/$name" 2>/dev/null || mv -f "$tmp"/* "$bin/$name"
+  rm -rf "$tmp"
+  echo "$module@$version" > "$bin/$name.version"
+}
+
+command -v go >/dev/null || { echo "install-tools: go is not on PATH" >&2; exit 1; }
+build helm3 helm.sh/helm/v3/cmd/helm "$HELM3_VERSION"
+build helm4 helm.sh/helm/v4/cmd/helm "$HELM4_VERSION"
+build kustomize sigs.k8s.io/kustomize/kustomize/v5 "$KUSTOMIZE_VERSION"
+echo "$bin"
