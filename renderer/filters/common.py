@@ -1,0 +1,237 @@
+"""Small, pure edits shared by the filters: env lists, px-runc argument lists, volumes.
+
+Each edit changes a list in place only when the wanted state differs from what is there, and
+returns a description of what it did (names only, never values), or None for "already so".
+That makes every filter idempotent by construction: a second run reports no change, and an
+unchanged document is emitted byte for byte.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from ..errors import Location, PxsecError
+
+# px-runc flags pxsec owns (each takes one value). `-jwt_shared_secret` and `-auth_system_key`
+# exist only for the operator's migration and would put a secret on the command line.
+MANAGED_FLAGS = (
+    "-jwt_issuer",
+    "-jwt_rsa_pubkey_file",
+    "-jwt_ecds_pubkey_file",
+    "-oidc_issuer",
+    "-oidc_client_id",
+    "-oidc_custom_claim_namespace",
+    "-username_claim",
+)
+SECRET_FLAGS = ("-jwt_shared_secret", "-auth_system_key")
+
+# Env equivalents of the flags (operator migration, facts §3): set as flags, so the env twins go.
+FLAG_ENV_TWINS = (
+    "PORTWORX_AUTH_JWT_ISSUER",
+    "PORTWORX_AUTH_JWT_RSA_PUBKEY",
+    "PORTWORX_AUTH_JWT_ECDS_PUBKEY",
+    "PORTWORX_AUTH_OIDC_ISSUER",
+    "PORTWORX_AUTH_OIDC_CLIENTID",
+    "PORTWORX_AUTH_OIDC_CUSTOM_NAMESPACE",
+    "PORTWORX_AUTH_USERNAME_CLAIM",
+)
+SECRET_ENV = (
+    "PORTWORX_AUTH_SYSTEM_KEY",
+    "PORTWORX_AUTH_STORK_KEY",
+    "PORTWORX_AUTH_SYSTEM_APPS_KEY",
+    "PORTWORX_AUTH_JWT_SHAREDSECRET",
+    "PX_SHARED_SECRET",
+)
+
+# Public-key files are mounted read-only under /etc/pwx (shared with the px-runc container).
+PUBKEY_MOUNTS = {
+    "rsa": ("pxsec-jwt-rsa-pubkey", "/etc/pwx/jwt-rsa-pubkey", "-jwt_rsa_pubkey_file"),
+    "ecdsa": ("pxsec-jwt-ecds-pubkey", "/etc/pwx/jwt-ecds-pubkey", "-jwt_ecds_pubkey_file"),
+}
+PXSEC_VOLUME_PREFIX = "pxsec-"
+
+
+@dataclass
+class Report:
+    """What one filter did to one document: changes (for -v) and warnings (always shown)."""
+
+    changes: list[str] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
+
+    def add(self, change: str | None) -> None:
+        if change:
+            self.changes.append(change)
+
+
+def secret_ref(name: str, secret: str, key: str) -> dict:
+    return {"name": name, "valueFrom": {"secretKeyRef": {"name": secret, "key": key}}}
+
+
+def literal(name: str, value: str) -> dict:
+    return {"name": name, "value": value}
+
+
+def at(loc: Location, path: str) -> Location:
+    return Location(loc.file, loc.index, loc.kind, loc.name, loc.namespace, path)
+
+
+def child(parent: Any, key: str, kind: type, loc: Location, path: str, create: bool = True) -> Any:
+    """parent[key] as `kind` (dict or list), created when absent or null; error when mistyped."""
+    value = parent.get(key)
+    if value is None:
+        if not create:
+            return None
+        value = kind()
+        parent[key] = value
+    if not isinstance(value, kind):
+        raise PxsecError(f"expected a {'list' if kind is list else 'mapping'}, found {type(value).__name__}",
+                         at(loc, path))
+    return value
+
+
+def _check_env_list(env: list, loc: Location, path: str) -> None:
+    for i, e in enumerate(env):
+        if not isinstance(e, dict) or not isinstance(e.get("name"), str):
+            raise PxsecError("env entry without a name", at(loc, f"{path}[{i}]"))
+
+
+def set_env(env: list, entry: dict, loc: Location, path: str) -> str | None:
+    """Make `entry` the one env var of its name (replacing in place, dropping duplicates)."""
+    _check_env_list(env, loc, path)
+    name = entry["name"]
+    idx = [i for i, e in enumerate(env) if e["name"] == name]
+    if len(idx) == 1 and env[idx[0]] == entry:
+        return None
+    if not idx:
+        env.append(entry)
+        return f"added env {name}"
+    old = env[idx[0]]
+    env[idx[0]] = entry
+    for i in reversed(idx[1:]):
+        del env[i]
+    if name in SECRET_ENV and "value" in old:
+        return f"replaced literal secret value of env {name} with a secretKeyRef"
+    return f"set env {name}" + (" (removed duplicates)" if len(idx) > 1 else "")
+
+
+def remove_env(env: list, names: tuple[str, ...] | list[str], loc: Location, path: str) -> list[str]:
+    _check_env_list(env, loc, path)
+    removed = [e["name"] for e in env if e["name"] in names]
+    if removed:
+        env[:] = [e for e in env if e["name"] not in names]
+    return [f"removed env {n}" for n in dict.fromkeys(removed)]
+
+
+def _flag_of(arg: Any) -> str | None:
+    """The flag an argument sets, for `-flag` and `-flag=value` forms (also `--flag`)."""
+    if not isinstance(arg, str) or not arg.startswith("-"):
+        return None
+    name = arg.split("=", 1)[0]
+    if name.startswith("--"):
+        name = name[1:]
+    return name
+
+
+def set_flags(args: list, wanted: list[tuple[str, str]], owned: tuple[str, ...]) -> list[str]:
+    """Make `args` carry exactly the `wanted` (flag, value) pairs among the `owned` flags.
+
+    A flag already present with the wanted value stays where it is; a different value is
+    replaced in place; duplicates and owned flags that are not wanted are removed; missing
+    ones are appended in the order given, each flag and value a separate element.
+    """
+    want = dict(wanted)
+    changes: list[str] = []
+    out: list = []
+    kept: set[str] = set()
+    i = 0
+    while i < len(args):
+        arg = args[i]
+        flag = _flag_of(arg)
+        if flag not in owned:
+            out.append(arg)
+            i += 1
+            continue
+        if "=" in arg:
+            value, step = arg.split("=", 1)[1], 1
+        else:
+            value, step = (args[i + 1] if i + 1 < len(args) else None), 2
+        i += step
+        if flag in want and flag not in kept:
+            kept.add(flag)
+            if value == want[flag] and arg == flag:
+                out.extend([arg, value])
+            else:
+                out.extend([flag, want[flag]])
+                changes.append(f"set arg {flag}")
+        else:
+            changes.append(f"removed arg {flag}" + (" (it carried a secret)" if flag in SECRET_FLAGS else ""))
+    for flag, value in wanted:
+        if flag not in kept:
+            out.extend([flag, value])
+            changes.append(f"added arg {flag}")
+    if out != args:
+        args[:] = out
+    return changes
+
+
+def set_named(items: list, entry: dict, what: str) -> str | None:
+    """Make `entry` the one item of its `name` in a list of named items (volumes, mounts)."""
+    name = entry["name"]
+    idx = [i for i, e in enumerate(items) if isinstance(e, dict) and e.get("name") == name]
+    if len(idx) == 1 and items[idx[0]] == entry:
+        return None
+    if not idx:
+        items.append(entry)
+        return f"added {what} {name}"
+    items[idx[0]] = entry
+    for i in reversed(idx[1:]):
+        del items[i]
+    return f"set {what} {name}"
+
+
+def remove_named(items: list, keep: set[str], what: str) -> list[str]:
+    """Drop pxsec's own items (name prefix `pxsec-`) that are no longer wanted."""
+    drop = [e.get("name") for e in items
+            if isinstance(e, dict) and str(e.get("name", "")).startswith(PXSEC_VOLUME_PREFIX)
+            and e.get("name") not in keep]
+    if drop:
+        items[:] = [e for e in items if not (isinstance(e, dict) and e.get("name") in drop)]
+    return [f"removed {what} {n}" for n in drop]
+
+
+def wanted_flags(spec, pubkey_paths: dict[str, str], with_issuer: bool) -> list[tuple[str, str]]:
+    """The px-runc (flag, value) pairs a spec asks for, in a fixed order."""
+    out: list[tuple[str, str]] = []
+    ss = spec.self_signed
+    if ss and with_issuer:
+        out.append(("-jwt_issuer", ss.issuer))
+    for kind, (_, _, flag) in PUBKEY_MOUNTS.items():
+        if kind in pubkey_paths:
+            out.append((flag, pubkey_paths[kind]))
+    if spec.oidc:
+        out.append(("-oidc_issuer", spec.oidc.issuer))
+        out.append(("-oidc_client_id", spec.oidc.client_id))
+        if spec.oidc.custom_claim_namespace:
+            out.append(("-oidc_custom_claim_namespace", spec.oidc.custom_claim_namespace))
+    if spec.username_claim:
+        out.append(("-username_claim", spec.username_claim))
+    return out
+
+
+def pubkeys(spec) -> dict[str, Any]:
+    """kind ('rsa'/'ecdsa') -> KeyRef for each public key the spec configures."""
+    ss = spec.self_signed
+    out = {}
+    if ss and ss.rsa_public_key:
+        out["rsa"] = ss.rsa_public_key
+    if ss and ss.ecdsa_public_key:
+        out["ecdsa"] = ss.ecdsa_public_key
+    return out
+
+
+def pubkey_path(kind: str, key: str) -> str:
+    return f"{PUBKEY_MOUNTS[kind][1]}/{key}"
+
+
+def secret_volume(name: str, secret_name: str, key: str) -> dict:
+    return {"name": name, "secret": {"secretName": secret_name, "items": [{"key": key, "path": key}]}}

@@ -1,0 +1,77 @@
+"""Portworx DaemonSet installs: secret env vars, px-runc args, public-key volumes.
+
+Applies to every DaemonSet with a container named `portworx` or running
+`portworx/oci-monitor`, whatever its name, namespace or apiVersion (node-pool DaemonSets too).
+"""
+from __future__ import annotations
+
+import re
+
+from ..errors import PxsecError
+from ..spec import STORK_ISSUER_KEY_ENV, Spec
+from . import common as c
+
+_OCI_MONITOR = re.compile(r"(^|/)portworx/oci-monitor(:|@|$)")
+
+
+def is_portworx_container(name: str | None, image: str | None) -> bool:
+    return name == "portworx" or bool(image and _OCI_MONITOR.search(image))
+
+
+def wanted_env(spec: Spec) -> tuple[list[dict], list[str]]:
+    """(env entries to set, env names to remove) on the portworx container."""
+    s = spec.secret_name
+    env = [c.secret_ref("PORTWORX_AUTH_SYSTEM_KEY", s, spec.key_system)]
+    stork_keys = list(STORK_ISSUER_KEY_ENV.values())
+    if spec.stork_enabled:
+        env.append(c.secret_ref(spec.stork_key_env, s, spec.key_stork))
+    if spec.uses_shared_secret:
+        env.append(c.secret_ref("PORTWORX_AUTH_JWT_SHAREDSECRET", s, spec.key_jwt_shared_secret))
+    setting = {e["name"] for e in env}
+    remove = [n for n in stork_keys + ["PORTWORX_AUTH_JWT_SHAREDSECRET"] + list(c.FLAG_ENV_TWINS)
+              if n not in setting]
+    return env, remove
+
+
+def apply(obj: dict, spec: Spec, loc) -> c.Report:
+    report = c.Report()
+    pod = c.child(c.child(c.child(obj, "spec", dict, loc, "spec"), "template", dict, loc, "spec.template"),
+                  "spec", dict, loc, "spec.template.spec")
+    containers = c.child(pod, "containers", list, loc, "spec.template.spec.containers", create=False) or []
+    px = [i for i, ct in enumerate(containers)
+          if isinstance(ct, dict) and is_portworx_container(ct.get("name"), ct.get("image"))]
+    if len(px) != 1:
+        raise PxsecError(f"expected one Portworx container, found {len(px)}",
+                         c.at(loc, "spec.template.spec.containers"))
+    i = px[0]
+    cpath = f"spec.template.spec.containers[{i}]"
+    ct = containers[i]
+
+    absent = [(h, k) for h, k in ((ct, "env"), (ct, "args"), (ct, "volumeMounts"), (pod, "volumes"))
+              if h.get(k) is None]
+    env = c.child(ct, "env", list, loc, f"{cpath}.env")
+    want, remove = wanted_env(spec)
+    for entry in want:
+        report.add(c.set_env(env, entry, loc, f"{cpath}.env"))
+    report.changes += c.remove_env(env, remove, loc, f"{cpath}.env")
+
+    keys = c.pubkeys(spec)
+    paths = {kind: c.pubkey_path(kind, ref.key) for kind, ref in keys.items()}
+    args = c.child(ct, "args", list, loc, f"{cpath}.args")
+    report.changes += c.set_flags(args, c.wanted_flags(spec, paths, with_issuer=True),
+                                  c.MANAGED_FLAGS + c.SECRET_FLAGS)
+
+    volumes = c.child(pod, "volumes", list, loc, "spec.template.spec.volumes")
+    mounts = c.child(ct, "volumeMounts", list, loc, f"{cpath}.volumeMounts")
+    keep = set()
+    for kind, ref in keys.items():
+        vname, mount_path, _ = c.PUBKEY_MOUNTS[kind]
+        keep.add(vname)
+        report.add(c.set_named(volumes, c.secret_volume(vname, ref.secret_name, ref.key), "volume"))
+        report.add(c.set_named(mounts, {"name": vname, "mountPath": mount_path, "readOnly": True}, "volumeMount"))
+    report.changes += c.remove_named(volumes, keep, "volume")
+    report.changes += c.remove_named(mounts, keep, "volumeMount")
+    for holder, key in absent:  # no empty lists where there were none
+        if holder.get(key) == []:
+            del holder[key]
+    return report

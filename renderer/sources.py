@@ -1,0 +1,80 @@
+"""Where manifests come from and where they go: files, directories, stdin, stdout, -o FILE."""
+from __future__ import annotations
+
+import os
+import sys
+import tempfile
+from pathlib import Path
+
+from .errors import Location, PxsecError
+
+STDIN = "<stdin>"
+
+
+def _decode(raw: bytes, name: str) -> str:
+    try:
+        return raw.decode("utf-8")
+    except UnicodeDecodeError as e:
+        raise PxsecError(f"not UTF-8 text (byte {e.start})", Location(file=name)) from None
+
+
+def read_stdin() -> list[tuple[str, str]]:
+    return [(STDIN, _decode(sys.stdin.buffer.read(), STDIN))]
+
+
+def _expand(path: str) -> list[Path]:
+    p = Path(path)
+    if p.is_dir():
+        return sorted((f for f in p.rglob("*") if f.is_file() and f.suffix in (".yaml", ".yml")),
+                      key=lambda f: f.as_posix())
+    if p.is_file():
+        return [p]
+    raise PxsecError("no such file or directory", Location(file=path))
+
+
+def read_inputs(paths: list[str]) -> list[tuple[str, str]]:
+    """(name, text) for every input, in order; '-' is stdin (read once)."""
+    out: list[tuple[str, str]] = []
+    seen_stdin = False
+    for path in paths:
+        if path == "-":
+            if not seen_stdin:
+                out.extend(read_stdin())
+                seen_stdin = True
+            continue
+        for f in _expand(path):
+            try:
+                raw = f.read_bytes()
+            except OSError as e:
+                raise PxsecError(f"cannot read: {e.strerror}", Location(file=str(f))) from None
+            out.append((str(f), _decode(raw, str(f))))
+    return out
+
+
+def write_output(text: str, output: str | None) -> None:
+    data = text.encode("utf-8")
+    if not output or output == "-":
+        sys.stdout.buffer.write(data)
+        return
+    target = Path(output)
+    directory = target.parent if str(target.parent) else Path(".")
+    try:
+        fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", dir=directory)
+    except OSError as e:
+        raise PxsecError(f"cannot write: {e.strerror}", Location(file=output)) from None
+    try:
+        with os.fdopen(fd, "wb") as f:
+            f.write(data)
+            f.flush()
+            os.fsync(f.fileno())
+        if target.exists():
+            os.chmod(tmp, target.stat().st_mode & 0o7777)
+        else:
+            os.chmod(tmp, 0o644)
+        os.replace(tmp, target)
+    except OSError as e:
+        try:
+            os.unlink(tmp)
+        except OSError:
+            pass
+        raise PxsecError(f"cannot write: {e.strerror}", Location(file=output)) from None

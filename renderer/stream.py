@@ -1,0 +1,227 @@
+"""A multi-document YAML stream as raw text chunks, parsed only as far as needed.
+
+Design for speed and byte-fidelity:
+- The text is split on document markers (`---` at column 0; YAML forbids them inside
+  content, so this is exact). Each chunk keeps its own bytes: marker line, comments
+  (`# Source:` lines), body.
+- Every chunk is *composed* with libyaml (a real syntax check, no Python objects built), and
+  its kind/name/containers are read off the node tree.
+- Only documents a filter wants are *constructed* into Python objects; only documents a
+  filter changed are dumped again. Everything else is emitted as the original chunk.
+"""
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from typing import Any, Iterator
+
+import yaml
+
+from .errors import Location, PxsecError
+
+_MARKER = re.compile(r"^---(?=[ \t\r]|$)", re.M)
+_BOM = "\ufeff"
+# libyaml composes aliases without expanding them; constructing and dumping would expand.
+MAX_EXPANDED_NODES = 1_000_000
+
+
+@dataclass
+class Document:
+    source: str
+    index: int  # 0-based index among the stream's documents, as yaml.load_all counts them
+    text: str  # the original chunk, emitted as is unless `obj` is replaced
+    line: int  # 1-based line of the chunk's first line in the source
+    node: Any = None  # composed root node, None for an empty document
+    obj: Any = None  # constructed object, only for documents a filter asked for
+    changed: bool = False
+    generated: bool = False  # created by pxsec (not from the input)
+
+    # identity, read from the node
+    api_version: str | None = None
+    kind: str | None = None
+    name: str | None = None
+    namespace: str | None = None
+
+    def location(self, field: str | None = None) -> Location:
+        return Location(self.source, self.index, self.kind, self.name, self.namespace, field)
+
+    def construct(self) -> Any:
+        if self.obj is None and self.node is not None:
+            loader = yaml.CSafeLoader("")
+            try:
+                self.obj = loader.construct_document(self.node)
+            except yaml.YAMLError as e:
+                raise PxsecError(_yaml_problem(e, self.line), self.location()) from None
+            finally:
+                loader.dispose()
+        return self.obj
+
+    def header(self) -> str:
+        """Marker line, blank lines and comments before the body: kept on re-emission."""
+        lines = self.text.splitlines(keepends=True)
+        out = []
+        for i, ln in enumerate(lines):
+            s = ln.strip().lstrip(_BOM)
+            if i == 0 and _MARKER.match(ln):
+                rest = ln[3:].strip()
+                if rest and not rest.startswith("#"):
+                    return "---\n"  # content on the marker line: re-emit a bare marker
+                out.append(ln if ln.endswith("\n") else ln + "\n")
+                continue
+            if not s or s.startswith("#") or s.startswith("%"):
+                out.append(ln if ln.endswith("\n") else ln + "\n")
+                continue
+            break
+        return "".join(out)
+
+    def emit(self) -> str:
+        if not self.changed:
+            return self.text
+        return self.header() + dump(self.obj)
+
+
+def dump(obj: Any) -> str:
+    return yaml.dump(obj, Dumper=yaml.CSafeDumper, default_flow_style=False, sort_keys=False,
+                     allow_unicode=True, width=1 << 16)
+
+
+def _yaml_problem(e: yaml.YAMLError, first_line: int) -> str:
+    mark = getattr(e, "problem_mark", None) or getattr(e, "context_mark", None)
+    problem = getattr(e, "problem", None) or getattr(e, "context", None) or "invalid YAML"
+    # libyaml messages describe tokens, never quote the text: safe to show.
+    where = f"line {first_line + mark.line}, column {mark.column + 1}: " if mark is not None else ""
+    return f"{where}invalid YAML: {problem}"
+
+
+def _scalar(node: Any) -> str | None:
+    return node.value if isinstance(node, yaml.ScalarNode) else None
+
+
+def mapping_get(node: Any, key: str) -> Any:
+    """Value node of `key` in a mapping node (last one wins, as when constructing)."""
+    found = None
+    if isinstance(node, yaml.MappingNode):
+        for k, v in node.value:
+            if isinstance(k, yaml.ScalarNode) and k.value == key:
+                found = v
+    return found
+
+
+def _expanded_size(root: Any) -> int:
+    """How many nodes the document has once aliases are expanded (memoized per node)."""
+    memo: dict[int, int] = {}
+    stack = [(root, False)]
+    while stack:
+        node, done = stack.pop()
+        nid = id(node)
+        if nid in memo:
+            continue
+        children = []
+        if isinstance(node, yaml.SequenceNode):
+            children = node.value
+        elif isinstance(node, yaml.MappingNode):
+            children = [c for kv in node.value for c in kv]
+        if done or not children:
+            total = 1 + sum(memo.get(id(c), 1) for c in children)
+            memo[nid] = min(total, MAX_EXPANDED_NODES + 1)
+            continue
+        stack.append((node, True))
+        stack.extend((c, False) for c in children if id(c) not in memo)
+    return memo[id(root)]
+
+
+def _compose(chunk: str, source: str, index: int, line: int) -> Any:
+    try:
+        node = yaml.compose(chunk, Loader=yaml.CSafeLoader)
+    except yaml.YAMLError as e:
+        raise PxsecError(_yaml_problem(e, line), Location(source, index)) from None
+    if node is not None and "&" in chunk and "*" in chunk and _expanded_size(node) > MAX_EXPANDED_NODES:
+        raise PxsecError(f"YAML aliases expand to more than {MAX_EXPANDED_NODES} nodes (an alias bomb?); refused",
+                         Location(source, index))
+    return node
+
+
+def split(text: str) -> Iterator[tuple[str, int]]:
+    """(chunk, first line) for each document chunk; the chunks concatenate back to `text`."""
+    starts = [m.start() for m in _MARKER.finditer(text)]
+    if not starts or starts[0] != 0:
+        starts.insert(0, 0)
+    starts.append(len(text))
+    line = 1
+    for a, b in zip(starts, starts[1:]):
+        chunk = text[a:b]
+        if chunk:
+            yield chunk, line
+            line += chunk.count("\n")
+
+
+def parse(text: str, source: str) -> list[Document]:
+    """All documents of a stream (composed, not constructed)."""
+    docs: list[Document] = []
+    prefix = ""
+    if text.startswith(_BOM):
+        prefix, text = _BOM, text[1:]
+    index = 0
+    for n, (chunk, line) in enumerate(split(text)):
+        node = _compose(chunk, source, index, line)
+        is_preamble = n == 0 and not _MARKER.match(chunk)
+        if is_preamble and node is None:
+            # comments/blank lines before the first `---`: not a document of its own
+            docs.append(Document(source, -1, prefix + chunk, line))
+            prefix = ""
+            continue
+        doc = Document(source, index, prefix + chunk, line, node)
+        prefix = ""
+        if isinstance(node, yaml.MappingNode):
+            doc.api_version = _scalar(mapping_get(node, "apiVersion"))
+            doc.kind = _scalar(mapping_get(node, "kind"))
+            meta = mapping_get(node, "metadata")
+            doc.name = _scalar(mapping_get(meta, "name"))
+            doc.namespace = _scalar(mapping_get(meta, "namespace"))
+        docs.append(doc)
+        index += 1
+    if prefix:  # a lone BOM
+        docs.append(Document(source, -1, prefix, 1))
+    return docs
+
+
+def pod_containers(node: Any) -> list[tuple[str | None, str | None]]:
+    """(name, image) of each container of a workload node's pod template, without constructing."""
+    spec = mapping_get(mapping_get(mapping_get(mapping_get(node, "spec"), "template"), "spec"), "containers")
+    out = []
+    if isinstance(spec, yaml.SequenceNode):
+        for c in spec.value:
+            out.append((_scalar(mapping_get(c, "name")), _scalar(mapping_get(c, "image"))))
+    return out
+
+
+def join(docs: list[Document]) -> str:
+    """The output stream: each document's text, with a marker wherever two would run together."""
+    parts: list[str] = []
+    for doc in docs:
+        text = doc.emit()
+        if parts:
+            prev = parts[-1]
+            if not prev.endswith("\n"):
+                parts.append("\n")
+            if doc.index >= 0 and not _MARKER.match(text.lstrip(_BOM)):
+                parts.append("---\n")
+        parts.append(text)
+    return "".join(parts)
+
+
+@dataclass
+class Stream:
+    """Every input source, in order, plus documents pxsec generates (appended at the end)."""
+
+    documents: list[Document] = field(default_factory=list)
+
+    @classmethod
+    def from_sources(cls, sources: list[tuple[str, str]]) -> "Stream":
+        docs: list[Document] = []
+        for name, text in sources:
+            docs.extend(parse(text, name))
+        return cls(docs)
+
+    def text(self) -> str:
+        return join(self.documents)
