@@ -11,7 +11,7 @@ set -euo pipefail
 
 HELM3_VERSION=v3.22.0
 HELM4_VERSION=v4.2.4
-KUSTOMIZE_VERSION=v5.8.3
+KUSTOMIZE_VERSION=v5.8.2
 
 root=${PXSEC_TOOLS_DIR:-${XDG_CACHE_HOME:-$HOME/.cache}/pxsec-tools}
 bin=$root/bin
