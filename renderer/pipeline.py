@@ -125,9 +125,8 @@ class Renderer:
                 if item_role in FILTERS:
                     meta = _meta(item)
                     loc = Location(doc.source, doc.index, item.get("kind"), meta.get("name"), meta.get("namespace"))
-                    loc_field = Location(loc.file, loc.index, loc.kind, loc.name, loc.namespace)
                     try:
-                        report = self._apply(item_role, item, loc_field)
+                        report = self._apply(item_role, item, loc)
                     except PxsecError as e:
                         if e.location.field:
                             e.location.field = f"items[{i}].{e.location.field}"
@@ -190,6 +189,8 @@ def render(sources: list[tuple[str, str]], spec: Spec, environ: Mapping[str, str
             renderer.document(doc, role)
     generated = _secret_docs(stream, renderer, spec, environ or {}, allow_short_secrets, secret_docs)
     warnings = [w for t in renderer.touched for w in t.report.warnings]
+    warnings += [f"{t.label}: {ch} (keep secrets out of manifests)"
+                 for t in renderer.touched for ch in t.report.changes if "literal secret" in ch]
     warnings = list(dict.fromkeys(warnings))
     if any(d.node is not None for d in stream.documents) and not any(t.role in WORKLOADS for t in renderer.touched):
         warnings.append("no Portworx workload (DaemonSet or StorageCluster) in the input: nothing was secured")

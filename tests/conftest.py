@@ -1,0 +1,50 @@
+"""Shared helpers: run pxsec as users do (a process), find the corpus, read case folders."""
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+CORPUS = ROOT.parent / "shared" / "corpus"
+SECRET_ENV = ("PORTWORX_AUTH_SYSTEM_KEY", "PORTWORX_AUTH_STORK_KEY", "PORTWORX_AUTH_JWT_SHAREDSECRET")
+
+
+def corpus_files() -> list[Path]:
+    if not CORPUS.is_dir():
+        return []
+    return sorted(p for p in CORPUS.rglob("*.yaml"))
+
+
+def require_corpus() -> None:
+    if not CORPUS.is_dir():
+        if os.environ.get("CI"):
+            pytest.fail(f"corpus missing at {CORPUS}: CI must have ../shared/corpus")
+        pytest.skip(f"corpus not found at {CORPUS} (it sits beside the checkout in the team's workspace)")
+
+
+def clean_env(extra: dict | None = None) -> dict:
+    env = {k: v for k, v in os.environ.items() if k not in SECRET_ENV and not k.startswith("PXSEC_")}
+    env["PYTHONPATH"] = str(ROOT)
+    env.update(extra or {})
+    return env
+
+
+def run_pxsec(args: list[str], stdin: bytes | None = None, env: dict | None = None,
+              cwd: Path | None = None) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, "-m", "renderer", *args], input=stdin if stdin is not None else b"",
+                          capture_output=True, env=clean_env(env), cwd=cwd or ROOT, timeout=120)
+
+
+def read_env_file(path: Path) -> dict:
+    if not path.is_file():
+        return {}
+    out = {}
+    for line in path.read_text().splitlines():
+        if line.strip() and not line.startswith("#"):
+            k, v = line.split("=", 1)
+            out[k] = v
+    return out

@@ -1,0 +1,81 @@
+"""Golden case folders (tests/cases/<case>/): input.yaml, spec.yaml, optional env; the
+expected stdout is want.yaml and the expected -v stderr is want-stderr.txt. Error cases
+(tests/cases/errors/<case>/) expect exit 1, empty stdout and want-error.txt on stderr.
+
+Generated Secret values are redacted in want.yaml (secret values never go into snapshots)
+and checked separately against the env file. Regenerate with PXSEC_UPDATE_GOLDEN=1.
+"""
+from __future__ import annotations
+
+import base64
+import os
+import re
+from pathlib import Path
+
+import pytest
+import yaml
+
+from conftest import ROOT, read_env_file, run_pxsec
+
+CASES = ROOT / "tests" / "cases"
+UPDATE = os.environ.get("PXSEC_UPDATE_GOLDEN") == "1"
+OK_CASES = sorted(p.name for p in CASES.iterdir() if p.is_dir() and p.name != "errors")
+ERROR_CASES = sorted(p.name for p in (CASES / "errors").iterdir() if p.is_dir())
+_DATA_LINE = re.compile(r'^(  "[-._a-zA-Z0-9]+": )"[A-Za-z0-9+/=]*"$', re.M)
+
+
+def redact(text: str) -> str:
+    """Blank out the data values of Secrets pxsec generated (their only base64 lines)."""
+    out = []
+    for chunk in re.split(r"(?m)(?=^---)", text):
+        if '"pxsec.io/generated": "true"' in chunk:
+            chunk = _DATA_LINE.sub(r'\1"<redacted>"', chunk)
+        out.append(chunk)
+    return "".join(out)
+
+
+def check_golden(path: Path, actual: str) -> None:
+    if UPDATE:
+        path.write_bytes(actual.encode())
+    assert path.is_file(), f"missing golden file {path}; run with PXSEC_UPDATE_GOLDEN=1"
+    assert actual == path.read_bytes().decode()
+
+
+@pytest.mark.parametrize("case", OK_CASES)
+def test_case(case):
+    d = CASES / case
+    env = read_env_file(d / "env")
+    r = run_pxsec(["render", "--spec", str(d / "spec.yaml"), "-v", str(d / "input.yaml")], env=env)
+    assert r.returncode == 0, r.stderr.decode()
+    out, err = r.stdout.decode(), r.stderr.decode()
+    for value in env.values():
+        assert value not in err
+    check_golden(d / "want.yaml", redact(out))
+    check_golden(d / "want-stderr.txt", err.replace(str(d), "CASE"))
+
+    # idempotent: rendering the output again changes nothing, byte for byte
+    again = run_pxsec(["render", "--spec", str(d / "spec.yaml"), "-"], stdin=r.stdout, env=env)
+    assert again.returncode == 0, again.stderr.decode()
+    assert again.stdout == r.stdout
+
+    # generated Secrets carry exactly the environment's values
+    for doc in yaml.safe_load_all(out):
+        if isinstance(doc, dict) and doc.get("kind") == "Secret" and \
+                (doc["metadata"].get("annotations") or {}).get("pxsec.io/generated") == "true":
+            decoded = {k: base64.b64decode(v).decode() for k, v in doc["data"].items()}
+            assert set(decoded.values()) <= set(env.values()) and decoded
+
+
+@pytest.mark.parametrize("case", ERROR_CASES)
+def test_error_case(case):
+    d = CASES / "errors" / case
+    env = read_env_file(d / "env")
+    r = run_pxsec(["render", "--spec", str(d / "spec.yaml"), str(d / "input.yaml")], env=env)
+    err = r.stderr.decode().replace(str(d), "CASE")
+    assert r.returncode == 1, err
+    assert r.stdout == b""
+    assert "Traceback" not in err
+    assert err.count("\n") == 1 and err.startswith("pxsec: error: "), err
+    for value in env.values():
+        assert value not in err
+    check_golden(d / "want-error.txt", err)
