@@ -1,0 +1,287 @@
+"""`pxsec keys generate` and renderer.keys: random shared keys, key pairs, Secret manifests, files."""
+from __future__ import annotations
+
+import base64
+import io
+import os
+import re
+import shlex
+import shutil
+import stat
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+import yaml
+from cryptography.hazmat.primitives.asymmetric import ec, rsa
+from cryptography.hazmat.primitives.serialization import load_pem_private_key, load_pem_public_key
+from hypothesis import given, settings, strategies as st
+
+from renderer import keys as keysmod, spec as specmod
+from renderer.errors import PxsecError
+from renderer.main import main
+
+REPO = Path(__file__).resolve().parent.parent
+URLSAFE = re.compile(r"[A-Za-z0-9_-]{64}")
+
+SPEC = """\
+apiVersion: pxsec.io/v1alpha1
+kind: PortworxSecurity
+spec:
+  secret:
+    name: pxkeys
+    keys: {system: sys-key, stork: stork-key, jwtSharedSecret: jwt-key}
+  selfSigned:
+    issuer: openstorage.io
+    sharedSecret: true
+    rsaPublicKey: {secretName: px-rsa-pub, key: rsa.pem}
+"""
+
+
+@pytest.fixture
+def cli(monkeypatch, capsys):
+    """Run pxsec in-process: (exit code, stdout, stderr)."""
+    monkeypatch.delenv("PXSEC_SPEC", raising=False)
+
+    def run(*args, stdin: str = ""):
+        monkeypatch.setattr(sys, "stdin", io.StringIO(stdin))
+        code = main([str(a) for a in args])
+        out, err = capsys.readouterr()
+        return code, out, err
+
+    return run
+
+
+@pytest.fixture
+def spec_file(tmp_path):
+    p = tmp_path / "spec.yaml"
+    p.write_text(SPEC)
+    return p
+
+
+def _secret_values(doc: dict) -> dict[str, str]:
+    return {k: base64.b64decode(v).decode("utf-8") for k, v in doc["data"].items()}
+
+
+# --- random keys -----------------------------------------------------------------------------
+
+def test_random_key_is_64_urlsafe_chars_of_384_random_bits():
+    keys = {keysmod.random_key() for _ in range(200)}
+    assert len(keys) == 200  # no repeats
+    for k in keys:
+        assert URLSAFE.fullmatch(k)
+        assert len(base64.urlsafe_b64decode(k)) == 48  # 384 bits, the operator's 64 base64 chars' worth
+
+
+def test_shared_keys_use_the_spec_names_and_differ(spec_file):
+    keys = keysmod.generate_shared_keys(specmod.load(str(spec_file)))
+    data = keys.secret_data()
+    assert set(data) == {"sys-key", "stork-key", "jwt-key"}
+    assert len(set(data.values())) == 3
+    assert set(keys.env()) == {"PORTWORX_AUTH_SYSTEM_KEY", "PORTWORX_AUTH_STORK_KEY", "PORTWORX_AUTH_JWT_SHAREDSECRET"}
+
+
+def test_roles_sharing_a_secret_key_share_one_value():
+    spec = specmod.build({"secret": {"keys": {"system": "k", "stork": "k"}}})
+    keys = keysmod.generate_shared_keys(spec)
+    env = keys.env()
+    assert env["PORTWORX_AUTH_SYSTEM_KEY"] == env["PORTWORX_AUTH_STORK_KEY"]
+    assert env["PORTWORX_AUTH_JWT_SHAREDSECRET"] != env["PORTWORX_AUTH_SYSTEM_KEY"]
+    assert keys.secret_data() == {"k": env["PORTWORX_AUTH_SYSTEM_KEY"], "shared-secret": env["PORTWORX_AUTH_JWT_SHAREDSECRET"]}
+
+
+@given(st.lists(st.text(min_size=1), min_size=3, max_size=3))
+def test_env_lines_quote_any_value(values):
+    entries = tuple((var, f"k{i}", v) for i, (var, v) in enumerate(zip(
+        ("PORTWORX_AUTH_SYSTEM_KEY", "PORTWORX_AUTH_STORK_KEY", "PORTWORX_AUTH_JWT_SHAREDSECRET"), values)))
+    text = keysmod.env_lines(keysmod.SharedKeys(entries))
+    words = shlex.split(text)
+    assert words[0::2] == ["export"] * 3
+    assert dict(w.split("=", 1) for w in words[1::2]) == {var: v for var, _, v in entries}
+
+
+@pytest.mark.skipif(shutil.which("bash") is None, reason="needs bash")
+def test_env_lines_evaluate_in_a_real_shell():
+    entries = (("PORTWORX_AUTH_SYSTEM_KEY", "a", "it's $HOME `x` \"q\""),
+               ("PORTWORX_AUTH_STORK_KEY", "b", keysmod.random_key()),
+               ("PORTWORX_AUTH_JWT_SHAREDSECRET", "c", "line1\nline2"))
+    script = keysmod.env_lines(keysmod.SharedKeys(entries)) + \
+        'printf "%s\\0%s\\0%s" "$PORTWORX_AUTH_SYSTEM_KEY" "$PORTWORX_AUTH_STORK_KEY" "$PORTWORX_AUTH_JWT_SHAREDSECRET"'
+    out = subprocess.run(["bash", "-c", script], capture_output=True, check=True).stdout.decode()
+    assert out.split("\0") == [v for _, _, v in entries]
+
+
+# --- Secret manifests ------------------------------------------------------------------------
+
+names = st.from_regex(r"[a-z0-9]([-a-z0-9]{0,20}[a-z0-9])?", fullmatch=True)
+
+
+@given(names, st.dictionaries(st.from_regex(r"[-._a-zA-Z0-9]{1,30}", fullmatch=True).filter(lambda k: k not in (".", "..")),
+                              st.text() | st.binary(), min_size=1, max_size=4),
+       st.none() | names)
+def test_secret_manifest_round_trips_any_value(name, data, namespace):
+    text = keysmod.dump_yaml(keysmod.secret_manifest(name, data, namespace))
+    doc = yaml.load(text, Loader=yaml.CSafeLoader)
+    assert doc["apiVersion"] == "v1" and doc["kind"] == "Secret" and doc["type"] == "Opaque"
+    assert doc["metadata"]["name"] == name
+    assert doc["metadata"].get("namespace") == namespace
+    want = {k: v.encode("utf-8") if isinstance(v, str) else v for k, v in data.items()}
+    assert {k: base64.b64decode(v) for k, v in doc["data"].items()} == want
+
+
+def test_object_and_namespace_names_are_checked():
+    assert keysmod.check_object_name("px-user-token", "--secret") == "px-user-token"
+    for bad in ("Upper", "-lead", "a_b", "", "x" * 254):
+        with pytest.raises(PxsecError):
+            keysmod.check_object_name(bad, "--secret")
+    with pytest.raises(PxsecError):
+        keysmod.check_namespace("kube.system")
+    assert keysmod.check_namespace(None) is None
+
+
+# --- CLI: shared keys ------------------------------------------------------------------------
+
+def test_cli_default_is_shell_export_lines(cli):
+    code, out, err = cli("keys", "generate")
+    assert code == 0, err
+    lines = out.splitlines()
+    assert [ln.split("=")[0] for ln in lines] == [
+        "export PORTWORX_AUTH_SYSTEM_KEY", "export PORTWORX_AUTH_STORK_KEY", "export PORTWORX_AUTH_JWT_SHAREDSECRET"]
+    values = [shlex.split(ln)[1].split("=", 1)[1] for ln in lines]
+    assert all(URLSAFE.fullmatch(v) for v in values) and len(set(values)) == 3
+    assert err == ""
+
+
+def test_cli_secret_matches_the_spec(cli, spec_file):
+    code, out, err = cli("keys", "generate", "--spec", spec_file, "-n", "kube-system")
+    assert code == 0, err
+    doc = yaml.load(out, Loader=yaml.CSafeLoader)
+    assert doc["metadata"] == {"name": "pxkeys", "namespace": "kube-system",
+                               "annotations": {"stork.libopenstorage.org/skip-resource": "true"}}
+    values = _secret_values(doc)
+    assert set(values) == {"sys-key", "stork-key", "jwt-key"}
+    assert all(URLSAFE.fullmatch(v) for v in values.values())
+    for v in values.values():
+        assert v not in err
+
+
+def test_cli_secret_without_spec_uses_the_defaults(cli):
+    code, out, _ = cli("keys", "generate", "--format", "secret")
+    assert code == 0
+    doc = yaml.load(out, Loader=yaml.CSafeLoader)
+    assert doc["metadata"]["name"] == "px-system-secrets"
+    assert set(doc["data"]) == {"system-secret", "stork-secret", "shared-secret"}
+
+
+def test_cli_spec_from_environment_and_env_format(cli, spec_file, monkeypatch):
+    monkeypatch.setenv("PXSEC_SPEC", str(spec_file))
+    code, out, _ = cli("keys", "generate")
+    assert code == 0 and yaml.load(out, Loader=yaml.CSafeLoader)["metadata"]["name"] == "pxkeys"
+    code, out, _ = cli("keys", "generate", "--format", "env")
+    assert code == 0 and out.startswith("export PORTWORX_AUTH_SYSTEM_KEY=")
+
+
+def test_cli_output_file_is_private_and_never_clobbered(cli, tmp_path):
+    target = tmp_path / "keys.env"
+    code, out, err = cli("keys", "generate", "-o", target)
+    assert code == 0 and out == ""
+    assert stat.S_IMODE(target.stat().st_mode) == 0o600
+    first = target.read_text()
+    assert first.count("export ") == 3
+
+    code, out, err = cli("keys", "generate", "-o", target)
+    assert code == 1 and "already exists; pass --force" in err and err.count("\n") == 1
+    assert target.read_text() == first
+
+    code, _, err = cli("keys", "generate", "-o", target, "--force")
+    assert code == 0, err
+    assert target.read_text() != first and stat.S_IMODE(target.stat().st_mode) == 0o600
+    assert [p.name for p in tmp_path.iterdir()] == ["keys.env"]  # no temporary files left behind
+
+
+def test_cli_rejects_a_bad_namespace(cli):
+    code, out, err = cli("keys", "generate", "-n", "Kube_System")
+    assert code == 1 and out == "" and err.startswith("pxsec: error: --namespace: ")
+
+
+# --- CLI: key pairs --------------------------------------------------------------------------
+
+@pytest.mark.parametrize("kind", ["rsa", "ecdsa"])
+def test_cli_key_pair_files_and_public_key_secret(cli, tmp_path, spec_file, kind):
+    code, out, err = cli("keys", "generate", f"--{kind}", "--key-dir", tmp_path, "--spec", spec_file, "-n", "px")
+    assert code == 0, err
+    private = tmp_path / f"jwt-{kind}-private.pem"
+    public = tmp_path / f"jwt-{kind}-public.pem"
+    manifest = tmp_path / f"jwt-{kind}-public-secret.yaml"
+    assert stat.S_IMODE(private.stat().st_mode) == 0o600
+    assert stat.S_IMODE(public.stat().st_mode) == 0o644
+
+    priv = load_pem_private_key(private.read_bytes(), password=None)
+    pub = load_pem_public_key(public.read_bytes())
+    if kind == "rsa":
+        assert isinstance(priv, rsa.RSAPrivateKey) and priv.key_size >= 3072
+        assert private.read_bytes().startswith(b"-----BEGIN RSA PRIVATE KEY-----")
+    else:
+        assert isinstance(priv, ec.EllipticCurvePrivateKey) and priv.curve.name == "secp256r1"
+        assert private.read_bytes().startswith(b"-----BEGIN EC PRIVATE KEY-----")
+    assert pub.public_numbers() == priv.public_key().public_numbers()
+
+    doc = yaml.load(manifest.read_text(), Loader=yaml.CSafeLoader)
+    # The spec names the RSA Secret; the ECDSA one falls back to pxsec's default name.
+    want = ("px-rsa-pub", "rsa.pem") if kind == "rsa" else ("px-jwt-ecdsa-public-key", "ecdsa-public.pem")
+    assert (doc["metadata"]["name"], list(doc["data"])) == (want[0], [want[1]])
+    assert doc["metadata"]["namespace"] == "px"
+    assert base64.b64decode(doc["data"][want[1]]) == public.read_bytes()
+
+    # The shared keys still go to stdout; no private material on stderr.
+    assert yaml.load(out, Loader=yaml.CSafeLoader)["kind"] == "Secret"
+    assert "PRIVATE" not in err and private.name in err
+
+
+def test_cli_key_pair_refuses_to_overwrite_and_writes_nothing(cli, tmp_path):
+    (tmp_path / "jwt-ecdsa-public.pem").write_text("keep me")
+    code, out, err = cli("keys", "generate", "--rsa", "--ecdsa", "--key-dir", tmp_path)
+    assert code == 1 and out == ""
+    assert "jwt-ecdsa-public.pem: already exists; pass --force" in err
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["jwt-ecdsa-public.pem"]  # checked before writing anything
+    assert (tmp_path / "jwt-ecdsa-public.pem").read_text() == "keep me"
+
+    code, _, err = cli("keys", "generate", "--ecdsa", "--key-dir", tmp_path, "--force")
+    assert code == 0, err
+    assert b"BEGIN PUBLIC KEY" in (tmp_path / "jwt-ecdsa-public.pem").read_bytes()
+
+
+def test_write_file_refuses_an_existing_target_and_cleans_up(tmp_path):
+    target = tmp_path / "k.pem"
+    keysmod.write_file(target, b"one", mode=0o600)
+    with pytest.raises(PxsecError, match="already exists"):
+        keysmod.write_file(target, b"two", mode=0o600)
+    assert target.read_bytes() == b"one"
+    assert [p.name for p in tmp_path.iterdir()] == ["k.pem"]
+    keysmod.write_file(target, b"two", mode=0o640, force=True)
+    assert target.read_bytes() == b"two" and stat.S_IMODE(target.stat().st_mode) == 0o640
+
+
+def test_write_file_does_not_follow_a_symlink(tmp_path):
+    victim = tmp_path / "victim"
+    victim.write_text("untouched")
+    link = tmp_path / "link.pem"
+    link.symlink_to(victim)
+    with pytest.raises(PxsecError, match="already exists"):
+        keysmod.write_file(link, b"secret")
+    keysmod.write_file(link, b"secret", force=True)  # replaces the link itself
+    assert victim.read_text() == "untouched" and not link.is_symlink() and link.read_bytes() == b"secret"
+
+
+def test_entry_point_writes_a_private_key_with_mode_0600(tmp_path):
+    env = {k: v for k, v in os.environ.items() if k != "PXSEC_SPEC"}
+    old = os.umask(0)
+    try:
+        r = subprocess.run([sys.executable, "-m", "renderer", "keys", "generate", "--ecdsa", "--key-dir", str(tmp_path)],
+                           cwd=REPO, capture_output=True, text=True, env=env)
+    finally:
+        os.umask(old)
+    assert r.returncode == 0, r.stderr
+    assert stat.S_IMODE((tmp_path / "jwt-ecdsa-private.pem").stat().st_mode) == 0o600
+    assert "Traceback" not in r.stderr
