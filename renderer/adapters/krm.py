@@ -1,0 +1,345 @@
+"""KRM function mode: `pxsec` with no arguments and a ResourceList on stdin.
+
+Used by `kustomize build --enable-alpha-plugins --enable-exec` (the spec file itself, with a
+`config.kubernetes.io/function: {exec: {path: pxsec}}` annotation, listed under
+`transformers:`) and by `kpt fn eval DIR --exec pxsec --fn-config spec.yaml`.
+
+Fidelity: the ResourceList is *composed* (node tree), never constructed, so an item pxsec does
+not change goes back out with its scalars exactly as they came in (`1:20` stays a string, `017`
+stays `017`: no YAML 1.1 re-typing). Each item is serialized from its node into a YAML stream for
+`pipeline.render`, and the rendered stream is composed back into nodes. Comments and field
+order are lost on the way, and the orchestrator (kyaml) restores both from the
+`internal.config.kubernetes.io/id` annotation, which is kept like every other
+orchestrator annotation (restored even on an item the core rebuilt from scratch).
+
+functionConfig, decided:
+- a PortworxSecurity object (the spec itself): the orchestrator's annotations
+  (`config.kubernetes.io/*`, `internal.config.kubernetes.io/*`, `config.k8s.io/*`,
+  `kustomize.config.k8s.io/*`) are stripped before validation;
+- a ConfigMap whose `data.spec` is the path of a spec file, relative to the working directory
+  (`kpt fn eval DIR --exec pxsec -- spec=path/to/spec.yaml`);
+- none at all: the spec file named by $PXSEC_SPEC.
+
+Output: the ResourceList with the new items and `results` (one info result per changed or
+generated object, warnings, or "nothing changed"). On failure: the input items unchanged, an
+error result (`resourceRef`, `field.path`, `file`) and exit 1 -- never an empty item list.
+"""
+from __future__ import annotations
+
+import os
+from typing import Any, BinaryIO
+
+import yaml
+
+from .. import pipeline
+from .. import spec as specmod
+from ..errors import Location, PxsecError
+from ..log import log_warning
+from ..stream import mapping_get
+
+RESOURCE_LIST = "ResourceList"
+RESOURCE_LIST_VERSIONS = ("config.kubernetes.io/v1", "config.kubernetes.io/v1beta1")
+ITEMS_SOURCE = "ResourceList.items"
+STR = "tag:yaml.org,2002:str"
+MAP = "tag:yaml.org,2002:map"
+
+# Annotations owned by the orchestrators (kyaml, kustomize, kpt, Helm 4): never dropped.
+ORCHESTRATOR_PREFIXES = (
+    "internal.config.kubernetes.io/",
+    "config.kubernetes.io/",
+    "config.k8s.io/",
+    "kustomize.config.k8s.io/",
+    "postrenderer.helm.sh/",
+)
+# ... of which these must not survive onto a validated spec (they are the function's plumbing).
+CONFIG_PREFIXES = ORCHESTRATOR_PREFIXES[:4]
+# Annotations that describe *where an object lives*: never copied to another object.
+PATH_ANNOTATIONS = ("internal.config.kubernetes.io/path", "config.kubernetes.io/path")
+INDEX_ANNOTATIONS = ("internal.config.kubernetes.io/index", "config.kubernetes.io/index")
+
+
+# --- node helpers -----------------------------------------------------------------------------
+
+def scalar(node: Any) -> str | None:
+    return node.value if isinstance(node, yaml.ScalarNode) else None
+
+
+def annotations_of(node: Any) -> dict[str, str]:
+    """String annotations of an object node (non-string values are ignored)."""
+    ann = mapping_get(mapping_get(node, "metadata"), "annotations")
+    out: dict[str, str] = {}
+    if isinstance(ann, yaml.MappingNode):
+        for k, v in ann.value:
+            if isinstance(k, yaml.ScalarNode) and isinstance(v, yaml.ScalarNode):
+                out[k.value] = v.value
+    return out
+
+
+def identity(node: Any) -> tuple[str | None, str | None, str | None, str | None]:
+    meta = mapping_get(node, "metadata")
+    return (scalar(mapping_get(node, "apiVersion")), scalar(mapping_get(node, "kind")),
+            scalar(mapping_get(meta, "name")), scalar(mapping_get(meta, "namespace")))
+
+
+def _str_node(value: str) -> yaml.ScalarNode:
+    return yaml.ScalarNode(STR, value)
+
+
+def _set_key(mapping: yaml.MappingNode, key: str, value: Any) -> None:
+    for i, (k, _) in enumerate(mapping.value):
+        if isinstance(k, yaml.ScalarNode) and k.value == key:
+            mapping.value[i] = (k, value)
+            return
+    mapping.value.append((_str_node(key), value))
+
+
+def _child_mapping(mapping: yaml.MappingNode, key: str) -> yaml.MappingNode | None:
+    child = mapping_get(mapping, key)
+    if isinstance(child, yaml.MappingNode):
+        return child
+    if child is None or (isinstance(child, yaml.ScalarNode) and child.tag == "tag:yaml.org,2002:null"):
+        child = yaml.MappingNode(MAP, [], flow_style=False)
+        _set_key(mapping, key, child)
+        return child
+    return None
+
+
+def restore_orchestrator_annotations(before: Any, after: Any) -> bool:
+    """Put back on `after` the orchestrator annotations `before` had and `after` lost.
+
+    The core keeps metadata on objects it changes, but rebuilds a Secret it generated on an
+    earlier run from scratch; kpt/kustomize need their bookkeeping back on it. Returns
+    whether anything was added.
+    """
+    lost = {k: v for k, v in annotations_of(before).items()
+            if k.startswith(ORCHESTRATOR_PREFIXES) and k not in annotations_of(after)}
+    if not lost or not isinstance(after, yaml.MappingNode):
+        return False
+    meta = _child_mapping(after, "metadata")
+    ann = _child_mapping(meta, "annotations") if meta is not None else None
+    if ann is None:
+        return False
+    for k, v in lost.items():
+        ann.value.append((_str_node(k), _str_node(v)))
+    return True
+
+
+def serialize(node: Any, explicit_start: bool = False) -> str:
+    return yaml.serialize(node, Dumper=yaml.CSafeDumper, allow_unicode=True, width=1 << 16,
+                          explicit_start=explicit_start)
+
+
+def compose_all(text: str, source: str) -> list[Any]:
+    try:
+        return [n for n in yaml.compose_all(text, Loader=yaml.CSafeLoader) if n is not None]
+    except yaml.YAMLError as e:  # the core has parsed this text already: should not happen
+        raise PxsecError(f"cannot read back the rendered stream ({type(e).__name__})", Location(file=source)) from None
+
+
+def to_node(obj: Any) -> Any:
+    return yaml.compose(yaml.dump(obj, Dumper=yaml.CSafeDumper, sort_keys=False, allow_unicode=True),
+                        Loader=yaml.CSafeLoader)
+
+
+def strip_config_annotations(doc: Any) -> Any:
+    """The spec object without the orchestrators' plumbing annotations (function, path, index...)."""
+    if not isinstance(doc, dict) or not isinstance(doc.get("metadata"), dict):
+        return doc
+    meta = dict(doc["metadata"])
+    ann = meta.get("annotations")
+    if isinstance(ann, dict):
+        kept = {k: v for k, v in ann.items() if not (isinstance(k, str) and k.startswith(CONFIG_PREFIXES))}
+        if kept:
+            meta["annotations"] = kept
+        else:
+            meta.pop("annotations")
+    return {**doc, "metadata": meta}
+
+
+# --- spec -------------------------------------------------------------------------------------
+
+def _construct(node: Any, source: str) -> Any:
+    loader = yaml.CSafeLoader("")
+    try:
+        return loader.construct_document(node)
+    except yaml.YAMLError:
+        raise PxsecError("functionConfig is not valid YAML", Location(file=source)) from None
+    finally:
+        loader.dispose()
+
+
+def function_config_source(obj: Any) -> str:
+    meta = obj.get("metadata") if isinstance(obj, dict) else None
+    name = meta.get("name") if isinstance(meta, dict) else None
+    kind = obj.get("kind") if isinstance(obj, dict) else None
+    return f"functionConfig {kind or '?'}/{name or '?'}"
+
+
+def spec_from_function_config(node: Any) -> specmod.Spec:
+    if node is None or (isinstance(node, yaml.ScalarNode) and node.tag == "tag:yaml.org,2002:null"):
+        path = os.environ.get("PXSEC_SPEC")
+        if not path:
+            raise PxsecError("no functionConfig: give the PortworxSecurity spec as the function config "
+                             "(kustomize: the transformer file; kpt: --fn-config FILE) or set PXSEC_SPEC",
+                             Location(file="ResourceList"))
+        return specmod.load(path)
+    obj = _construct(node, "functionConfig")
+    source = function_config_source(obj)
+    if isinstance(obj, dict) and obj.get("kind") == "ConfigMap" and obj.get("apiVersion") == "v1":
+        data = obj.get("data") if isinstance(obj.get("data"), dict) else {}
+        path = data.get("spec")
+        if not isinstance(path, str) or not path:
+            raise PxsecError("a ConfigMap functionConfig needs data.spec: the path of a PortworxSecurity "
+                             "spec file (kpt: -- spec=FILE)", Location(file=source, field="data.spec"))
+        unknown = sorted(str(k) for k in data if k != "spec")
+        if unknown:
+            raise PxsecError(f"unknown key (allowed: spec): {unknown[0]}",
+                             Location(file=source, field=f"data.{unknown[0]}"))
+        return specmod.load(path)
+    return specmod.from_document(strip_config_annotations(obj), source)
+
+
+# --- results ----------------------------------------------------------------------------------
+
+def resource_ref(node: Any) -> dict:
+    api_version, kind, name, namespace = identity(node)
+    ref = {"apiVersion": api_version, "kind": kind, "name": name, "namespace": namespace}
+    return {k: v for k, v in ref.items() if v}
+
+
+def file_ref(node: Any) -> dict | None:
+    ann = annotations_of(node)
+    path = next((ann[k] for k in PATH_ANNOTATIONS if ann.get(k)), None)
+    if not path:
+        return None
+    out: dict[str, Any] = {"path": path}
+    index = next((ann[k] for k in INDEX_ANNOTATIONS if ann.get(k)), None)
+    if index is not None and index.isdigit():
+        out["index"] = int(index)
+    return out
+
+
+def error_result(e: PxsecError, items: list[Any], fc_node: Any) -> dict:
+    """A `severity: error` result pointing at the item (or else the functionConfig) at fault.
+
+    Also rewrites `e.location` so the stderr line names the item's file (kpt) instead of the
+    internal stream name."""
+    result: dict[str, Any] = {"message": e.message, "severity": "error"}
+    loc = e.location
+    if loc.file == ITEMS_SOURCE and loc.index is not None and 0 <= loc.index < len(items):
+        node = items[loc.index]
+        where = file_ref(node)
+        if where:
+            loc.file = where["path"]
+            loc.index = where.get("index", loc.index)
+    else:
+        node = fc_node if isinstance(fc_node, yaml.MappingNode) else None
+        if not (loc.file or "").startswith("functionConfig"):
+            # about a spec *file* (ConfigMap data.spec, PXSEC_SPEC) or the stream: say which
+            result["message"] = str(e)
+            loc = Location()
+    if isinstance(node, yaml.MappingNode):
+        result["resourceRef"] = resource_ref(node)
+        where = file_ref(node)
+        if where:
+            result["file"] = where
+    if loc.field:
+        result["field"] = {"path": loc.field}
+    return result
+
+
+def success_results(render: pipeline.RenderResult, out_items: list[Any]) -> list[dict]:
+    by_identity = {}
+    for node in out_items:
+        _, kind, name, namespace = identity(node)
+        by_identity.setdefault((kind, name, namespace), node)
+    results = []
+    for t in render.touched:
+        what = "; ".join(t.report.changes) if t.report.changes else "already secured, unchanged"
+        node = by_identity.get((t.kind, t.name, t.namespace))
+        r: dict[str, Any] = {"message": what if node is not None else f"{t.label}: {what}", "severity": "info"}
+        if node is not None:
+            r["resourceRef"] = resource_ref(node)
+        results.append(r)
+    results += [{"message": f"generated {g}", "severity": "info"} for g in render.generated]
+    if not render.touched and not render.generated:
+        results.append({"message": "no Portworx or Stork workload found; nothing changed", "severity": "info"})
+    results += [{"message": w, "severity": "warning"} for w in render.warnings]
+    return results
+
+
+# --- the function -----------------------------------------------------------------------------
+
+def read_resource_list(raw: bytes) -> Any:
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError as e:
+        raise PxsecError(f"stdin is not UTF-8 text (byte {e.start})", Location(file="<stdin>")) from None
+    try:
+        nodes = [n for n in yaml.compose_all(text, Loader=yaml.CSafeLoader) if n is not None]
+    except yaml.YAMLError as e:
+        mark = getattr(e, "problem_mark", None)
+        where = f"line {mark.line + 1}, column {mark.column + 1}: " if mark is not None else ""
+        problem = getattr(e, "problem", None) or "invalid YAML"
+        raise PxsecError(f"{where}invalid YAML: {problem}", Location(file="<stdin>")) from None
+    hint = ("pxsec with no arguments is a KRM function and reads a ResourceList on stdin; "
+            "to secure a manifest stream run `pxsec render --spec FILE` (as a Helm post-renderer: "
+            "--post-renderer-args render)")
+    if len(nodes) != 1 or not isinstance(nodes[0], yaml.MappingNode):
+        raise PxsecError(f"stdin is not a KRM ResourceList. {hint}", Location(file="<stdin>"))
+    root = nodes[0]
+    kind, api_version = scalar(mapping_get(root, "kind")), scalar(mapping_get(root, "apiVersion"))
+    if kind != RESOURCE_LIST or api_version not in RESOURCE_LIST_VERSIONS:
+        raise PxsecError(f"stdin is not a KRM ResourceList (kind {kind!r}, apiVersion {api_version!r}). {hint}",
+                         Location(file="<stdin>"))
+    return root
+
+
+def items_of(root: Any) -> tuple[list[Any], yaml.SequenceNode]:
+    node = mapping_get(root, "items")
+    if node is None or (isinstance(node, yaml.ScalarNode) and node.tag == "tag:yaml.org,2002:null"):
+        node = yaml.SequenceNode("tag:yaml.org,2002:seq", [], flow_style=False)
+        _set_key(root, "items", node)
+    if not isinstance(node, yaml.SequenceNode):
+        raise PxsecError("ResourceList.items is not a list", Location(file="<stdin>", field="items"))
+    for i, item in enumerate(node.value):
+        if not isinstance(item, yaml.MappingNode):
+            raise PxsecError("not a KRM object (a mapping)", Location(file=ITEMS_SOURCE, index=i))
+    return list(node.value), node
+
+
+def render_items(items: list[Any], spec: specmod.Spec) -> tuple[list[Any], pipeline.RenderResult]:
+    """Items in, rendered items out (input items first, in order, then generated objects)."""
+    text = "".join(serialize(node, explicit_start=True) for node in items)
+    result = pipeline.render([(ITEMS_SOURCE, text)], spec, environ=os.environ)
+    out = compose_all(result.text, ITEMS_SOURCE)
+    if len(out) < len(items) or any(identity(a)[1:] != identity(b)[1:] for a, b in zip(items, out)):
+        raise PxsecError("the rendered stream does not line up with the input items; refusing to emit it",
+                         Location(file=ITEMS_SOURCE))
+    for before, after in zip(items, out):
+        restore_orchestrator_annotations(before, after)
+    return out, result
+
+
+def write_resource_list(stdout: BinaryIO, root: Any, items_node: yaml.SequenceNode, items: list[Any],
+                        results: list[dict]) -> None:
+    items_node.value = list(items)
+    _set_key(root, "results", to_node(results))
+    stdout.write(serialize(root).encode("utf-8"))
+    stdout.flush()
+
+
+def run(stdin: BinaryIO, stdout: BinaryIO) -> int:
+    root = read_resource_list(stdin.read())
+    items, items_node = items_of(root)
+    fc_node = mapping_get(root, "functionConfig")
+    try:
+        spec = spec_from_function_config(fc_node)
+        out, result = render_items(items, spec)
+    except PxsecError as e:
+        write_resource_list(stdout, root, items_node, items, [error_result(e, items, fc_node)])
+        raise
+    for w in result.warnings:
+        log_warning(w)
+    write_resource_list(stdout, root, items_node, out, success_results(result, out))
+    return 0

@@ -1,0 +1,82 @@
+"""kustomize legacy exec plugin mode: `pxsec CONFIG_FILE` with the resources on stdin.
+
+kustomize (`kustomize build --enable-alpha-plugins`, `kubectl kustomize --enable-alpha-plugins`)
+runs `<plugin home>/pxsec.io/v1alpha1/portworxsecurity/PortworxSecurity CONFIG_FILE` -- the
+wrapper `pxsec install kustomize-plugin` writes -- where CONFIG_FILE is a temporary copy of the
+transformer config (the PortworxSecurity spec), stdin is every resource of the build as a YAML
+stream, each with a `kustomize.config.k8s.io/id` annotation, and stdout must be the resulting
+resources. kustomize matches the output back to its resources by current id, so the id
+annotation is kept (the core keeps metadata; an object the core rebuilt gets it back here).
+"""
+from __future__ import annotations
+
+import os
+from typing import BinaryIO
+
+import yaml
+
+from .. import pipeline
+from .. import spec as specmod
+from ..errors import Location, PxsecError
+from ..log import log_warning
+from . import krm
+
+RESOURCES_SOURCE = "<kustomize resources>"
+
+
+def _decode(raw: bytes, source: str) -> str:
+    try:
+        return raw.decode("utf-8-sig")
+    except UnicodeDecodeError as e:
+        raise PxsecError(f"not UTF-8 text (byte {e.start})", Location(file=source)) from None
+
+
+def load_config(path: str) -> specmod.Spec:
+    """The transformer config: the PortworxSecurity object, minus the orchestrator's annotations."""
+    try:
+        with open(path, "rb") as f:
+            text = _decode(f.read(), path)
+    except OSError as e:
+        raise PxsecError(f"cannot read the plugin config: {e.strerror}", Location(file=path)) from None
+    try:
+        docs = [d for d in yaml.load_all(text, Loader=yaml.CSafeLoader) if d is not None]
+    except yaml.YAMLError:
+        raise PxsecError("the plugin config is not valid YAML", Location(file=path)) from None
+    if len(docs) != 1:
+        raise PxsecError(f"expected one PortworxSecurity document as the plugin config, found {len(docs)}",
+                         Location(file=path))
+    doc = docs[0]
+    meta = doc.get("metadata") if isinstance(doc, dict) else None
+    name = meta.get("name") if isinstance(meta, dict) else None
+    # The temporary file's name means nothing to the user: name the transformer instead.
+    source = f"kustomize transformer {doc.get('kind') if isinstance(doc, dict) else '?'}/{name or '?'}"
+    return specmod.from_document(krm.strip_config_annotations(doc), source)
+
+
+def restore_annotations(input_text: str, output_text: str) -> str:
+    """The output with any orchestrator annotation an input document had and lost put back.
+
+    The output is returned byte for byte unless something had to be restored (the core keeps
+    metadata on every object it edits; only a Secret it generated on an earlier run is
+    rebuilt from scratch)."""
+    before = krm.compose_all(input_text, RESOURCES_SOURCE)
+    after = krm.compose_all(output_text, RESOURCES_SOURCE)
+    changed = False
+    for b, a in zip(before, after):
+        if krm.identity(b)[1:] == krm.identity(a)[1:]:
+            changed |= krm.restore_orchestrator_annotations(b, a)
+    if not changed:
+        return output_text
+    return "".join(krm.serialize(node, explicit_start=True) for node in after)
+
+
+def run(config_path: str, stdin: BinaryIO, stdout: BinaryIO) -> int:
+    spec = load_config(config_path)
+    text = _decode(stdin.read(), RESOURCES_SOURCE)
+    result = pipeline.render([(RESOURCES_SOURCE, text)], spec, environ=os.environ)
+    out = restore_annotations(text, result.text)
+    for w in result.warnings:
+        log_warning(w)
+    stdout.write(out.encode("utf-8"))
+    stdout.flush()
+    return 0
