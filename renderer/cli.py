@@ -92,22 +92,20 @@ def _register_subapps() -> None:
 
 
 def run_cli(argv: list[str]) -> int:
-    _register_subapps()
+    if not argv or argv[0] not in ("render", "validate", "version"):
+        _register_subapps()
     try:
-        app(args=argv, prog_name="pxsec", standalone_mode=False)
+        code = app(args=argv, prog_name="pxsec", standalone_mode=False)
     except PxsecError:
         raise
-    except typer.Exit as e:
-        return e.exit_code
-    except SystemExit as e:  # click exits with 2 on usage errors after printing them
+    except SystemExit as e:
         return e.code if isinstance(e.code, int) else 1
-    except Exception as e:  # click.exceptions.UsageError and friends
-        import click
-
-        if isinstance(e, click.exceptions.ClickException):
+    except Exception as e:
+        # click (vendored by recent typer) usage errors: print them the click way, exit 2
+        if hasattr(e, "show") and hasattr(e, "exit_code"):
             e.show()
             return e.exit_code
-        if isinstance(e, click.exceptions.Abort):
+        if type(e).__name__ == "Abort":
             return 1
         raise
-    return 0
+    return code if isinstance(code, int) else 0

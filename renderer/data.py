@@ -9,6 +9,6 @@ _HERE = Path(__file__).resolve().parent
 def data_dir(name: str) -> Path:
     """`schemas` or `templates`: the checkout's top-level folder, else the installed copy."""
     checkout = _HERE.parent / name
-    if checkout.is_dir():
+    if (_HERE.parent / "pyproject.toml").is_file() and checkout.is_dir():
         return checkout
     return _HERE / "_data" / name
