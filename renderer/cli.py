@@ -8,7 +8,7 @@ from typing import List, Optional
 import typer
 
 from . import __version__
-from .errors import PxsecError, UsageError
+from .errors import PxsecError
 
 app = typer.Typer(
     name="pxsec",
@@ -23,13 +23,6 @@ app = typer.Typer(
 SPEC_ENV = "PXSEC_SPEC"
 
 
-def _spec_path(spec: Optional[str]) -> str:
-    path = spec or os.environ.get(SPEC_ENV)
-    if not path:
-        raise UsageError(f"no spec: pass --spec FILE or set {SPEC_ENV}")
-    return path
-
-
 @app.command()
 def render(
     paths: List[str] = typer.Argument(None, help="Files or directories (*.yaml, *.yml, sorted); '-' or nothing reads stdin."),
@@ -40,18 +33,10 @@ def render(
         False, "--allow-short-secrets", help="With secret.create: accept secret values shorter than 32 bytes."),
 ) -> None:
     """Secure the Portworx and Stork workloads in a manifest stream."""
-    from . import pipeline, sources, spec as specmod
-    from .log import log_info, log_warning
+    from . import fastpath
 
-    loaded = specmod.load(_spec_path(spec))
-    inputs = sources.read_inputs(paths or ["-"])
-    result = pipeline.render(inputs, loaded, environ=os.environ, allow_short_secrets=allow_short_secrets)
-    for w in result.warnings:
-        log_warning(w)
-    if verbose:
-        for line in result.summary():
-            log_info(line)
-    sources.write_output(result.text, output)
+    fastpath.render({"spec": spec, "output": output, "verbose": verbose,
+                     "allow_short_secrets": allow_short_secrets, "paths": paths or []})
 
 
 @app.command()

@@ -59,9 +59,15 @@ def main(argv: list[str] | None = None) -> int:
 
         code = _guarded(legacy.run, argv[0], sys.stdin.buffer, sys.stdout.buffer)
     else:
-        from .cli import run_cli
+        from . import fastpath
 
-        code = _guarded(run_cli, argv)
+        opts = fastpath.parse(argv)
+        if opts is not None:
+            code = _guarded(fastpath.render, opts)
+        else:
+            from .cli import run_cli
+
+            code = _guarded(run_cli, argv)
     try:
         sys.stdout.flush()
     except BrokenPipeError:

@@ -1,0 +1,44 @@
+"""The Typer-free `render` path must accept exactly what the Typer command accepts."""
+from __future__ import annotations
+
+import subprocess
+import sys
+
+import pytest
+import typer
+
+from conftest import ROOT, clean_env
+from renderer import cli, fastpath
+
+SPEC = str(ROOT / "examples" / "spec.yaml")
+EXAMPLE = str(ROOT / "examples" / "portworx.yaml")
+
+
+def test_option_tables_match_the_typer_command():
+    command = typer.main.get_command(cli.app).commands["render"]
+    typer_opts = {o for p in command.params for o in p.opts if o.startswith("-")}
+    fast_opts = set(fastpath.VALUE_OPTIONS) | set(fastpath.FLAG_OPTIONS)
+    assert typer_opts - {"-h", "--help"} == fast_opts
+
+
+@pytest.mark.parametrize("argv", [
+    ["render", "-s", SPEC, EXAMPLE],
+    ["render", f"--spec={SPEC}", "-v", EXAMPLE],
+    ["render", EXAMPLE, "--spec", SPEC, "--allow-short-secrets"],
+    ["render", "-s", SPEC, "--", EXAMPLE],
+])
+def test_fast_and_typer_paths_agree(argv):
+    assert fastpath.parse(argv) is not None
+
+    def run(code):
+        return subprocess.run([sys.executable, "-c", code], capture_output=True, env=clean_env(), cwd=ROOT)
+    fast = run(f"import sys; from renderer.main import main; sys.exit(main({argv!r}))")
+    slow = run(f"import sys; from renderer.main import _guarded; from renderer.cli import run_cli; "
+               f"sys.exit(_guarded(run_cli, {argv!r}))")
+    assert (fast.returncode, fast.stdout, fast.stderr) == (slow.returncode, slow.stdout, slow.stderr)
+    assert fast.returncode == 0 and b"PORTWORX_AUTH_SYSTEM_KEY" in fast.stdout
+
+
+@pytest.mark.parametrize("argv", [["render", "--help"], ["render", "-s"], ["render", "--bogus"], ["validate", SPEC]])
+def test_anything_else_goes_to_typer(argv):
+    assert fastpath.parse(argv) is None
