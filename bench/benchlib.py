@@ -1,0 +1,246 @@
+"""Shared helpers of the benchmark scripts: inputs (generated in a temp dir, never in the repo),
+the commands under test and their baselines, and per-child time/memory measurement.
+
+Everything here uses the standard library, PyYAML and the public `kubectl`/`kustomize` binaries.
+"""
+from __future__ import annotations
+
+import os
+import random
+import shutil
+import subprocess
+import sys
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parent.parent
+CORPUS = REPO.parent / "shared" / "corpus" / "manifests"
+PX_MANIFEST = CORPUS / "px-daemonset-spec-all-components-csi-stork-autopilot-px2.8.yaml"
+
+# self-signed + Stork, Secret referenced (not created): the common install.
+SPEC = """\
+apiVersion: pxsec.io/v1alpha1
+kind: PortworxSecurity
+metadata:
+  name: px-security
+spec:
+  secret:
+    name: px-system-secrets
+    create: false
+    keys:
+      system: system-secret
+      stork: stork-secret
+      jwtSharedSecret: shared-secret
+  stork:
+    enabled: true
+    issuer: stork.openstorage.io
+  selfSigned:
+    issuer: openstorage.io
+    sharedSecret: true
+  usernameClaim: email
+"""
+
+# The same injection as kustomize JSON patches (what SPEC makes pxsec add to the PX 2.8 manifest).
+SECRET = "px-system-secrets"
+
+
+def _ref(name: str, key: str) -> dict:
+    return {"name": name, "valueFrom": {"secretKeyRef": {"name": SECRET, "key": key}}}
+
+
+PORTWORX_ENV = [
+    _ref("PORTWORX_AUTH_SYSTEM_KEY", "system-secret"),
+    _ref("PORTWORX_AUTH_STORK_KEY", "stork-secret"),
+    _ref("PORTWORX_AUTH_JWT_SHAREDSECRET", "shared-secret"),
+]
+PORTWORX_ARGS = ["-jwt_issuer", "openstorage.io", "-username_claim", "email"]
+STORK_ENV = [_ref("PX_SHARED_SECRET", "stork-secret"), {"name": "PX_JWT_ISSUER", "value": "stork.openstorage.io"}]
+
+
+def pxsec_command() -> tuple[list[str], str]:
+    """(argv prefix, description): the installed console script if on PATH, else `python -m renderer`."""
+    override = os.environ.get("PXSEC_BENCH_CMD")
+    if override:
+        return override.split(), f"$PXSEC_BENCH_CMD ({override})"
+    exe = shutil.which("pxsec")
+    if exe:
+        return [exe], exe
+    return [sys.executable, "-m", "renderer"], f"{sys.executable} -m renderer"
+
+
+def child_env() -> dict:
+    env = dict(os.environ)
+    env["PYTHONPATH"] = str(REPO) + (os.pathsep + env["PYTHONPATH"] if env.get("PYTHONPATH") else "")
+    env.pop("PXSEC_DEBUG", None)
+    return env
+
+
+def kustomize_command() -> tuple[list[str], str] | None:
+    """`kustomize build` (the pinned binary) if on PATH, else `kubectl kustomize`, else None."""
+    exe = shutil.which("kustomize")
+    if exe:
+        return [exe, "build"], f"{exe} build"
+    exe = shutil.which("kubectl")
+    if exe:
+        return [exe, "kustomize"], f"{exe} kustomize"
+    return None
+
+
+@dataclass
+class Run:
+    seconds: float
+    maxrss_kb: int
+    returncode: int
+    timed_out: bool = False
+
+
+def run_child(argv: list[str], stdin_path: str | None = None, cwd: str | None = None, env: dict | None = None,
+              timeout: float | None = None, stdout_path: str | None = None) -> Run:
+    """Run one child process to completion: wall time, its own peak RSS (wait4), exit code."""
+    stdin = open(stdin_path, "rb") if stdin_path else subprocess.DEVNULL
+    stdout = open(stdout_path, "wb") if stdout_path else subprocess.DEVNULL
+    try:
+        t0 = time.perf_counter()
+        p = subprocess.Popen(argv, stdin=stdin, stdout=stdout, stderr=subprocess.DEVNULL, cwd=cwd, env=env)
+        deadline = None if timeout is None else t0 + timeout
+        while True:
+            pid, status, usage = os.wait4(p.pid, os.WNOHANG if deadline else 0)
+            if pid:
+                break
+            if time.perf_counter() > deadline:
+                p.kill()
+                pid, status, usage = os.wait4(p.pid, 0)
+                p.returncode = -9
+                return Run(time.perf_counter() - t0, usage.ru_maxrss, -9, timed_out=True)
+            time.sleep(0.05)
+        elapsed = time.perf_counter() - t0
+        p.returncode = os.waitstatus_to_exitcode(status)
+        return Run(elapsed, usage.ru_maxrss, p.returncode)
+    finally:
+        if stdin_path:
+            stdin.close()
+        if stdout_path:
+            stdout.close()
+
+
+# ---------------------------------------------------------------- the large stream
+
+_WORDS = ("alpha beta gamma delta epsilon zeta eta theta iota kappa lambda mu nu xi omicron pi rho sigma "
+          "tau upsilon phi chi psi omega").split()
+
+
+def _words(rng: random.Random, n: int) -> str:
+    return " ".join(rng.choice(_WORDS) for _ in range(n))
+
+
+def _configmap(rng: random.Random, i: int) -> str:
+    lines = "\n".join(f"    {_words(rng, rng.randint(3, 8))}" for _ in range(rng.randint(2, 6)))
+    return (f"apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: app-config-{i}\n  namespace: team-{i % 40}\n"
+            f"  labels:\n    app: app-{i % 300}\ndata:\n  LOG_LEVEL: \"info\"\n  settings.ini: |\n{lines}\n")
+
+
+def _deployment(rng: random.Random, i: int) -> str:
+    script = "\n".join(f"          {_words(rng, rng.randint(3, 7))}" for _ in range(rng.randint(1, 3)))
+    return f"""\
+apiVersion: apps/v1
+kind: Deployment
+metadata:
+  name: app-{i}
+  namespace: team-{i % 40}
+  labels: {{app: app-{i}, tier: "backend"}}
+  annotations:
+    description: >-
+      {_words(rng, 6)}
+      {_words(rng, 5)}
+spec:
+  replicas: {rng.randint(1, 5)}
+  selector:
+    matchLabels:
+      app: app-{i}
+  template:
+    metadata:
+      labels:
+        app: app-{i}
+    spec:
+      containers:
+      - name: app
+        image: registry.example.com/team/app-{i % 97}:1.{i % 13}.{i % 7}
+        args: ["--port", "8080", '--mode=fast']
+        env:
+        - name: GREETING
+          value: "{_words(rng, 2)}"
+        command:
+        - sh
+        - -c
+        - |
+{script}
+"""
+
+
+def large_stream(n_docs: int, seed: int = 6000) -> str:
+    """About `n_docs` documents: the Portworx manifest first, then Deployments and ConfigMaps."""
+    rng = random.Random(seed)
+    px = PX_MANIFEST.read_text(encoding="utf-8")
+    px_docs = sum(1 for ln in px.splitlines() if ln.startswith("---")) + 1
+    parts = [px.rstrip("\n") + "\n"]
+    for i in range(max(0, n_docs - px_docs)):
+        parts.append("---\n" + (_deployment(rng, i) if i % 3 == 0 else _configmap(rng, i)))
+    return "".join(parts)
+
+
+def write_inputs(tmp: Path, sizes: tuple[int, ...] = (6000, 12000)) -> dict:
+    """Spec, small manifest, large streams and the kustomize trees, all under `tmp`."""
+    tmp.mkdir(parents=True, exist_ok=True)
+    out = {"spec": tmp / "spec.yaml", "small": tmp / "small" / "px.yaml"}
+    out["spec"].write_text(SPEC, encoding="utf-8")
+    out["small"].parent.mkdir(exist_ok=True)
+    shutil.copyfile(PX_MANIFEST, out["small"])
+    write_kustomization(out["small"].parent, out["small"].name)
+    for n in sizes:
+        d = tmp / f"large{n}"
+        d.mkdir(exist_ok=True)
+        p = d / "stream.yaml"
+        p.write_text(large_stream(n), encoding="utf-8")
+        write_kustomization(d, p.name)
+        out[f"large{n}"] = p
+    return out
+
+
+def _patch_ops(manifest: Path) -> tuple[list[dict], list[dict]]:
+    """JSON6902 ops adding the pxsec env/args to DaemonSet portworx and Deployment stork."""
+    import yaml
+
+    ds_ops, stork_ops = [], []
+    with open(manifest, encoding="utf-8") as f:
+        for doc in yaml.load_all(f, Loader=yaml.CSafeLoader):
+            if not isinstance(doc, dict):
+                continue
+            kind, name = doc.get("kind"), (doc.get("metadata") or {}).get("name")
+            if (kind, name) not in (("DaemonSet", "portworx"), ("Deployment", "stork")):
+                continue
+            containers = doc["spec"]["template"]["spec"]["containers"]
+            i = next(i for i, c in enumerate(containers) if c["name"] == name)
+            base = f"/spec/template/spec/containers/{i}"
+            ops = ds_ops if kind == "DaemonSet" else stork_ops
+            env = PORTWORX_ENV if kind == "DaemonSet" else STORK_ENV
+            if "env" not in containers[i]:
+                ops.append({"op": "add", "path": f"{base}/env", "value": []})
+            ops += [{"op": "add", "path": f"{base}/env/-", "value": e} for e in env]
+            if kind == "DaemonSet":
+                if "args" not in containers[i]:
+                    ops.append({"op": "add", "path": f"{base}/args", "value": []})
+                ops += [{"op": "add", "path": f"{base}/args/-", "value": a} for a in PORTWORX_ARGS]
+    return ds_ops, stork_ops
+
+
+def write_kustomization(directory: Path, resource: str) -> None:
+    import json
+
+    ds_ops, stork_ops = _patch_ops(PX_MANIFEST)
+    text = (f"apiVersion: kustomize.config.k8s.io/v1beta1\nkind: Kustomization\nresources:\n- {resource}\npatches:\n"
+            f"- target:\n    kind: DaemonSet\n    name: portworx\n    namespace: kube-system\n"
+            f"  patch: '{json.dumps(ds_ops)}'\n"
+            f"- target:\n    kind: Deployment\n    name: stork\n    namespace: kube-system\n"
+            f"  patch: '{json.dumps(stork_ops)}'\n")
+    (directory / "kustomization.yaml").write_text(text, encoding="utf-8")
