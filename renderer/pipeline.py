@@ -176,13 +176,21 @@ def _secret_docs(stream: Stream, renderer: Renderer, spec: Spec, environ: Mappin
 
 def render(sources: list[tuple[str, str]], spec: Spec, environ: Mapping[str, str] | None = None,
            allow_short_secrets: bool = False) -> RenderResult:
-    stream = Stream.from_sources(sources)
+    roles: dict[int, str] = {}
+
+    def keep(doc: Document) -> bool:
+        role = role_of_document(doc, spec)
+        if role is not None:
+            roles[id(doc)] = role
+        return role is not None
+
+    stream = Stream.from_sources(sources, keep)
     renderer = Renderer(spec)
     secret_docs: list[Document] = []
     for doc in stream.documents:
-        if doc.node is None:
+        role = roles.get(id(doc))
+        if role is None:
             continue
-        role = role_of_document(doc, spec)
         if role == SECRET:
             secret_docs.append(doc)
         elif role is not None:
@@ -192,6 +200,6 @@ def render(sources: list[tuple[str, str]], spec: Spec, environ: Mapping[str, str
     warnings += [f"{t.label}: {ch} (keep secrets out of manifests)"
                  for t in renderer.touched for ch in t.report.changes if "literal secret" in ch]
     warnings = list(dict.fromkeys(warnings))
-    if any(d.node is not None for d in stream.documents) and not any(t.role in WORKLOADS for t in renderer.touched):
+    if any(not d.empty for d in stream.documents) and not any(t.role in WORKLOADS for t in renderer.touched):
         warnings.append("no Portworx workload (DaemonSet or StorageCluster) in the input: nothing was secured")
     return RenderResult(stream.text(), renderer.touched, generated, warnings)

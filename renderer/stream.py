@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
-from typing import Any, Iterator
+from typing import Any, Callable, Iterator
 
 import yaml
 
@@ -31,7 +31,8 @@ class Document:
     index: int  # 0-based index among the stream's documents, as yaml.load_all counts them
     text: str  # the original chunk, emitted as is unless `obj` is replaced
     line: int  # 1-based line of the chunk's first line in the source
-    node: Any = None  # composed root node, None for an empty document
+    node: Any = None  # composed root node: kept only for documents the caller wants (see parse)
+    empty: bool = False  # no content (comments only, or an empty/null document)
     obj: Any = None  # constructed object, only for documents a filter asked for
     changed: bool = False
     generated: bool = False  # created by pxsec (not from the input)
@@ -155,8 +156,13 @@ def split(text: str) -> Iterator[tuple[str, int]]:
             line += chunk.count("\n")
 
 
-def parse(text: str, source: str) -> list[Document]:
-    """All documents of a stream (composed, not constructed)."""
+def parse(text: str, source: str, keep: Callable[[Document], bool] | None = None) -> list[Document]:
+    """All documents of a stream (composed, not constructed).
+
+    Every document is composed (that is the syntax check) and its identity read off the node;
+    the node itself is kept only where `keep(doc)` says so. Thousands of retained node trees
+    would cost memory and, through the cyclic garbage collector, more time than composing.
+    """
     docs: list[Document] = []
     prefix = ""
     if text.startswith(_BOM):
@@ -170,7 +176,7 @@ def parse(text: str, source: str) -> list[Document]:
             docs.append(Document(source, -1, prefix + chunk, line))
             prefix = ""
             continue
-        doc = Document(source, index, prefix + chunk, line, node)
+        doc = Document(source, index, prefix + chunk, line, node, empty=node is None or _is_null(node))
         prefix = ""
         if isinstance(node, yaml.MappingNode):
             doc.api_version = _scalar(mapping_get(node, "apiVersion"))
@@ -178,11 +184,17 @@ def parse(text: str, source: str) -> list[Document]:
             meta = mapping_get(node, "metadata")
             doc.name = _scalar(mapping_get(meta, "name"))
             doc.namespace = _scalar(mapping_get(meta, "namespace"))
+        if keep is not None and node is not None and not keep(doc):
+            doc.node = None
         docs.append(doc)
         index += 1
     if prefix:  # a lone BOM
         docs.append(Document(source, -1, prefix, 1))
     return docs
+
+
+def _is_null(node: Any) -> bool:
+    return isinstance(node, yaml.ScalarNode) and node.tag == "tag:yaml.org,2002:null"
 
 
 def pod_containers(node: Any) -> list[tuple[str | None, str | None]]:
@@ -217,10 +229,11 @@ class Stream:
     documents: list[Document] = field(default_factory=list)
 
     @classmethod
-    def from_sources(cls, sources: list[tuple[str, str]]) -> "Stream":
+    def from_sources(cls, sources: list[tuple[str, str]],
+                     keep: Callable[[Document], bool] | None = None) -> "Stream":
         docs: list[Document] = []
         for name, text in sources:
-            docs.extend(parse(text, name))
+            docs.extend(parse(text, name, keep))
         return cls(docs)
 
     def text(self) -> str:
