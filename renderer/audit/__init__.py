@@ -1,0 +1,29 @@
+"""`pxsec check`: audit manifests for what would leave a cluster without (full) PX-Security.
+
+    sources -> parse (per file; a file that does not parse is a PXS000 finding)
+            -> inventory (profiles of Portworx, Stork, autopilot; every env list)
+            -> rules (pure, one function per rule)  [+ drift against `render` with --spec]
+            -> Report (sorted, de-duplicated findings) -> text | json | sarif
+
+Nothing here reads the environment or prints; values of secrets are never read into a finding.
+"""
+from __future__ import annotations
+
+from ..spec import Spec
+from . import drift, inventory, rules
+from .model import RULES, Finding, Report, Rule
+
+__all__ = ["check", "Finding", "Report", "Rule", "RULES"]
+
+
+def check(sources: list[tuple[str, str]], spec: Spec | None = None) -> Report:
+    docs, errors = inventory.parse_sources(sources)
+    inv = inventory.build(docs)
+    inv.errors = errors + inv.errors
+    found = rules.run(inv)
+    drift_checked = False
+    if spec is not None and not errors:
+        found += drift.check(sources, docs, spec)
+        drift_checked = True
+    unique = sorted(dict.fromkeys(found), key=Finding.sort_key)
+    return Report(unique, checked=len(inv.portworx) + len(inv.stork), drift_checked=drift_checked)

@@ -1,0 +1,158 @@
+"""PXS019/PXS020: with --spec, the manifests must be exactly what `pxsec render` makes of them.
+
+The same inputs go through `pipeline.render` with the same spec; each input document is
+compared with its rendered counterpart as data (so quoting or flow style never counts), and
+documents render would add (generated Secrets) are reported as missing.
+
+Secret values are never needed and never compared: render gets a fixed placeholder for every
+variable a `secret.create` spec reads (never the real environment), and the Secret pxsec
+manages is compared with its `data`/`stringData` values blanked (keys still count).
+Messages name fields, env vars and volumes, never values.
+"""
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from .. import pipeline
+from ..errors import PxsecError
+from ..filters import secrets as secretsmod
+from ..spec import Spec
+from ..stream import Document, Stream
+from .inventory import field_path, node_line
+from .model import Finding, finding
+
+PLACEHOLDER = "pxsec-check-placeholder-not-a-secret-0123456789"
+MAX_PER_DOCUMENT = 20
+_MARKER_LINE = re.compile(r"\A(\ufeff)?---[ \t]*(#[^\n]*)?\n")
+
+
+def placeholder_environ(spec: Spec) -> dict[str, str]:
+    """What render reads with secret.create: one fixed, obviously fake value per variable."""
+    return {var: PLACEHOLDER for _, var in secretsmod.needed(spec)} if spec.secret_create else {}
+
+
+def _where(doc: Document, path: tuple = ()) -> dict:
+    return dict(file=doc.source, index=doc.index, kind=doc.kind, name=doc.name, namespace=doc.namespace,
+                field=field_path(path) or None, line=node_line(doc, path) if doc.node is not None else doc.line)
+
+
+def _redact(obj: Any, spec: Spec) -> Any:
+    """The pxsec-managed Secret with its values blanked: only its shape is compared."""
+    if (isinstance(obj, dict) and obj.get("kind") == "Secret" and obj.get("apiVersion") == "v1"
+            and isinstance(obj.get("metadata"), dict) and obj["metadata"].get("name") == spec.secret_name):
+        obj = dict(obj)
+        for key in ("data", "stringData"):
+            if isinstance(obj.get(key), dict):
+                obj[key] = {k: None for k in obj[key]}
+    return obj
+
+
+def _named(items: list) -> dict[str, int] | None:
+    """name -> index when every item is a mapping with a unique string name (env, volumes, ...)."""
+    names: dict[str, int] = {}
+    for i, it in enumerate(items):
+        if not isinstance(it, dict) or not isinstance(it.get("name"), str) or it["name"] in names:
+            return None
+        names[it["name"]] = i
+    return names
+
+
+def diff(a: Any, b: Any, path: tuple = ()) -> list[tuple[tuple, str, str | None]]:
+    """(path in `a`, what, name) for each difference from `a` (input) to `b` (rendered)."""
+    if isinstance(a, dict) and isinstance(b, dict):
+        out = []
+        for k in a:
+            if k not in b:
+                out.append((path + (k,), "removed", None))
+            else:
+                out += diff(a[k], b[k], path + (k,))
+        out += [(path + (k,), "added", None) for k in b if k not in a]
+        return out
+    if isinstance(a, list) and isinstance(b, list):
+        na, nb = _named(a), _named(b)
+        if na is not None and nb is not None and (na or nb):
+            out = []
+            for name, i in na.items():
+                if name not in nb:
+                    out.append((path + (i,), "removed", name))
+                else:
+                    out += diff(a[i], b[nb[name]], path + (i,))
+            out += [(path, "added", name) for name in nb if name not in na]
+            return out
+        return [] if a == b else [(path, "changed", None)]
+    if type(a) is not type(b) or a != b:
+        return [(path, "changed", None)]
+    return []
+
+
+def _message(path: tuple, what: str, name: str | None) -> str:
+    """What differs (the field path is the finding's `field`): names only, never values."""
+    entry = next((p for p in reversed(path) if isinstance(p, str)), "list")
+    if what == "added" and name is not None:
+        return f"no {entry} entry {name!r}: render would add it"
+    if what == "added":
+        return "missing: render would add it"
+    if what == "removed" and name is not None:
+        return f"{entry} entry {name!r} is not in the rendered output: render would remove it"
+    if what == "removed":
+        return "not in the rendered output: render would remove it"
+    return "differs from the rendered output"
+
+
+def _body(text: str) -> str:
+    return _MARKER_LINE.sub("", text, count=1).strip()
+
+
+def _compare(doc: Document, out: Document, spec: Spec) -> list[Finding]:
+    if _body(doc.text) == _body(out.text):
+        return []
+    try:
+        a, b = _redact(doc.construct(), spec), _redact(out.construct(), spec)
+    except PxsecError:
+        return []  # an unreadable document is reported by the other rules
+    diffs = diff(a, b)
+    found = [finding("PXS019", _message(p, what, name), **_where(doc, p)) for p, what, name in diffs[:MAX_PER_DOCUMENT]]
+    if len(diffs) > MAX_PER_DOCUMENT:
+        found.append(finding("PXS019", f"... and {len(diffs) - MAX_PER_DOCUMENT} more difference(s)", **_where(doc)))
+    return found
+
+
+def _anchor(docs: list[Document], namespace: str | None) -> dict:
+    """Where a missing generated object is reported: a secured workload of its namespace."""
+    for kinds in (("DaemonSet", "StorageCluster"), ("Deployment", "List")):
+        for doc in docs:
+            if doc.namespace == namespace and doc.kind in kinds:
+                return _where(doc)
+    first = docs[0] if docs else None
+    return dict(file=first.source if first else None)
+
+
+def check(sources: list[tuple[str, str]], docs: list[Document], spec: Spec) -> list[Finding]:
+    try:
+        result = pipeline.render(sources, spec, environ=placeholder_environ(spec), allow_short_secrets=True)
+    except PxsecError as e:
+        loc = e.location
+        line = None
+        match = [d for d in docs if d.source == loc.file and d.index == loc.index and loc.index is not None]
+        if match:
+            parts = re.findall(r"[^.\[\]]+", loc.field or "")
+            line = node_line(match[0], tuple(int(x) if x.isdigit() else x for x in parts))
+        return [finding("PXS020", f"render refuses the input with this spec: {e.message}", file=loc.file,
+                        index=loc.index, kind=loc.kind, name=loc.name, namespace=loc.namespace, field=loc.field,
+                        line=line)]
+    ins = [d for d in docs if d.index >= 0]
+    outs = [d for d in Stream.from_sources([("<rendered>", result.text)]).documents if d.index >= 0]
+    aligned = len(outs) >= len(ins) and all((i.kind, i.name, i.namespace) == (o.kind, o.name, o.namespace)
+                                            for i, o in zip(ins, outs))
+    if not aligned:  # should not happen: render keeps every document in order
+        return [finding("PXS019", "the rendered stream does not line up with the input; compare "
+                        "`pxsec render` output by hand", file=ins[0].source if ins else None)]
+    found: list[Finding] = []
+    for doc, out in zip(ins, outs):
+        found += _compare(doc, out, spec)
+    for extra in outs[len(ins):]:
+        ns = f"{extra.namespace}/" if extra.namespace else ""
+        found.append(finding("PXS019", f"{extra.kind} {ns}{extra.name} is missing: render would add it "
+                             f"(secret.create: true)", **_anchor(ins, extra.namespace)))
+    return found

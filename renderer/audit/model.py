@@ -1,0 +1,142 @@
+"""What `pxsec check` reports: typed findings and the catalogue of rules they come from.
+
+A finding names where a problem is (file, document index, kind/name/namespace, field path,
+1-based line) and what it is. Messages carry names only (env var, Secret, key, flag): never a
+value that could be a secret. Rule ids are stable; a retired id is never reused.
+"""
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass
+from typing import Literal
+
+Severity = Literal["error", "warning", "note"]
+SEVERITIES: tuple[Severity, ...] = ("error", "warning", "note")
+
+
+@dataclass(frozen=True)
+class Rule:
+    id: str
+    name: str  # kebab-case, stable
+    severity: Severity
+    summary: str  # one line: what the rule finds
+    why: str  # why it matters (SARIF help, docs)
+
+
+_RULES = (
+    Rule("PXS000", "invalid-yaml", "error", "A manifest file is not valid YAML",
+         "A file that does not parse cannot be checked, and kubectl/Helm would refuse it too."),
+    Rule("PXS001", "security-disabled", "error", "A Portworx workload runs without PX-Security",
+         "Without authorization any client that reaches the Portworx API can create, mount or delete volumes."),
+    Rule("PXS002", "security-incomplete", "error", "A Portworx workload is only partly configured for PX-Security",
+         "Portworx needs an issuer (self-signed or OIDC) and PORTWORX_AUTH_SYSTEM_KEY; with one missing, "
+         "authorization is not enabled or nodes cannot talk to each other."),
+    Rule("PXS003", "mixed-cluster", "error", "Nodes of one Portworx cluster are secured differently",
+         "The Portworx docs: mixing auth-enabled and auth-disabled nodes prevents the cluster from being fully "
+         "secure; nodes with different issuers, keys or token models reject each other's tokens."),
+    Rule("PXS004", "stork-missing-shared-secret", "error", "Stork has no PX_SHARED_SECRET",
+         "Stork signs its tokens with PX_SHARED_SECRET; without it Stork runs unauthenticated and a secured "
+         "Portworx refuses its calls."),
+    Rule("PXS005", "stork-key-mismatch", "error", "Stork's key does not pair with the key Portworx verifies",
+         "Stork's PX_SHARED_SECRET must come from the same Secret/key as Portworx's key for the issuer Stork "
+         "signs with (stork.openstorage.io: PORTWORX_AUTH_STORK_KEY; apps.portworx.io: "
+         "PORTWORX_AUTH_SYSTEM_APPS_KEY)."),
+    Rule("PXS006", "stork-issuer-refused", "error", "Stork's PX_JWT_ISSUER is a value Stork refuses",
+         "Stork accepts only stork.openstorage.io, apps.portworx.io and operator.portworx.io; any other value "
+         "makes its Portworx driver fail to start."),
+    Rule("PXS007", "stork-issuer-implicit", "note", "Stork's PX_JWT_ISSUER is not set",
+         "Stork then signs as stork.openstorage.io, which only pairs with PORTWORX_AUTH_STORK_KEY; setting it "
+         "explicitly (as the operator does) makes the pairing visible."),
+    Rule("PXS008", "secret-literal", "error", "A PX-Security secret is written into the manifest",
+         "Keys given as a literal `value:`, a ConfigMap or a command-line flag end up in Git, in `kubectl get` "
+         "output and in process lists; use valueFrom.secretKeyRef."),
+    Rule("PXS009", "pubkey-file-unmounted", "error", "A JWT public-key file path is not on a mounted volume",
+         "Portworx reads -jwt_rsa_pubkey_file / -jwt_ecds_pubkey_file from its container; a path that no "
+         "volume provides does not exist there, and self-signed tokens cannot be verified."),
+    Rule("PXS010", "pubkey-file-on-host", "note", "A JWT public-key file is read from a host path",
+         "The file must then be provisioned on every node by other means; a Secret volume ships it with the "
+         "manifests."),
+    Rule("PXS011", "oidc-issuer-not-https", "error", "The OIDC issuer is not an https:// URL",
+         "OIDC discovery and token `iss` matching need the provider's https URL; anything else cannot be "
+         "verified safely."),
+    Rule("PXS012", "oidc-client-id-missing", "error", "An OIDC issuer is set without a client id",
+         "Portworx only configures OIDC when both the issuer and the client id are set."),
+    Rule("PXS013", "username-claim-unknown", "error", "The username claim is not sub, email or name",
+         "Portworx knows only these claims; any other value leaves tokens without a usable user id."),
+    Rule("PXS014", "self-signed-without-key", "error", "A self-signed issuer has neither a shared secret nor a public key",
+         "Tokens of a self-signed issuer are verified with PORTWORX_AUTH_JWT_SHAREDSECRET or a public key; "
+         "with neither, no token of that issuer can be verified."),
+    Rule("PXS015", "self-signed-issuer-url", "warning", "A self-signed issuer looks like a URL",
+         "Self-signed issuers should be plain names (openstorage.io); URLs are for OIDC providers and get "
+         "confused with them."),
+    Rule("PXS016", "guest-access-enabled", "warning", "Guest access is enabled",
+         "With guest access, calls without a token run as system.guest and can use public volumes; set "
+         "spec.security.auth.guestAccess: Disabled once every client has a token."),
+    Rule("PXS017", "guest-access-invalid", "error", "spec.security.auth.guestAccess has an invalid value",
+         "The operator accepts exactly Enabled, Disabled or Managed (case-sensitive); anything else fails its "
+         "auth component."),
+    Rule("PXS018", "token-lifetime-invalid", "error", "tokenLifetime is invalid or misplaced",
+         "The operator parses <integer><s|m|h|d|y> (24h, 7d) under spec.security.auth.selfSigned; compound "
+         "durations fail, and the field is ignored elsewhere."),
+    Rule("PXS019", "drift", "error", "The manifests differ from what `pxsec render` produces with the spec",
+         "The manifests were edited after rendering, or rendered with another spec: what is deployed is not "
+         "what the security spec says."),
+    Rule("PXS020", "render-refused", "error", "`pxsec render` refuses these manifests with the spec",
+         "render could not secure the input; fix the input or the spec."),
+    Rule("PXS021", "token-reset-reminder", "note", "Reset the cluster token if this cluster is paired or migrated",
+         "After enabling authorization, run `pxctl cluster token reset` and update the ClusterPair objects on "
+         "the other clusters, or migrations fail with mismatched issuers."),
+    Rule("PXS022", "autopilot-missing-shared-secret", "warning", "Autopilot has no PX_SHARED_SECRET",
+         "Autopilot calls the Portworx API; with PX-Security on it needs PX_SHARED_SECRET from the apps key "
+         "(the operator adds it; plain manifests must)."),
+)
+RULES: dict[str, Rule] = {r.id: r for r in _RULES}
+
+
+@dataclass(frozen=True)
+class Finding:
+    rule_id: str
+    severity: Severity
+    message: str
+    file: str | None = None
+    index: int | None = None  # 0-based document index in its file's stream
+    kind: str | None = None
+    name: str | None = None
+    namespace: str | None = None
+    field: str | None = None  # field path inside the object, e.g. spec.template.spec.containers[0].env[2]
+    line: int | None = None  # 1-based line of the field (or of the nearest enclosing node) in `file`
+
+    @property
+    def rule(self) -> Rule:
+        return RULES[self.rule_id]
+
+    @property
+    def workload(self) -> str:
+        """`Kind namespace/name`, or the file alone for findings about a whole file."""
+        if self.kind is None and self.name is None:
+            return self.file or "<input>"
+        ns = f"{self.namespace}/" if self.namespace else ""
+        return f"{self.kind or '?'} {ns}{self.name or '?'}"
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+    def sort_key(self) -> tuple:
+        return (self.file or "", self.index if self.index is not None else -1, self.line or 0,
+                self.rule_id, self.field or "", self.message)
+
+
+def finding(rule_id: str, message: str, **where) -> Finding:
+    return Finding(rule_id, RULES[rule_id].severity, message, **where)
+
+
+@dataclass
+class Report:
+    findings: list[Finding]
+    checked: int = 0  # Portworx/Stork workloads looked at
+    drift_checked: bool = False
+
+    def count(self, severity: Severity) -> int:
+        return sum(1 for f in self.findings if f.severity == severity)
+
+    def failed(self, strict: bool = False) -> bool:
+        return self.count("error") > 0 or (strict and self.count("warning") > 0)
