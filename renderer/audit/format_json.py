@@ -1,0 +1,27 @@
+"""Machine-readable report: one JSON object, findings in a stable order, keys always present.
+
+    {"tool": {"name": "pxsec", "version": "..."}, "schemaVersion": 1,
+     "summary": {"error": 1, "warning": 0, "note": 2, "driftChecked": false, "workloads": 3},
+     "findings": [{"rule_id": "PXS001", "severity": "error", "message": ..., "file": ..., "index": 5,
+                   "kind": "DaemonSet", "name": "portworx", "namespace": "kube-system",
+                   "field": "spec.template.spec.containers[0]", "line": 342}]}
+"""
+from __future__ import annotations
+
+import json
+
+from .. import __version__
+from .model import SEVERITIES, Report
+
+SCHEMA_VERSION = 1
+
+
+def to_dict(report: Report) -> dict:
+    summary = {s: report.count(s) for s in SEVERITIES}
+    summary.update(driftChecked=report.drift_checked, workloads=report.checked)
+    return {"tool": {"name": "pxsec", "version": __version__}, "schemaVersion": SCHEMA_VERSION,
+            "summary": summary, "findings": [f.to_dict() for f in report.findings]}
+
+
+def render(report: Report) -> str:
+    return json.dumps(to_dict(report), indent=2, ensure_ascii=False) + "\n"
