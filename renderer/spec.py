@@ -179,14 +179,55 @@ def read_spec_text(path: str) -> str:
         raise PxsecError("spec is not UTF-8 text", Location(file=path)) from None
 
 
+def _cache_marker(doc: Any):
+    """Where a successful validation of exactly this spec, schema and pxsec version is recorded.
+
+    Importing jsonschema costs more start-up than a whole small render, and the same spec is
+    validated on every helm upgrade and Argo CD refresh. Validation is a pure function of these
+    bytes, so a success is remembered (PXSEC_CACHE_DIR, default ~/.cache/pxsec; set
+    PXSEC_NO_CACHE=1 to always validate). Any problem with the cache means: validate.
+    """
+    import hashlib
+    import os
+    from pathlib import Path
+
+    from . import __version__
+
+    if os.environ.get("PXSEC_NO_CACHE"):
+        return None
+    try:
+        base = os.environ.get("PXSEC_CACHE_DIR") or os.path.join(
+            os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache"), "pxsec")
+        h = hashlib.sha256()
+        h.update(__version__.encode())
+        h.update((data_dir("schemas") / "portworxsecurity.schema.json").read_bytes())
+        h.update(json.dumps(doc, sort_keys=True, default=repr).encode())
+        return Path(base) / "validated" / h.hexdigest()
+    except (OSError, TypeError, ValueError, RecursionError):
+        return None
+
+
 def from_document(doc: Any, source: str) -> Spec:
     """Validate a parsed PortworxSecurity document and build the typed spec."""
+    marker = _cache_marker(doc)
+    try:
+        if marker is not None and marker.is_file():
+            return build(doc["spec"], source)
+    except OSError:
+        pass
     found = problems(doc)
     if found:
         p = found[0]
         more = f" (and {len(found) - 1} more problem(s); run `pxsec validate`)" if len(found) > 1 else ""
         raise PxsecError(p.message + more, Location(file=source, field=p.path or None))
-    return build(doc["spec"], source)
+    spec = build(doc["spec"], source)
+    if marker is not None:
+        try:
+            marker.parent.mkdir(parents=True, exist_ok=True)
+            marker.touch()
+        except OSError:
+            pass
+    return spec
 
 
 def load(path: str) -> Spec:
