@@ -42,6 +42,7 @@ from typing import Any, Mapping
 import jwt
 
 from .errors import Location, PxsecError
+from .keys import ENV_SHARED, ENV_STORK
 from .spec import Spec
 
 REQUIRED_CLAIMS = ("iss", "sub", "name", "email", "iat", "exp")
@@ -62,8 +63,6 @@ EC_ALGS = ("ES256", "ES384", "ES512")
 FAMILIES = {"HS": HMAC_ALGS, "RS": RSA_ALGS, "ES": EC_ALGS}
 EC_CURVE_ALG = {"secp256r1": "ES256", "secp384r1": "ES384", "secp521r1": "ES512"}
 
-ENV_SHARED = "PORTWORX_AUTH_JWT_SHAREDSECRET"
-ENV_STORK = "PORTWORX_AUTH_STORK_KEY"
 ENV_INSECURE_OIDC = "PXSEC_ALLOW_INSECURE_OIDC"
 ENV_PASSPHRASE = "PXSEC_PRIVATE_KEY_PASSPHRASE"
 
@@ -136,7 +135,7 @@ def load_auth_config(path: str) -> tuple[dict, list[str]]:
     except OSError as e:
         raise PxsecError(f"cannot read auth config: {e.strerror}", loc) from None
     try:
-        doc = yaml_load(raw.decode("utf-8-sig"))
+        doc = _yaml_load(raw.decode("utf-8-sig"))
     except UnicodeDecodeError:
         raise PxsecError("auth config is not UTF-8 text", loc) from None
     except ValueError as e:
@@ -166,7 +165,7 @@ def load_auth_config(path: str) -> tuple[dict, list[str]]:
     return out, notes
 
 
-def yaml_load(text: str) -> Any:
+def _yaml_load(text: str) -> Any:
     import yaml
 
     try:
@@ -390,18 +389,16 @@ class Jwks:
     key id the cached set does not hold yet, still verifies.
     """
 
-    def __init__(self, issuer: str, *, keys: list | None = None, source: str | None = None,
-                 allow_insecure: bool = False, ca_file: str | None = None, timeout: float = 10.0):
+    def __init__(self, issuer: str, *, keys: list | None = None, allow_insecure: bool = False,
+                 ca_file: str | None = None, timeout: float = 10.0):
         self.issuer = issuer
-        self.source = source
         self.allow_insecure = allow_insecure
         self.ca_file = ca_file
         self.timeout = timeout
         self.static = keys is not None
-        self.fetches = 0
         self.signing_algs: tuple[str, ...] | None = None
         self._jwks_uri: str | None = None
-        self._keys = self._parse(keys, source) if keys is not None else None
+        self._keys = self._parse(keys) if keys is not None else None
 
     @classmethod
     def from_file(cls, issuer: str, path: str) -> "Jwks":
@@ -412,7 +409,7 @@ class Jwks:
             raise PxsecError(f"cannot read JWKS: {e.strerror}", Location(file=path)) from None
         except (ValueError, RecursionError):
             raise PxsecError("JWKS file is not JSON", Location(file=path)) from None
-        return cls(issuer, keys=cls._key_list(doc, path), source=path)
+        return cls(issuer, keys=cls._key_list(doc, path))
 
     @staticmethod
     def _key_list(doc: Any, source: str) -> list:
@@ -421,7 +418,7 @@ class Jwks:
         return doc["keys"]
 
     @staticmethod
-    def _parse(keys: list, source: str | None) -> list:
+    def _parse(keys: list) -> list:
         parsed = []
         for k in keys:
             if not isinstance(k, dict) or k.get("use") not in (None, "sig") or k.get("kty") not in ("RSA", "EC"):
@@ -435,7 +432,6 @@ class Jwks:
     def _discover(self) -> None:
         url = self.issuer.rstrip("/") + "/.well-known/openid-configuration"
         doc = fetch_json(url, allow_insecure=self.allow_insecure, ca_file=self.ca_file, timeout=self.timeout)
-        self.fetches += 1
         if not isinstance(doc, dict):
             raise PxsecError(f"{_show(url, 120)} is not an OIDC discovery document")
         if doc.get("issuer") != self.issuer:
@@ -454,8 +450,7 @@ class Jwks:
             self._discover()
         doc = fetch_json(self._jwks_uri, allow_insecure=self.allow_insecure, ca_file=self.ca_file,
                          timeout=self.timeout)
-        self.fetches += 1
-        self._keys = self._parse(self._key_list(doc, _show(self._jwks_uri, 120)), self._jwks_uri)
+        self._keys = self._parse(self._key_list(doc, _show(self._jwks_uri, 120)))
 
     def allowed_algorithms(self) -> tuple[str, ...] | None:
         """What the provider signs with (go-oidc: the discovery list, else RS256); None for a file."""

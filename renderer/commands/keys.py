@@ -25,16 +25,16 @@ class Format(str, Enum):
 @app.command()
 def generate(
     spec: Optional[str] = typer.Option(
-        None, "--spec", "-s", help=f"PortworxSecurity spec (or env {SPEC_ENV}): Secret name and keys from it."),
+        None, "--spec", "-s", metavar="FILE", help=f"PortworxSecurity spec (or env {SPEC_ENV}): Secret name and keys from it."),
     fmt: Optional[Format] = typer.Option(
-        None, "--format", "-f",
+        None, "--format", "-f", metavar="secret|env",
         help="secret: a Secret manifest (default with a spec); env: shell export lines of the "
              "PORTWORX_AUTH_* variables (default without)."),
-    namespace: Optional[str] = typer.Option(None, "--namespace", "-n", help="Namespace of the Secret manifests."),
-    output: Optional[str] = typer.Option(None, "--output", "-o", help="Write to this file (mode 0600) instead of stdout."),
+    namespace: Optional[str] = typer.Option(None, "--namespace", "-n", metavar="NAMESPACE", help="Namespace of the Secret manifests."),
+    output: Optional[str] = typer.Option(None, "--output", "-o", metavar="FILE", help="Write to this file (mode 0600) instead of stdout."),
     rsa: bool = typer.Option(False, "--rsa", help="Also write an RSA key pair (RS256) and its public-key Secret."),
     ecdsa: bool = typer.Option(False, "--ecdsa", help="Also write an ECDSA P-256 key pair (ES256) and its public-key Secret."),
-    key_dir: str = typer.Option(".", "--key-dir", help="Directory for the key pair files."),
+    key_dir: str = typer.Option(".", "--key-dir", metavar="DIR", help="Directory for the key pair files."),
     force: bool = typer.Option(False, "--force", help="Overwrite files that exist."),
 ) -> None:
     """Random system, Stork and JWT shared-secret keys (384 bits each), as a Secret or env lines.

@@ -28,27 +28,27 @@ def _load_spec(path: Optional[str]):
 
 @app.command()
 def generate(
-    issuer: Optional[str] = typer.Option(None, "--issuer", help="Issuer (iss); default: the spec's selfSigned.issuer."),
-    spec: Optional[str] = typer.Option(None, "--spec", "-s", help=f"PortworxSecurity spec (or env {SPEC_ENV})."),
+    issuer: Optional[str] = typer.Option(None, "--issuer", metavar="ISSUER", help="Issuer (iss); default: the spec's selfSigned.issuer."),
+    spec: Optional[str] = typer.Option(None, "--spec", "-s", metavar="FILE", help=f"PortworxSecurity spec (or env {SPEC_ENV})."),
     auth_config: Optional[str] = typer.Option(
-        None, "--auth-config", help="YAML with name, email, sub, roles, groups (as pxctl auth token generate reads)."),
-    name: Optional[str] = typer.Option(None, "--name", help="Account name (overrides --auth-config)."),
-    email: Optional[str] = typer.Option(None, "--email", help="Account email (overrides --auth-config)."),
+        None, "--auth-config", metavar="FILE", help="YAML with name, email, sub, roles, groups (as pxctl auth token generate reads)."),
+    name: Optional[str] = typer.Option(None, "--name", metavar="NAME", help="Account name (overrides --auth-config)."),
+    email: Optional[str] = typer.Option(None, "--email", metavar="EMAIL", help="Account email (overrides --auth-config)."),
     sub: Optional[str] = typer.Option(
-        None, "--sub", help="Unique subject; default: base64 of openstorage.io/<name>/<email>, as openstorage does."),
-    role: Optional[List[str]] = typer.Option(None, "--role", "-r", help="Role, repeatable (e.g. system.user)."),
-    group: Optional[List[str]] = typer.Option(None, "--group", "-g", help="Group, repeatable ('*' = every group)."),
+        None, "--sub", metavar="SUB", help="Unique subject; default: base64 of openstorage.io/<name>/<email>, as openstorage does."),
+    role: Optional[List[str]] = typer.Option(None, "--role", "-r", metavar="ROLE", help="Role, repeatable (e.g. system.user)."),
+    group: Optional[List[str]] = typer.Option(None, "--group", "-g", metavar="GROUP", help="Group, repeatable ('*' = every group)."),
     lifetime: Optional[str] = typer.Option(
-        None, "--lifetime", "--token-duration", "-l",
+        None, "--lifetime", "--token-duration", "-l", metavar="DURATION",
         help="<integer><s|m|h|d|y> (y = 365 days); default: the spec's tokenLifetime, else 1d."),
     private_key: Optional[str] = typer.Option(
-        None, "--private-key",
+        None, "--private-key", metavar="FILE",
         help="Sign RS256/ES256 with this PEM key (passphrase from env PXSEC_PRIVATE_KEY_PASSPHRASE). "
              "Default: HS256 with env PORTWORX_AUTH_JWT_SHAREDSECRET."),
     secret: Optional[str] = typer.Option(
-        None, "--secret", help="Print a Secret of this name holding the token under key auth-token instead."),
-    namespace: Optional[str] = typer.Option(None, "--namespace", "-n", help="Namespace of the --secret Secret."),
-    output: Optional[str] = typer.Option(None, "--output", "-o", help="Write to this file (mode 0600) instead of stdout."),
+        None, "--secret", metavar="NAME", help="Print a Secret of this name holding the token under key auth-token instead."),
+    namespace: Optional[str] = typer.Option(None, "--namespace", "-n", metavar="NAMESPACE", help="Namespace of the --secret Secret."),
+    output: Optional[str] = typer.Option(None, "--output", "-o", metavar="FILE", help="Write to this file (mode 0600) instead of stdout."),
     force: bool = typer.Option(False, "--force", help="Overwrite --output if it exists."),
 ) -> None:
     """Sign a token with the claims openstorage requires."""
@@ -129,18 +129,18 @@ def _read_token(token: Optional[str]) -> str:
 @app.command()
 def verify(
     token: Optional[str] = typer.Argument(
-        None, help="The token, or '-' (the default) to read it from stdin (keeps it out of the process list)."),
-    spec: Optional[str] = typer.Option(None, "--spec", "-s", help=f"PortworxSecurity spec (or env {SPEC_ENV})."),
+        None, metavar="TOKEN|-", help="The token, or '-' (the default) to read it from stdin (keeps it out of the process list)."),
+    spec: Optional[str] = typer.Option(None, "--spec", "-s", metavar="FILE", help=f"PortworxSecurity spec (or env {SPEC_ENV})."),
     rsa_public_key: Optional[str] = typer.Option(
-        None, "--rsa-public-key", help="PEM public key the spec's selfSigned.rsaPublicKey Secret holds."),
+        None, "--rsa-public-key", metavar="FILE", help="PEM public key the spec's selfSigned.rsaPublicKey Secret holds."),
     ecdsa_public_key: Optional[str] = typer.Option(
-        None, "--ecdsa-public-key", help="PEM public key the spec's selfSigned.ecdsaPublicKey Secret holds."),
+        None, "--ecdsa-public-key", metavar="FILE", help="PEM public key the spec's selfSigned.ecdsaPublicKey Secret holds."),
     jwks: Optional[str] = typer.Option(
-        None, "--jwks", help="OIDC provider's JWKS file (offline); default: fetched via the issuer's discovery document."),
+        None, "--jwks", metavar="FILE", help="OIDC provider's JWKS file (offline); default: fetched via the issuer's discovery document."),
     oidc_ca_file: Optional[str] = typer.Option(
-        None, "--oidc-ca-file", help="CA bundle (PEM) that signs the OIDC provider's https certificate."),
+        None, "--oidc-ca-file", metavar="FILE", help="CA bundle (PEM) that signs the OIDC provider's https certificate."),
     leeway: Optional[int] = typer.Option(
-        None, "--leeway", min=0, help="Seconds of clock skew tolerated for exp/iat/nbf (default 60)."),
+        None, "--leeway", min=0, metavar="SECONDS", help="Seconds of clock skew tolerated for exp/iat/nbf (default 60)."),
     as_json: bool = typer.Option(False, "--json", help="Print the verdict as JSON."),
 ) -> None:
     """Would Portworx configured by the spec accept this token, and as whom?
