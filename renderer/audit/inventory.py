@@ -584,6 +584,7 @@ def parse_sources(sources: list[tuple[str, str]]) -> tuple[list[Document], list]
             docs.extend(Stream.from_sources([(name, text)]).documents)
         except PxsecError as e:
             m = re.match(r"line (\d+)", e.message)
+            last = max(1, len(text.splitlines()))  # an error at the end of the stream: the last line
             errors.append(finding("PXS000", e.message, file=name, index=e.location.index,
-                                  line=int(m.group(1)) if m else None))
+                                  line=min(int(m.group(1)), last) if m else None))
     return docs, errors
