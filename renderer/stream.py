@@ -75,9 +75,23 @@ class Document:
             break
         return "".join(out)
 
+    def pristine(self) -> Any:
+        """A fresh object constructed from the node (the filters mutate `obj` in place)."""
+        loader = yaml.CSafeLoader("")
+        try:
+            return loader.construct_document(self.node)
+        finally:
+            loader.dispose()
+
     def emit(self) -> str:
         if not self.changed:
             return self.text
+        if self.node is not None:
+            from .patch import patch
+
+            edited = patch(self.text, self.node, self.pristine(), self.obj)
+            if edited is not None:
+                return edited
         return self.header() + dump(self.obj)
 
 
