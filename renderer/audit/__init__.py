@@ -26,4 +26,4 @@ def check(sources: list[tuple[str, str]], spec: Spec | None = None) -> Report:
         found += drift.check(sources, docs, spec)
         drift_checked = True
     unique = sorted(dict.fromkeys(found), key=Finding.sort_key)
-    return Report(unique, checked=len(inv.portworx) + len(inv.stork), drift_checked=drift_checked)
+    return Report(unique, checked=inv.workloads(), drift_checked=drift_checked)

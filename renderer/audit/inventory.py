@@ -277,7 +277,7 @@ class PxAuth:
 
     obj: Obj
     operator: bool  # StorageCluster (the operator fills in keys and defaults)
-    cluster: tuple  # grouping key: ("cluster", name) or ("namespace", ns)
+    cluster: tuple  # grouping key: ("cluster", namespace, name) or ("namespace", namespace)
     enabled: bool  # an auth mode is configured (DS) / auth is on in spec.security (SC)
     anchor: Path  # where whole-workload findings point
     settings: dict[str, Setting] = field(default_factory=dict)
@@ -348,6 +348,11 @@ class Inventory:
     env_lists: list[EnvList] = field(default_factory=list)
     pairings: list[Obj] = field(default_factory=list)  # ClusterPair / Migration objects
     errors: list = field(default_factory=list)  # findings for documents that could not be read
+
+    def workloads(self) -> int:
+        """How many distinct Portworx, Stork and autopilot objects were looked at."""
+        objs = [p.obj for p in self.portworx] + [s.obj for s in self.stork] + [a.obj for a in self.autopilot]
+        return len({(o.doc.source, o.doc.index, o.prefix) for o in objs})
 
     def clusters(self) -> dict[tuple, list[PxAuth]]:
         out: dict[tuple, list[PxAuth]] = {}
@@ -423,7 +428,7 @@ def _daemonset(o: Obj) -> PxAuth | None:
             mounts.append(Mount(m["mountPath"], kind, m.get("name"), items, cpath + ("volumeMounts", j)))
     secret_args = [(cpath + ("args", idx), flag) for flag in SECRET_FLAGS for idx, _ in flags.get(flag, [])]
     mode = any(k in settings for k in ("jwt_issuer", "oidc_issuer", "rsa_file", "ecds_file"))
-    px = PxAuth(o, False, ("cluster", cluster) if cluster else ("namespace", o.namespace), mode,
+    px = PxAuth(o, False, ("cluster", o.namespace, cluster) if cluster else ("namespace", o.namespace), mode,
                 cpath, settings, env, cpath + ("env",), keys, mounts, secret_args)
     if mode and SYSTEM_KEY not in env and "-auth_system_key" not in flags:
         px.partial.append(f"{SYSTEM_KEY} is not set (Portworx requires the system key with authorization)")
@@ -480,7 +485,7 @@ def _storagecluster(o: Obj) -> PxAuth:
             kind, items = _volume_kind(v)
             mounts.append(Mount(v["mountPath"], kind, v.get("name"), items, ("spec", "volumes", j)))
     secret_args = [(misc_path, flag) for flag in SECRET_FLAGS if flag in flags]
-    px = PxAuth(o, True, ("cluster", o.name) if o.name else ("namespace", o.namespace), enabled,
+    px = PxAuth(o, True, ("cluster", o.namespace, o.name) if o.name else ("namespace", o.namespace), enabled,
                 ("spec", "security") if isinstance(sec, dict) else ("spec",), settings, env, ("spec", "env"),
                 keys, mounts, secret_args, stork_issuer, off)
     if not enabled and (any(n in env for n in PX_KEY_ENV) or any(s in settings for s in SETTINGS)):

@@ -132,7 +132,7 @@ def finding(rule_id: str, message: str, **where) -> Finding:
 @dataclass
 class Report:
     findings: list[Finding]
-    checked: int = 0  # Portworx/Stork workloads looked at
+    checked: int = 0  # Portworx, Stork and autopilot objects looked at
     drift_checked: bool = False
 
     def count(self, severity: Severity) -> int:

@@ -65,7 +65,7 @@ def mixed_cluster(inv: Inventory) -> list[Finding]:
     """PXS003: workloads of one cluster secured differently; per-node security overrides."""
     out = []
     for key, group in inv.clusters().items():
-        cluster = key[1] if key[0] == "cluster" else f"(namespace {key[1] or 'unset'})"
+        cluster = key[2] if key[0] == "cluster" else f"(namespace {key[1] or 'unset'})"
         on = [p for p in group if p.enabled]
         if len(group) > 1 and on:
             for p in group:
