@@ -16,6 +16,9 @@ from dataclasses import dataclass, field
 from typing import Any, Callable, Iterator
 
 import yaml
+import yaml.constructor
+import yaml.cyaml
+import yaml.resolver
 
 from .errors import Location, PxsecError
 
@@ -33,6 +36,7 @@ class Document:
     line: int  # 1-based line of the chunk's first line in the source
     node: Any = None  # composed root node: kept only for documents the caller wants (see parse)
     empty: bool = False  # no content (comments only, or an empty/null document)
+    resolved: bool = False  # node composed with tag resolution (see _SyntaxLoader)
     obj: Any = None  # constructed object, only for documents a filter asked for
     changed: bool = False
     generated: bool = False  # created by pxsec (not from the input)
@@ -48,6 +52,12 @@ class Document:
 
     def construct(self) -> Any:
         if self.obj is None and self.node is not None:
+            if not self.resolved:
+                try:
+                    self.node = yaml.compose(self.text, Loader=yaml.CSafeLoader)
+                except yaml.YAMLError as e:
+                    raise PxsecError(_yaml_problem(e, self.line), self.location()) from None
+                self.resolved = True
             loader = yaml.CSafeLoader("")
             try:
                 self.obj = loader.construct_document(self.node)
@@ -93,6 +103,25 @@ class Document:
             if edited is not None:
                 return edited
         return self.header() + dump(self.obj)
+
+
+class _SyntaxLoader(yaml.cyaml.CParser, yaml.constructor.BaseConstructor, yaml.resolver.BaseResolver):
+    """libyaml's parser with no implicit tag resolution: every plain scalar is a string.
+
+    Enough to check syntax and read kind/name/containers, and resolving tags (a Python call per
+    scalar) was most of the cost of composing. Documents that get constructed are composed
+    again with the safe loader, so their ints, bools and merge keys are the real thing.
+    """
+
+    def __init__(self, stream):
+        yaml.cyaml.CParser.__init__(self, stream)
+        yaml.constructor.BaseConstructor.__init__(self)
+        yaml.resolver.BaseResolver.__init__(self)
+
+    def resolve(self, kind, value, implicit):
+        if kind is yaml.ScalarNode:
+            return self.DEFAULT_SCALAR_TAG
+        return self.DEFAULT_SEQUENCE_TAG if kind is yaml.SequenceNode else self.DEFAULT_MAPPING_TAG
 
 
 def dump(obj: Any) -> str:
@@ -147,7 +176,7 @@ def _expanded_size(root: Any) -> int:
 
 def _compose(chunk: str, source: str, index: int, line: int) -> Any:
     try:
-        node = yaml.compose(chunk, Loader=yaml.CSafeLoader)
+        node = yaml.compose(chunk, Loader=_SyntaxLoader)
     except yaml.YAMLError as e:
         raise PxsecError(_yaml_problem(e, line), Location(source, index)) from None
     if node is not None and "&" in chunk and "*" in chunk and _expanded_size(node) > MAX_EXPANDED_NODES:
@@ -208,7 +237,7 @@ def parse(text: str, source: str, keep: Callable[[Document], bool] | None = None
 
 
 def _is_null(node: Any) -> bool:
-    return isinstance(node, yaml.ScalarNode) and node.tag == "tag:yaml.org,2002:null"
+    return isinstance(node, yaml.ScalarNode) and node.style is None and node.value in ("", "~", "null", "Null", "NULL")
 
 
 def pod_containers(node: Any) -> list[tuple[str | None, str | None]]:
