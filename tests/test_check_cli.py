@@ -203,3 +203,14 @@ def test_pre_commit_hook_entry():
     assert hook["entry"] == "pxsec check" and hook["language"] == "python"
     assert hook["require_serial"] is True and hook["pass_filenames"] is True
     assert "yaml" in hook["types"]
+
+
+def test_docs_rule_table_matches_the_catalogue():
+    import re
+
+    from renderer.audit import RULES
+
+    rows = re.findall(r"^\| <a id=\"(pxs\d{3})\"></a>(PXS\d{3}) \| ([a-z-]+) \| (error|warning|note) \|",
+                      (ROOT / "docs" / "check.md").read_text(), re.M)
+    assert [(a.upper(), i, n, s) for a, i, n, s in rows] == [(r.id, r.id, r.name, r.severity)
+                                                            for r in RULES.values()]
