@@ -57,8 +57,11 @@ def _signature(px: PxAuth) -> dict[str, object]:
             "username claim": px.settings["username_claim"].value if "username_claim" in px.settings else None}
 
 
-def _describe(px: PxAuth) -> str:
-    return px.obj.label
+def _describe(px: PxAuth, here: PxAuth) -> str:
+    """The other workload's label, with its file and document when it is elsewhere."""
+    if px.obj.doc.source == here.obj.doc.source:
+        return f"{px.obj.label} (document {px.obj.doc.index})" if px.obj.label == here.obj.label else px.obj.label
+    return f"{px.obj.label} ({px.obj.doc.source}, document {px.obj.doc.index})"
 
 
 def mixed_cluster(inv: Inventory) -> list[Finding]:
@@ -70,8 +73,10 @@ def mixed_cluster(inv: Inventory) -> list[Finding]:
         if len(group) > 1 and on:
             for p in group:
                 if not p.enabled:
+                    others = [_describe(q, p) for q in on]
+                    verb = "is" if len(others) == 1 else "are"
                     out.append(p.obj.at("PXS003", p.anchor, f"cluster {cluster} is mixed: this workload is not "
-                                        f"secured but {', '.join(_describe(q) for q in on)} is"))
+                                        f"secured but {', '.join(others)} {verb}"))
             ref = on[0]
             for p in on[1:]:
                 a, b = _signature(ref), _signature(p)
@@ -81,7 +86,7 @@ def mixed_cluster(inv: Inventory) -> list[Finding]:
                     diff += [f"key {n}" for n in sorted(keys)]
                 if diff:
                     out.append(p.obj.at("PXS003", p.anchor, f"cluster {cluster} is mixed: this workload differs "
-                                        f"from {_describe(ref)} in {', '.join(diff)}"))
+                                        f"from {_describe(ref, p)} in {', '.join(diff)}"))
         for p in group:
             if p.operator:
                 out += _node_overrides(p)
