@@ -5,17 +5,23 @@ is; it never carries a secret value. The CLI prints `pxsec: error: <line>` and e
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
 
 
-@dataclass
 class Location:
-    file: str | None = None
-    index: int | None = None  # 0-based document index in the file's stream
-    kind: str | None = None
-    name: str | None = None
-    namespace: str | None = None
-    field: str | None = None
+    """Where a problem is: file, 0-based document index, kind/name/namespace, field path."""
+
+    __slots__ = ("file", "index", "kind", "name", "namespace", "field")
+
+    def __init__(self, file: str | None = None, index: int | None = None, kind: str | None = None,
+                 name: str | None = None, namespace: str | None = None, field: str | None = None):
+        self.file, self.index, self.kind, self.name, self.namespace, self.field = \
+            file, index, kind, name, namespace, field
+
+    def __eq__(self, other):
+        return isinstance(other, Location) and all(getattr(self, a) == getattr(other, a) for a in self.__slots__)
+
+    def __repr__(self):
+        return "Location(" + ", ".join(f"{a}={getattr(self, a)!r}" for a in self.__slots__) + ")"
 
     def describe(self) -> str:
         parts = []

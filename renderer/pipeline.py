@@ -8,7 +8,6 @@ All or nothing: any document that cannot be secured raises, and nothing is writt
 """
 from __future__ import annotations
 
-from dataclasses import dataclass, field
 from typing import Any, Mapping
 
 from .errors import Location, PxsecError
@@ -65,14 +64,13 @@ def _annotations(obj: Any) -> dict:
     return ann if isinstance(ann, dict) else {}
 
 
-@dataclass
 class Touched:
-    role: str
-    kind: str
-    namespace: str | None
-    name: str | None
-    report: Report
-    helm_filename: str | None = None
+    """A workload a filter ran on, and its report."""
+
+    def __init__(self, role: str, kind: str, namespace: str | None, name: str | None, report: Report,
+                 helm_filename: str | None = None):
+        self.role, self.kind, self.namespace, self.name = role, kind, namespace, name
+        self.report, self.helm_filename = report, helm_filename
 
     @property
     def label(self) -> str:
@@ -80,12 +78,15 @@ class Touched:
         return f"{self.kind} {ns}{self.name}"
 
 
-@dataclass
 class RenderResult:
-    text: str
-    touched: list[Touched] = field(default_factory=list)
-    generated: list[str] = field(default_factory=list)
-    warnings: list[str] = field(default_factory=list)
+    """The output text and what was done: touched workloads, generated objects, warnings."""
+
+    def __init__(self, text: str, touched: list[Touched] | None = None, generated: list[str] | None = None,
+                 warnings: list[str] | None = None):
+        self.text = text
+        self.touched = touched or []
+        self.generated = generated or []
+        self.warnings = warnings or []
 
     def summary(self) -> list[str]:
         lines = []

@@ -7,7 +7,7 @@ raises a `PxsecError` carrying the first one (or all of them, joined, for `pxsec
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
+from collections import namedtuple
 from functools import lru_cache
 from typing import Any
 
@@ -26,43 +26,32 @@ STORK_ISSUER_KEY_ENV = {
 }
 
 
-@dataclass(frozen=True)
-class KeyRef:
-    secret_name: str
-    key: str
+# Immutable records (namedtuples: the render path avoids importing dataclasses, which costs
+# more start-up than a small render).
+class KeyRef(namedtuple("KeyRef", "secret_name key")):
+    """A key of a Kubernetes Secret: secret_name, key."""
+
+    __slots__ = ()
 
 
-@dataclass(frozen=True)
-class SelfSigned:
-    issuer: str
-    shared_secret: bool
-    rsa_public_key: KeyRef | None
-    ecdsa_public_key: KeyRef | None
+class SelfSigned(namedtuple("SelfSigned", "issuer shared_secret rsa_public_key ecdsa_public_key")):
+    """Self-signed tokens: issuer (str), shared_secret (bool), rsa/ecdsa_public_key (KeyRef | None)."""
+
+    __slots__ = ()
 
 
-@dataclass(frozen=True)
-class Oidc:
-    issuer: str
-    client_id: str
-    custom_claim_namespace: str | None
+class Oidc(namedtuple("Oidc", "issuer client_id custom_claim_namespace")):
+    """OIDC tokens: issuer (https URL), client_id, custom_claim_namespace (str | None)."""
+
+    __slots__ = ()
 
 
-@dataclass(frozen=True)
-class Spec:
-    source: str
-    secret_name: str
-    secret_create: bool
-    key_system: str
-    key_stork: str
-    key_jwt_shared_secret: str
-    stork_enabled: bool
-    stork_issuer: str
-    stork_issuer_explicit: bool
-    self_signed: SelfSigned | None
-    oidc: Oidc | None
-    username_claim: str | None
-    guest_access: str | None
-    token_lifetime: str | None
+class Spec(namedtuple("Spec", "source secret_name secret_create key_system key_stork key_jwt_shared_secret "
+                              "stork_enabled stork_issuer stork_issuer_explicit self_signed oidc "
+                              "username_claim guest_access token_lifetime")):
+    """The validated spec, defaults applied (see `build`)."""
+
+    __slots__ = ()
 
     @property
     def stork_key_env(self) -> str:
@@ -74,10 +63,10 @@ class Spec:
         return bool(self.self_signed and self.self_signed.shared_secret)
 
 
-@dataclass(frozen=True)
-class Problem:
-    path: str
-    message: str
+class Problem(namedtuple("Problem", "path message")):
+    """One spec problem: field path and message."""
+
+    __slots__ = ()
 
     def __str__(self) -> str:
         return f"{self.path}: {self.message}" if self.path else self.message

@@ -12,7 +12,6 @@ Design for speed and byte-fidelity:
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
 from typing import Any, Callable, Iterator
 
 import yaml
@@ -28,24 +27,26 @@ _BOM = "\ufeff"
 MAX_EXPANDED_NODES = 1_000_000
 
 
-@dataclass
 class Document:
-    source: str
-    index: int  # 0-based index among the stream's documents, as yaml.load_all counts them
-    text: str  # the original chunk, emitted as is unless `obj` is replaced
-    line: int  # 1-based line of the chunk's first line in the source
-    node: Any = None  # composed root node: kept only for documents the caller wants (see parse)
-    empty: bool = False  # no content (comments only, or an empty/null document)
-    resolved: bool = False  # node composed with tag resolution (see _SyntaxLoader)
-    obj: Any = None  # constructed object, only for documents a filter asked for
-    changed: bool = False
-    generated: bool = False  # created by pxsec (not from the input)
+    """One document chunk of a stream: its original text and what was read off it."""
 
-    # identity, read from the node
-    api_version: str | None = None
-    kind: str | None = None
-    name: str | None = None
-    namespace: str | None = None
+    def __init__(self, source: str, index: int, text: str, line: int, node: Any = None, *,
+                 empty: bool = False, generated: bool = False, kind: str | None = None,
+                 name: str | None = None, namespace: str | None = None):
+        self.source = source
+        self.index = index  # 0-based index among the stream's documents, as yaml.load_all counts them
+        self.text = text  # the original chunk, emitted as is unless the document changed
+        self.line = line  # 1-based line of the chunk's first line in the source
+        self.node = node  # composed root node: kept only for documents the caller wants (see parse)
+        self.empty = empty  # no content (comments only, or an empty/null document)
+        self.generated = generated  # created by pxsec, not from the input
+        self.resolved = False  # node composed with tag resolution (see _SyntaxLoader)
+        self.obj: Any = None  # constructed object, only for documents a filter asked for
+        self.changed = False
+        self.api_version: str | None = None
+        self.kind = kind
+        self.name = name
+        self.namespace = namespace
 
     def location(self, field: str | None = None) -> Location:
         return Location(self.source, self.index, self.kind, self.name, self.namespace, field)
@@ -265,11 +266,11 @@ def join(docs: list[Document]) -> str:
     return "".join(parts)
 
 
-@dataclass
 class Stream:
     """Every input source, in order, plus documents pxsec generates (appended at the end)."""
 
-    documents: list[Document] = field(default_factory=list)
+    def __init__(self, documents: list[Document] | None = None):
+        self.documents = documents if documents is not None else []
 
     @classmethod
     def from_sources(cls, sources: list[tuple[str, str]],

@@ -7,7 +7,6 @@ unchanged document is emitted byte for byte.
 """
 from __future__ import annotations
 
-from dataclasses import dataclass, field
 from typing import Any
 
 from ..errors import Location, PxsecError
@@ -51,12 +50,12 @@ PUBKEY_MOUNTS = {
 PXSEC_VOLUME_PREFIX = "pxsec-"
 
 
-@dataclass
 class Report:
     """What one filter did to one document: changes (for -v) and warnings (always shown)."""
 
-    changes: list[str] = field(default_factory=list)
-    warnings: list[str] = field(default_factory=list)
+    def __init__(self):
+        self.changes: list[str] = []
+        self.warnings: list[str] = []
 
     def add(self, change: str | None) -> None:
         if change:
