@@ -28,14 +28,11 @@ from pathlib import Path
 import yaml
 
 from .errors import Location, PxsecError
-from .spec import KeyRef, Spec, build as build_spec
+from .spec import ENV_SHARED, ENV_STORK, ENV_SYSTEM, KeyRef, Spec, build as build_spec
 
 KEY_BYTES = 48  # -> 64 base64url characters, 384 bits (the operator's keys: 64 base64 chars)
 RSA_BITS = 3072
 
-ENV_SYSTEM = "PORTWORX_AUTH_SYSTEM_KEY"
-ENV_STORK = "PORTWORX_AUTH_STORK_KEY"
-ENV_SHARED = "PORTWORX_AUTH_JWT_SHAREDSECRET"
 
 # The operator marks its key and token Secrets so Stork never copies them to another cluster.
 SKIP_RESOURCE = {"stork.libopenstorage.org/skip-resource": "true"}

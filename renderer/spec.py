@@ -19,6 +19,12 @@ from .errors import Location, PxsecError
 API_VERSION = "pxsec.io/v1alpha1"
 KIND = "PortworxSecurity"
 
+# The environment variables that carry the keys' values (the names the Portworx docs use):
+# read by `render` with secret.create: true and by `keys`/`token`, and set on the containers.
+ENV_SYSTEM = "PORTWORX_AUTH_SYSTEM_KEY"
+ENV_STORK = "PORTWORX_AUTH_STORK_KEY"
+ENV_SHARED = "PORTWORX_AUTH_JWT_SHAREDSECRET"
+
 # Issuer Stork signs with -> the Portworx env var holding the key that verifies it (facts §5.4).
 STORK_ISSUER_KEY_ENV = {
     "stork.openstorage.io": "PORTWORX_AUTH_STORK_KEY",

@@ -13,11 +13,8 @@ from typing import Mapping
 
 from .. import templating
 from ..errors import Location, PxsecError
-from ..spec import Spec
+from ..spec import ENV_SHARED, ENV_STORK, ENV_SYSTEM, Spec
 
-ENV_SYSTEM = "PORTWORX_AUTH_SYSTEM_KEY"
-ENV_STORK = "PORTWORX_AUTH_STORK_KEY"
-ENV_SHARED = "PORTWORX_AUTH_JWT_SHAREDSECRET"
 MIN_BYTES = 32
 GENERATED = "pxsec.io/generated"
 PROTECT = (
