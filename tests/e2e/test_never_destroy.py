@@ -12,7 +12,7 @@ import shutil
 import pytest
 import yaml
 
-from .support import (CASES, CHART, KUSTOMIZE_BASE, NAMESPACE, RELEASE, TEST_KEYS, assert_failed,
+from .support import (CASES, CHART, KUSTOMIZE_BASE, TEST_KEYS, assert_failed,
                       copy_kustomize_base, helm_template_args, install_helm4_plugin, install_kustomize_plugin,
                       need, post_renderer_args, run, snapshot)
 

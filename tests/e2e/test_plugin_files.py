@@ -80,3 +80,19 @@ def test_installed_console_script_matches_the_checkout(e2e):
     # the kustomize wrapper installed from the console script execs it by absolute path
     out = Path(run([str(script), "install", "kustomize-plugin"], env).stdout.strip())
     assert f"exec '{script}' \"$@\"" in out.read_text() or f'exec {script} "$@"' in out.read_text()
+
+
+def test_missing_binary_skips_or_fails_under_require_e2e(monkeypatch, tmp_path):
+    from . import support
+
+    monkeypatch.setenv("PATH", str(tmp_path))
+    monkeypatch.setenv("PXSEC_TOOLS_DIR", str(tmp_path / "no-tools"))
+    monkeypatch.delenv("PXSEC_REQUIRE_E2E", raising=False)
+    with pytest.raises(pytest.skip.Exception, match="helm4 is not on PATH"):
+        support.need("helm4")
+    monkeypatch.setenv("PXSEC_REQUIRE_E2E", "1")
+    with pytest.raises(pytest.fail.Exception, match="PXSEC_REQUIRE_E2E=1"):
+        support.need("helm4")
+    tool = tmp_path / "no-tools" / "bin" / "helm4"
+    support.write_script(tool, "#!/bin/sh\n")
+    assert support.need("helm4") == str(tool)  # the install-tools.sh cache is searched after PATH
