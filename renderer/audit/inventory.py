@@ -417,11 +417,11 @@ def _daemonset(o: Obj) -> PxAuth | None:
     keys.update({n: set() for n in PX_KEY_ENV if n in env and not env[n].ref})  # literal: present, not comparable
     if "-jwt_shared_secret" in flags:
         keys.setdefault(SHARED_KEY, set())
-    volumes = {v.get("name"): v for v in as_list(pod.get("volumes")) if isinstance(v, dict)}
+    volumes = {v["name"]: v for v in as_list(pod.get("volumes")) if isinstance(v, dict) and isinstance(v.get("name"), str)}
     mounts = []
     for j, m in enumerate(as_list(ct.get("volumeMounts"))):
         if isinstance(m, dict) and isinstance(m.get("mountPath"), str):
-            vol = volumes.get(m.get("name"))
+            vol = volumes.get(m.get("name")) if isinstance(m.get("name"), str) else None
             kind, items = _volume_kind(vol) if vol else ("unknown", None)
             if m.get("subPath") and items is not None:
                 items = None
@@ -459,7 +459,7 @@ def _storagecluster(o: Obj) -> PxAuth:
             settings[name] = Setting(e.value if e.source == "literal" else None, e.path, "env")
     ss = as_dict(get(auth, "selfSigned"))
     keys: dict[str, set[tuple[str, str]]] = {}
-    stork_issuer = stork_issuer_for(o.data)
+    stork_issuer = stork_issuer_for(o.data) if isinstance(o.data.get("spec"), dict) else "apps.portworx.io"
     if enabled:
         issuer = ss.get("issuer")
         if isinstance(issuer, str) and issuer:
