@@ -226,12 +226,14 @@ def error_result(e: PxsecError, items: list[Any], fc_node: Any) -> dict:
     internal stream name."""
     result: dict[str, Any] = {"message": e.message, "severity": "error"}
     loc = e.location
-    if loc.file == ITEMS_SOURCE and loc.index is not None and 0 <= loc.index < len(items):
-        node = items[loc.index]
-        where = file_ref(node)
-        if where:
-            loc.file = where["path"]
-            loc.index = where.get("index", loc.index)
+    node = None
+    if loc.file == ITEMS_SOURCE:
+        if loc.index is not None and 0 <= loc.index < len(items):
+            node = items[loc.index]
+            where = file_ref(node)
+            if where:
+                loc.file = where["path"]
+                loc.index = where.get("index", loc.index)
     else:
         node = fc_node if isinstance(fc_node, yaml.MappingNode) else None
         if not (loc.file or "").startswith("functionConfig"):
