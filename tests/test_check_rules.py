@@ -9,7 +9,7 @@ from __future__ import annotations
 import pytest
 import yaml
 
-from check.manifests import (autopilot, check, container, deep, ids, lit, line_of, of, portworx, ref, stork,
+from check.manifests import (autopilot, check, container, ids, lit, line_of, of, portworx, ref, stork,
                              storagecluster, text)
 from renderer import audit
 from renderer import spec as specmod

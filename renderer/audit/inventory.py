@@ -22,7 +22,7 @@ from ..filters import common as c
 from ..filters.storagecluster import (MISC_ARGS, OPERATOR_APPS_KEY, OPERATOR_SHARED_SECRET_KEY,
                                       OPERATOR_SYSTEM_KEY, OPERATOR_SYSTEM_SECRET, stork_issuer_for)
 from ..spec import Spec, build as build_spec
-from ..stream import Document, Stream, mapping_get
+from ..stream import Document, Stream
 from .model import finding
 
 Path = tuple  # of str (mapping key) and int (sequence index)

@@ -9,9 +9,8 @@ from __future__ import annotations
 import re
 from typing import Callable, Iterable
 
-from .inventory import (APPS_KEY, OPERATOR_ISSUER, SECRET_ENV, SECRET_FLAGS, SHARED_KEY, STORK_KEY, Env,
-                        Inventory, PxAuth, StorkAuth, field_path, scan_args, split_misc, as_list, get, read_env,
-                        FLAG_SETTING, SETTINGS)
+from .inventory import (APPS_KEY, FLAG_SETTING, OPERATOR_ISSUER, SECRET_ENV, SECRET_FLAGS, SETTINGS, SHARED_KEY,
+                        STORK_KEY, Env, Inventory, PxAuth, StorkAuth, as_list, get, read_env, scan_args, split_misc)
 from .model import Finding
 
 STORK_ISSUERS = ("stork.openstorage.io", "apps.portworx.io", OPERATOR_ISSUER)
@@ -425,4 +424,4 @@ def run(inv: Inventory) -> list[Finding]:
     return out
 
 
-__all__ = ["run", "RULE_FUNCTIONS", "field_path"]
+__all__ = ["run", "RULE_FUNCTIONS"]
