@@ -35,7 +35,6 @@ from .. import pipeline
 from .. import spec as specmod
 from ..errors import Location, PxsecError
 from ..log import log_warning
-from ..stream import mapping_get
 
 RESOURCE_LIST = "ResourceList"
 RESOURCE_LIST_VERSIONS = ("config.kubernetes.io/v1", "config.kubernetes.io/v1beta1")
@@ -59,6 +58,16 @@ INDEX_ANNOTATIONS = ("internal.config.kubernetes.io/index", "config.kubernetes.i
 
 
 # --- node helpers -----------------------------------------------------------------------------
+
+def mapping_get(node: Any, key: str) -> Any:
+    """Value node of `key` in a mapping node (the last one wins, as when constructing)."""
+    found = None
+    if isinstance(node, yaml.MappingNode):
+        for k, v in node.value:
+            if isinstance(k, yaml.ScalarNode) and k.value == key:
+                found = v
+    return found
+
 
 def scalar(node: Any) -> str | None:
     return node.value if isinstance(node, yaml.ScalarNode) else None
