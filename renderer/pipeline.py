@@ -1,7 +1,7 @@
 """render: a stream of manifests in, the same stream with PX-Security turned on out.
 
     parse (compose every document)  ->  classify (kind, containers, from the node tree)
-    ->  filter each target (portworx_daemonset | stork | storagecluster, inside Lists too)
+    ->  filter each target (portworx_daemonset | stork | autopilot | storagecluster, in Lists too)
     ->  secrets (secret.create: one per namespace)  ->  join (untouched documents verbatim)
 
 All or nothing: any document that cannot be secured raises, and nothing is written.
@@ -11,13 +11,15 @@ from __future__ import annotations
 from typing import Any, Mapping
 
 from .errors import Location, PxsecError
-from .filters import portworx_daemonset, secrets, stork, storagecluster
+from .filters import autopilot, portworx_daemonset, secrets, stork, storagecluster
 from .filters.common import Report
 from .spec import Spec
 from .stream import Document, Stream, pod_containers
 
-PORTWORX, STORK, STORAGECLUSTER, LIST, SECRET = "portworx", "stork", "storagecluster", "list", "secret"
-FILTERS = {PORTWORX: portworx_daemonset.apply, STORK: stork.apply, STORAGECLUSTER: storagecluster.apply}
+PORTWORX, STORK, AUTOPILOT, STORAGECLUSTER = "portworx", "stork", "autopilot", "storagecluster"
+LIST, SECRET = "list", "secret"
+FILTERS = {PORTWORX: portworx_daemonset.apply, STORK: stork.apply, AUTOPILOT: autopilot.apply,
+           STORAGECLUSTER: storagecluster.apply}
 WORKLOADS = (PORTWORX, STORAGECLUSTER)
 LOCAL_CONFIG = "config.kubernetes.io/local-config"
 HELM4_FILENAME = "postrenderer.helm.sh/postrender-filename"
@@ -28,6 +30,8 @@ def _role(kind: str | None, api_version: str | None, containers, name: str | Non
         return PORTWORX
     if kind == "Deployment" and any(stork.is_stork_container(n, i) for n, i in containers):
         return STORK
+    if kind == "Deployment" and any(autopilot.is_autopilot_container(n, i) for n, i in containers):
+        return AUTOPILOT
     if kind == "StorageCluster" and (api_version or "").startswith("core.libopenstorage.org/"):
         return STORAGECLUSTER
     if kind == "Secret" and api_version == "v1" and name == spec.secret_name:

@@ -119,3 +119,13 @@ def test_installed_console_script_finds_its_data(tmp_path):
                            capture_output=True, env=env, cwd=tmp_path)
     if probe.returncode == 0:
         assert "site-packages" in json.loads(probe.stdout)
+
+
+def test_every_package_is_packaged():
+    """pyproject lists packages explicitly (to map schemas/ and templates/ into the wheel):
+    a new subpackage missing there would work from the checkout and fail once installed."""
+    import tomllib
+
+    listed = set(tomllib.loads((ROOT / "pyproject.toml").read_text())["tool"]["setuptools"]["packages"])
+    found = {".".join(p.parent.relative_to(ROOT).parts) for p in (ROOT / "renderer").rglob("*.py")}
+    assert found <= listed, f"add to pyproject [tool.setuptools] packages: {sorted(found - listed)}"

@@ -1,0 +1,41 @@
+"""Autopilot Deployments (DaemonSet-era installs): the same key and issuer as Stork.
+
+Autopilot talks to Portworx through openstorage's client, which signs with `PX_SHARED_SECRET`
+and issuer `PX_JWT_ISSUER` (default apps.portworx.io; openstorage volume/drivers/pwx
+connection.go, TokenIssuerEnv). Giving it Stork's Secret/key and issuer pairs it with the key
+Portworx already trusts for Stork. Operator installs wire autopilot themselves (facts §2.4).
+"""
+from __future__ import annotations
+
+import re
+
+from ..errors import PxsecError
+from ..spec import Spec
+from . import common as c
+
+_AUTOPILOT_IMAGE = re.compile(r"(^|/)portworx/autopilot(:|@|$)")
+
+
+def is_autopilot_container(name: str | None, image: str | None) -> bool:
+    return name == "autopilot" or bool(image and _AUTOPILOT_IMAGE.search(image))
+
+
+def apply(obj: dict, spec: Spec, loc) -> c.Report:
+    report = c.Report()
+    if not spec.stork_enabled:
+        raise PxsecError("an autopilot Deployment is in the stream but spec.stork.enabled is false: autopilot "
+                         "signs with the Stork/apps key, which Portworx only gets with Stork enabled",
+                         c.at(loc, "spec.template.spec.containers"))
+    pod = c.child(c.child(c.child(obj, "spec", dict, loc, "spec"), "template", dict, loc, "spec.template"),
+                  "spec", dict, loc, "spec.template.spec")
+    containers = c.child(pod, "containers", list, loc, "spec.template.spec.containers", create=False) or []
+    idx = [i for i, ct in enumerate(containers)
+           if isinstance(ct, dict) and is_autopilot_container(ct.get("name"), ct.get("image"))]
+    if len(idx) != 1:
+        raise PxsecError(f"expected one autopilot container, found {len(idx)}",
+                         c.at(loc, "spec.template.spec.containers"))
+    cpath = f"spec.template.spec.containers[{idx[0]}].env"
+    env = c.child(containers[idx[0]], "env", list, loc, cpath)
+    report.add(c.set_env(env, c.secret_ref("PX_SHARED_SECRET", spec.secret_name, spec.key_stork), loc, cpath))
+    report.add(c.set_env(env, c.literal("PX_JWT_ISSUER", spec.stork_issuer), loc, cpath))
+    return report
