@@ -15,6 +15,8 @@ import yaml
 from .support import (CASES, CHART, KUSTOMIZE_BASE, NAMESPACE, REPO, RELEASE, assert_failed, assert_golden,
                       by_kind, container_env_names, need, run)
 
+pytestmark = pytest.mark.e2e  # runs real helm/kustomize/kpt/kubectl binaries
+
 PLUGIN = REPO / "argocd" / "plugin.yaml"
 
 

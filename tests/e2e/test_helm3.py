@@ -1,8 +1,12 @@
 """Helm 3: `--post-renderer pxsec` (the executable on PATH) with `--post-renderer-args render ...`."""
 from __future__ import annotations
 
+import pytest
+
 from .support import (CASES, CHART, assert_golden, by_kind, container_env_names, helm_template_args,
                       need, post_renderer_args, run)
+
+pytestmark = pytest.mark.e2e  # runs real helm/kustomize/kpt/kubectl binaries
 
 SPEC = CASES / "helm3" / "spec.yaml"
 

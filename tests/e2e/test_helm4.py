@@ -1,12 +1,16 @@
 """Helm 4: the repository root is a postrenderer/v1 plugin named pxsec (plugin.yaml)."""
 from __future__ import annotations
 
+import pytest
+
 import os
 
 import yaml
 
 from .support import (CASES, REPO, assert_failed, assert_golden, by_kind, container_env_names,
                       helm_template_args, install_helm4_plugin, need, post_renderer_args, run)
+
+pytestmark = pytest.mark.e2e  # runs real helm/kustomize/kpt/kubectl binaries
 
 SPEC = CASES / "helm4" / "spec.yaml"
 FILENAME = "postrenderer.helm.sh/postrender-filename"

@@ -1,10 +1,14 @@
 """kpt: `kpt fn eval DIR --exec pxsec --fn-config spec.yaml` edits the package in place."""
 from __future__ import annotations
 
+import pytest
+
 import yaml
 
 from .support import (CASES, assert_golden, by_kind, container_env_names, copy_kustomize_base, need, run,
                       snapshot, tree_text)
+
+pytestmark = pytest.mark.e2e  # runs real helm/kustomize/kpt/kubectl binaries
 
 SPEC = CASES / "kpt" / "spec.yaml"
 

@@ -2,12 +2,16 @@
 installed by `pxsec install kustomize-plugin` (kustomize and kubectl kustomize)."""
 from __future__ import annotations
 
+import pytest
+
 import os
 
 import yaml
 
 from .support import (CASES, assert_golden, by_kind, container_env_names, install_kustomize_plugin, need,
                       run)
+
+pytestmark = pytest.mark.e2e  # runs real helm/kustomize/kpt/kubectl binaries
 
 KRM = CASES / "kustomize-krm"
 LEGACY = CASES / "kustomize-legacy"

@@ -16,6 +16,8 @@ from .support import (CASES, CHART, KUSTOMIZE_BASE, TEST_KEYS, assert_failed,
                       copy_kustomize_base, helm_template_args, install_helm4_plugin, install_kustomize_plugin,
                       need, post_renderer_args, run, snapshot)
 
+pytestmark = pytest.mark.e2e  # runs real helm/kustomize/kpt/kubectl binaries
+
 FAILURES = ["broken-spec", "missing-env-secret", "malformed-yaml"]
 # The same setup without a fault must succeed: proves each failure comes from the fault alone.
 CASES_AND_CONTROL = FAILURES + ["control"]

@@ -11,6 +11,8 @@ import pytest
 from .support import (CASES, KUSTOMIZE_BASE, copy_kustomize_base, documents, helm_template_args, install_helm4_plugin,
                       install_kustomize_plugin, need, post_renderer_args, run)
 
+pytestmark = pytest.mark.e2e  # runs real helm/kustomize/kpt/kubectl binaries
+
 
 def pipe(e2e, producer: list[str], spec, secrets=False) -> str:
     env = e2e.env(secrets=secrets)
