@@ -18,6 +18,7 @@ from typing import Any, Iterator
 import yaml
 
 from .. import pipeline
+from ..filters.autopilot import is_autopilot_container
 from ..filters import common as c
 from ..filters.storagecluster import (MISC_ARGS, OPERATOR_APPS_KEY, OPERATOR_SHARED_SECRET_KEY,
                                       OPERATOR_SYSTEM_KEY, OPERATOR_SYSTEM_SECRET, stork_issuer_for)
@@ -50,7 +51,6 @@ SETTINGS = {
 FLAG_SETTING = {flag: name for name, (flag, _) in SETTINGS.items()}
 ENV_SETTING = {env: name for name, (_, env) in SETTINGS.items()}
 
-_AUTOPILOT_IMAGE = re.compile(r"(^|/)portworx/autopilot(:|@|$)")
 _POD_KINDS = {"DaemonSet", "Deployment", "StatefulSet", "ReplicaSet", "Job", "ReplicationController"}
 PAIRING_KINDS = {"ClusterPair", "Migration", "MigrationSchedule"}
 
@@ -385,11 +385,6 @@ def _containers(o: Obj) -> Iterator[tuple[Path, dict]]:
                 yield base + (key, i), ct
 
 
-def _is_autopilot(ct: dict) -> bool:
-    image = ct.get("image")
-    return ct.get("name") == "autopilot" or bool(isinstance(image, str) and _AUTOPILOT_IMAGE.search(image))
-
-
 def _daemonset(o: Obj) -> PxAuth | None:
     from ..filters.portworx_daemonset import is_portworx_container
 
@@ -522,7 +517,8 @@ def _objects(docs: list[Document], role_spec: Spec, errors: list) -> Iterator[Ob
         if doc.node is None or not isinstance(doc.node, yaml.MappingNode):
             continue
         role = pipeline.role_of_document(doc, role_spec)
-        wanted = role in (pipeline.PORTWORX, pipeline.STORK, pipeline.STORAGECLUSTER, pipeline.LIST) \
+        wanted = role in (pipeline.PORTWORX, pipeline.STORK, pipeline.AUTOPILOT, pipeline.STORAGECLUSTER,
+                          pipeline.LIST) \
             or doc.kind in _POD_KINDS or doc.kind in ("CronJob", "Pod") or doc.kind in PAIRING_KINDS
         if not wanted:
             continue
@@ -570,9 +566,9 @@ def build(docs: list[Document]) -> Inventory:
                     ns = target.value if target and target.source == "literal" and target.value else o.namespace
                     inv.stork.append(StorkAuth(o, False, env, cpath + ("env",), ns))
                     break
-        if o.kind == "Deployment" and o.role is None:
+        elif o.role == pipeline.AUTOPILOT:
             for cpath, ct in _containers(o):
-                if cpath[-2] == "containers" and _is_autopilot(ct):
+                if cpath[-2] == "containers" and is_autopilot_container(ct.get("name"), ct.get("image")):
                     inv.autopilot.append(Autopilot(o, read_env(ct.get("env"), cpath + ("env",)), cpath + ("env",)))
                     break
     return inv
