@@ -164,13 +164,12 @@ def _secret_docs(stream: Stream, renderer: Renderer, spec: Spec, environ: Mappin
     for ns in sorted(namespaces, key=lambda n: (n is not None, n or "")):
         helm_file = namespaces[ns]
         extra = ((HELM4_FILENAME, helm_file),) if helm_file else ()
-        text = secrets.build(spec, ns, values, extra)
+        text, want = secrets.build(spec, ns, values, extra)
         label = f"Secret {ns + '/' if ns else ''}{spec.secret_name}"
         if ns in existing:
             doc = existing[ns]
-            if doc.text[len(doc.header()):] != text:
-                doc.obj, doc.changed = None, False
-                doc.text = doc.header() + text
+            if secrets.refresh(doc.construct(), want):
+                doc.changed = True
                 out.append(label + " (refreshed)")
             continue
         stream.documents.append(Document("<generated>", len(stream.documents), text, 1, generated=True,

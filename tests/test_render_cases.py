@@ -79,3 +79,26 @@ def test_error_case(case):
     for value in env.values():
         assert value not in err
     check_golden(d / "want-error.txt", err)
+
+
+def test_generated_secret_refresh_keeps_foreign_annotations_and_is_quiet_when_current():
+    """kpt/kustomize annotate generated objects; a re-render must keep that and report nothing."""
+    d = CASES / "create-secret"
+    env = read_env_file(d / "env")
+    first = run_pxsec(["render", "--spec", str(d / "spec.yaml"), str(d / "input.yaml")], env=env)
+    annotated = first.stdout.replace(b'    "pxsec.io/generated": "true"\n',
+                                     b'    "pxsec.io/generated": "true"\n    config.kubernetes.io/index: \'0\'\n')
+    assert annotated != first.stdout
+    again = run_pxsec(["render", "-v", "--spec", str(d / "spec.yaml"), "-"], stdin=annotated, env=env)
+    assert again.returncode == 0 and again.stdout == annotated
+    assert b"refreshed" not in again.stderr
+    # a rotated key refreshes the Secret in place, still keeping the foreign annotation
+    rotated = dict(env, PORTWORX_AUTH_SYSTEM_KEY="rotated-system-key-00000000000000000000000000")
+    third = run_pxsec(["render", "-v", "--spec", str(d / "spec.yaml"), "-"], stdin=annotated, env=rotated)
+    assert third.returncode == 0 and b"(refreshed)" in third.stderr
+    assert third.stdout.count(b"config.kubernetes.io/index: '0'") == annotated.count(b"config.kubernetes.io/index: '0'")
+    assert third.stdout.count(b"kind: Secret") == first.stdout.count(b"kind: Secret")
+    assert b"rotated-system-key" not in third.stderr
+    secrets_out = [doc for doc in yaml.safe_load_all(third.stdout) if doc and doc.get("kind") == "Secret"]
+    assert {base64.b64decode(s["data"]["system-secret"]).decode() for s in secrets_out} == \
+        {rotated["PORTWORX_AUTH_SYSTEM_KEY"]}

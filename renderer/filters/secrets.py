@@ -53,7 +53,8 @@ def values_from_env(spec: Spec, environ: Mapping[str, str], allow_short: bool) -
 
 
 def build(spec: Spec, namespace: str | None, values: dict[str, str],
-          extra_annotations: tuple[tuple[str, str], ...] = ()) -> str:
+          extra_annotations: tuple[tuple[str, str], ...] = ()) -> tuple[str, dict]:
+    """(text, object) of the Secret for one namespace."""
     data = [(k, base64.b64encode(v.encode("utf-8")).decode("ascii")) for k, v in values.items()]
     annotations = ((GENERATED, "true"),) + PROTECT + extra_annotations
     text, obj = templating.render("secret.yaml.j2", name=spec.secret_name, namespace=namespace,
@@ -65,7 +66,31 @@ def build(spec: Spec, namespace: str | None, values: dict[str, str],
     if obj != {"apiVersion": "v1", "kind": "Secret", "metadata": expected_meta, "type": "Opaque", "data": dict(data)}:
         raise PxsecError("the generated Secret did not serialize faithfully; refusing to emit it",
                          Location(file=spec.source, field="spec.secret"))
-    return text
+    return text, obj
+
+
+def refresh(obj: dict, want: dict) -> bool:
+    """Bring a Secret pxsec generated earlier up to date, in place, keeping what others added
+    (kpt's and kustomize's annotations, extra labels). True when anything changed."""
+    changed = False
+    for key in ("type", "data"):
+        if obj.get(key) != want[key]:
+            obj[key] = want[key]
+            changed = True
+    if "stringData" in obj:  # would override data
+        del obj["stringData"]
+        changed = True
+    meta = obj.get("metadata")
+    if not isinstance(meta, dict):
+        obj["metadata"] = meta = {}
+    for sub in ("labels", "annotations"):
+        current = meta.get(sub) if isinstance(meta.get(sub), dict) else {}
+        for k, v in want["metadata"][sub].items():
+            if current.get(k) != v:
+                current[k] = v
+                changed = True
+        meta[sub] = current
+    return changed
 
 
 def is_generated(obj) -> bool:
