@@ -285,3 +285,15 @@ def test_entry_point_writes_a_private_key_with_mode_0600(tmp_path):
     assert r.returncode == 0, r.stderr
     assert stat.S_IMODE((tmp_path / "jwt-ecdsa-private.pem").stat().st_mode) == 0o600
     assert "Traceback" not in r.stderr
+
+
+def test_key_dir_is_created_private(tmp_path):
+    """`--key-dir keys/` as the README writes it: created, owner-only, holding the pair."""
+    from conftest import run_pxsec
+
+    target = tmp_path / "new" / "keys"
+    r = run_pxsec(["keys", "generate", "--ecdsa", "--key-dir", str(target)], cwd=tmp_path)
+    assert r.returncode == 0, r.stderr
+    assert stat.S_IMODE(target.stat().st_mode) == 0o700
+    assert sorted(p.name for p in target.iterdir()) == ["jwt-ecdsa-private.pem", "jwt-ecdsa-public-secret.yaml",
+                                                        "jwt-ecdsa-public.pem"]

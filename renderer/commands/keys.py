@@ -50,6 +50,13 @@ def generate(
     keysmod.check_namespace(namespace)
     fmt = fmt or (Format.secret if loaded else Format.env)
     kinds = [k for k, on in (("rsa", rsa), ("ecdsa", ecdsa)) if on]
+    if kinds and not os.path.isdir(key_dir):
+        try:  # a new key directory holds a private key: only its owner may read it
+            os.makedirs(key_dir, mode=0o700)
+        except OSError as e:
+            from ..errors import Location, PxsecError
+
+            raise PxsecError(f"cannot create key directory: {e.strerror}", Location(file=key_dir)) from None
     files = {kind: keysmod.key_pair_files(kind, key_dir) for kind in kinds}
     targets = [p for f in files.values() for p in (f.private, f.public, f.manifest)]
     if output and output != "-":
