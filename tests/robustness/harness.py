@@ -1,0 +1,237 @@
+"""Harness of the robustness suite: run pxsec in-process (fast, for thousands of examples) or as
+a process (for exit codes and traceback text), with canary secrets in the environment, and count
+the generated examples so the suite can show it tried at least 10,000 of them.
+"""
+from __future__ import annotations
+
+import io
+import os
+import subprocess
+import sys
+import tempfile
+from collections import Counter
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+import yaml
+
+ROOT = Path(__file__).resolve().parents[2]
+KRM_MODULE = ROOT / "renderer" / "adapters" / "krm.py"
+CHECK_MODULE = ROOT / "renderer" / "commands" / "check.py"
+
+# One canary per secret variable: long enough for secret.create (>= 32 bytes), unique, and
+# unlikely to appear in any input by chance. A short one exercises the "too short" error path.
+CANARIES = {
+    "PORTWORX_AUTH_SYSTEM_KEY": "CANARY-system-7f3a9c1e5b2d4f6a8e0c1b3d5f7a9c1e",
+    "PORTWORX_AUTH_STORK_KEY": "CANARY-stork-0b1c2d3e4f5a6b7c8d9e0f1a2b3c4d5e",
+    "PORTWORX_AUTH_JWT_SHAREDSECRET": "CANARY-shared-9e8d7c6b5a4f3e2d1c0b9a8f7e6d5c4b",
+}
+SHORT_CANARIES = {k: v[:16] for k, v in CANARIES.items()}
+# Variables the core reads that must not leak in from the developer's shell.
+SCRUB = ("PXSEC_DEBUG", "PXSEC_SPEC", "PXSEC_LOG_FILE", "PORTWORX_AUTH_SYSTEM_APPS_KEY") + tuple(CANARIES)
+
+
+def krm_available() -> bool:
+    return KRM_MODULE.is_file()
+
+
+def check_available() -> bool:
+    return CHECK_MODULE.is_file()
+
+
+skip_without_krm = pytest.mark.skipif(
+    not krm_available(), reason="renderer/adapters/krm.py is absent (the KRM function mode is not written yet)")
+skip_without_check = pytest.mark.skipif(
+    not check_available(), reason="renderer/commands/check.py is absent (`pxsec check` is not written yet)")
+
+
+def leaks(text: str | bytes, canaries: dict[str, str]) -> list[str]:
+    """Canary values (raw or base64, as a Secret's data would carry them) found in `text`."""
+    import base64
+
+    if isinstance(text, bytes):
+        text = text.decode("utf-8", "replace")
+    found = []
+    for var, value in canaries.items():
+        forms = (value, base64.b64encode(value.encode()).decode(), value[6:])
+        if any(f in text for f in forms):
+            found.append(var)
+    return found
+
+
+# ------------------------------------------------------------------------------------ running
+
+@dataclass
+class Outcome:
+    code: int
+    stdout: bytes
+    stderr: str
+
+    @property
+    def stderr_lines(self) -> list[str]:
+        # Lines as a terminal or a log shows them: split on "\n" only. A carriage return or other
+        # control character echoed from the input is a separate, known issue (test_known_bugs.py).
+        return [ln for ln in self.stderr.split("\n") if ln.strip()]
+
+
+class _Stdin(io.TextIOWrapper):
+    def isatty(self) -> bool:  # a pipe
+        return False
+
+
+def run_inprocess(argv: list[str], stdin: bytes = b"", env: dict[str, str] | None = None,
+                  cwd: Path | None = None) -> Outcome:
+    """`renderer.main.main(argv)` with stdin/stdout/stderr and the secret variables swapped in."""
+    from renderer import main as pxmain
+
+    fake_in = _Stdin(io.BytesIO(stdin), encoding="utf-8")
+    out_bytes = io.BytesIO()
+    fake_out = io.TextIOWrapper(out_bytes, encoding="utf-8", write_through=True)
+    fake_err = io.StringIO()
+    saved_streams = sys.stdin, sys.stdout, sys.stderr
+    saved_env = {k: os.environ.get(k) for k in set(SCRUB) | set(env or {})}
+    saved_cwd = os.getcwd() if cwd else None
+    try:
+        for k in SCRUB:
+            os.environ.pop(k, None)
+        os.environ.update(env or {})
+        if cwd:
+            os.chdir(cwd)
+        sys.stdin, sys.stdout, sys.stderr = fake_in, fake_out, fake_err
+        try:
+            code = pxmain.main(list(argv))
+        except SystemExit as e:  # main() returns its code; a SystemExit escaping is a finding too
+            code = e.code if isinstance(e.code, int) else (0 if e.code is None else 1)
+            fake_err.write(f"[harness] SystemExit escaped main(): {e.code!r}\n")
+        fake_out.flush()
+    finally:
+        sys.stdin, sys.stdout, sys.stderr = saved_streams
+        for k, v in saved_env.items():
+            if v is None:
+                os.environ.pop(k, None)
+            else:
+                os.environ[k] = v
+        if saved_cwd:
+            os.chdir(saved_cwd)
+    return Outcome(code, out_bytes.getvalue(), fake_err.getvalue())
+
+
+def process_env(extra: dict[str, str] | None = None) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if k not in SCRUB}
+    env["PYTHONPATH"] = str(ROOT) + (os.pathsep + env["PYTHONPATH"] if env.get("PYTHONPATH") else "")
+    env.update(extra or {})
+    return env
+
+
+def run_process(argv: list[str], stdin: bytes = b"", env: dict[str, str] | None = None, timeout: float = 60,
+                preexec_fn=None, stdin_path: Path | None = None, cwd: Path | None = None) -> Outcome:
+    """pxsec as a process (`python -m renderer` from this checkout)."""
+    kw = dict(stdin=open(stdin_path, "rb")) if stdin_path else dict(input=stdin)
+    try:
+        p = subprocess.run([sys.executable, "-m", "renderer", *argv], capture_output=True, timeout=timeout,
+                           env=process_env(env), cwd=cwd or ROOT, preexec_fn=preexec_fn, **kw)
+    finally:
+        if stdin_path:
+            kw["stdin"].close()
+    return Outcome(p.returncode, p.stdout, p.stderr.decode("utf-8", "replace"))
+
+
+# ------------------------------------------------------------------------------------ invariants
+
+def assert_no_crash(o: Outcome, canaries: dict[str, str] | None = None) -> None:
+    assert o.code in (0, 1, 2), f"exit code {o.code}; stderr: {o.stderr[-2000:]}"
+    assert "Traceback" not in o.stderr, o.stderr[-4000:]
+    assert "internal error" not in o.stderr, f"unexpected exception inside pxsec: {o.stderr.strip()}"
+    assert "[harness]" not in o.stderr, o.stderr
+    bad = leaks(o.stderr, canaries or {})
+    assert not bad, f"secret value(s) of {bad} on stderr: {o.stderr!r}"
+
+
+def assert_one_line_error(o: Outcome) -> None:
+    lines = o.stderr_lines
+    assert len(lines) == 1 and lines[0].startswith("pxsec: error: "), f"not a one-line error: {o.stderr!r}"
+
+
+def assert_render_contract(o: Outcome, canaries: dict[str, str] | None = None) -> None:
+    """exit 0/1/2, no traceback, no secret on stderr; exit 1 = empty stdout + one error line;
+    exit 0 = a YAML stream that parses (the render-to-itself check is the caller's)."""
+    assert_no_crash(o, canaries)
+    if o.code == 1:
+        assert o.stdout == b"", f"exit 1 with output on stdout ({len(o.stdout)} bytes)"
+        assert_one_line_error(o)
+    if o.code == 0:
+        assert not any(ln.startswith("pxsec: error") for ln in o.stderr_lines), o.stderr
+        text = o.stdout.decode("utf-8")
+        list(yaml.compose_all(text, Loader=yaml.CSafeLoader))  # parses (tags may be custom: compose only)
+
+
+# ------------------------------------------------------------------------------------ files
+
+
+
+def write(path: Path, data: bytes | str) -> Path:
+    path.write_bytes(data.encode("utf-8") if isinstance(data, str) else data)
+    return path
+
+
+def dump_spec(doc) -> str:
+    return yaml.dump(doc, Dumper=yaml.CSafeDumper, sort_keys=False, allow_unicode=True)
+
+
+# ------------------------------------------------------------------------------------ budget
+
+
+# Examples each property test is set to try (max_examples). The session asserts the total of
+# what actually ran is at least MIN_TOTAL when every budgeted test ran (see test_zz_budget.py).
+MIN_TOTAL = 10_000
+EXAMPLES: Counter = Counter()
+
+
+def count(name: str) -> None:
+    EXAMPLES[name] += 1
+
+
+def scaled(budget: dict[str, int]) -> dict[str, int]:
+    """The budget, scaled by PXSEC_ROBUST_SCALE (e.g. 0.05 for a quick local look; CI uses 1)."""
+    factor = float(os.environ.get("PXSEC_ROBUST_SCALE", "1"))
+    return {k: max(1, int(v * factor)) for k, v in budget.items()}
+
+
+# ------------------------------------------------------------------------------------ known bugs
+
+_BAD_TAGS = (b"!!int", b"!!float", b"!!bool", b"!!timestamp", b"tag:yaml.org,2002:int", b"tag:yaml.org,2002:float",
+             b"tag:yaml.org,2002:bool", b"tag:yaml.org,2002:timestamp")
+
+
+def _has_non_str_key(value, depth: int = 0) -> bool:
+    if depth > 50:
+        return False
+    if isinstance(value, dict):
+        return any(not isinstance(k, str) or _has_non_str_key(v, depth + 1) for k, v in value.items())
+    if isinstance(value, list):
+        return any(_has_non_str_key(v, depth + 1) for v in value)
+    return False
+
+
+def known_bug(spec: bytes | str | None = None, stream: bytes | str | None = None) -> str | None:
+    """Why an input would only re-find a core bug already pinned by test_known_bugs.py, else None.
+
+    Property tests `assume()` these away so they keep hunting for new bugs; remove an entry when
+    its strict-xfail test starts passing.
+    """
+    for data in (spec, stream):
+        if data is None:
+            continue
+        raw = data.encode("utf-8", "surrogateescape") if isinstance(data, str) else data
+        if any(t in raw for t in _BAD_TAGS):
+            return "typed tag with an unparsable value -> internal error (ValueError/KeyError/AttributeError)"
+    if spec is not None:
+        try:
+            text = spec.decode("utf-8-sig") if isinstance(spec, bytes) else spec
+            docs = list(yaml.load_all(text, Loader=yaml.CSafeLoader))
+        except Exception:  # noqa: BLE001 - unparsable specs are fair game
+            return None
+        if any(_has_non_str_key(d) for d in docs):
+            return "non-string key in the spec -> TypeError in spec.problems / Location.describe (traceback)"
+    return None

@@ -1,0 +1,155 @@
+"""Core bugs the robustness suite found, each as a minimal failing case marked
+`xfail(strict=True)`: when the core is fixed the test passes, strict xfail turns that into a
+failure, and whoever fixed it removes the marker (the case then guards against regressions).
+
+Inputs that crash the process (segfault) or hang run in a subprocess with a timeout; the rest
+in-process.
+"""
+from __future__ import annotations
+
+import pytest
+
+from .harness import assert_one_line_error, assert_render_contract, run_inprocess, run_process, write
+
+SPEC = """\
+apiVersion: pxsec.io/v1alpha1
+kind: PortworxSecurity
+metadata: {name: px-security}
+spec:
+  selfSigned: {issuer: openstorage.io, sharedSecret: true}
+"""
+
+PX_DS = """\
+apiVersion: apps/v1
+kind: DaemonSet
+metadata: {name: portworx, namespace: kube-system}
+spec: {template: {spec: {containers: [{name: portworx, image: portworx/oci-monitor:2.8.1.2%s}]}}}
+"""
+
+
+def spec_file(workdir, text=SPEC, name="known-spec.yaml"):
+    return write(workdir / name, text)
+
+
+# --- 1. typed tags whose value does not parse -> "internal error (ValueError)" -----------------
+
+BAD_TAGS = ["!!int x", "!!float x", "!!bool x", "!!timestamp x"]
+
+
+@pytest.mark.xfail(strict=True, reason="core bug: PyYAML constructors raise ValueError/KeyError/AttributeError "
+                                       "(not YAMLError) for `!!int x` etc. in a Portworx document; stream.Document."
+                                       "construct catches only YAMLError, so the user gets 'internal error'")
+@pytest.mark.parametrize("tag", BAD_TAGS)
+def test_bad_typed_tag_in_a_portworx_daemonset_is_a_one_line_error(workdir, tag):
+    o = run_inprocess(["render", "-s", str(spec_file(workdir)), "-"], (PX_DS % f", x: {tag}").encode())
+    assert o.code == 1
+    assert_render_contract(o)
+
+
+@pytest.mark.xfail(strict=True, reason="core bug: spec._sole_document catches only YAMLError; `!!int x` in the "
+                                       "spec raises ValueError -> 'internal error'")
+@pytest.mark.parametrize("tag", BAD_TAGS)
+def test_bad_typed_tag_in_the_spec_is_a_one_line_error(workdir, tag):
+    spec = spec_file(workdir, SPEC + f"  usernameClaim: {tag}\n", f"known-spec-{BAD_TAGS.index(tag)}.yaml")
+    o = run_inprocess(["render", "-s", str(spec), "-"], (PX_DS % "").encode())
+    assert o.code == 1
+    assert_render_contract(o)
+
+
+# --- 2. deep nesting -> libyaml's recursive composer overflows the C stack: segfault ------------
+
+def deep_flow(depth: int) -> bytes:
+    return ("apiVersion: v1\nkind: ConfigMap\nmetadata: {name: deep}\ndata: {x: "
+            + "[" * depth + "]" * depth + "}\n").encode()
+
+
+@pytest.mark.xfail(strict=True, reason="core bug: yaml.compose (CSafeLoader) recurses in C per nesting level; "
+                                       "~30,000 nested flow sequences (60 KB of input) kill pxsec with SIGSEGV "
+                                       "(exit -11/139, no message)")
+def test_deeply_nested_input_is_refused_not_a_segfault(workdir):
+    path = write(workdir / "deep.yaml", deep_flow(100_000))
+    o = run_process(["render", "-s", str(spec_file(workdir)), str(path)], timeout=60)
+    assert o.code == 1, f"exit {o.code}"
+    assert o.stdout == b""
+    assert_one_line_error(o)
+
+
+def test_moderately_nested_input_passes_through(workdir):
+    """Control: 5,000 levels are fine today and must stay fine."""
+    path = write(workdir / "deep-ok.yaml", deep_flow(5_000))
+    o = run_process(["render", "-s", str(spec_file(workdir)), str(path)], timeout=60)
+    assert o.code == 0, o.stderr
+    assert o.stdout == path.read_bytes()
+
+
+# --- 3. an alias bomb in the spec hangs (the stream has a guard, the spec does not) --------------
+
+def bomb(indent: str, leaf: str = '"lol"') -> str:
+    lines = [f"{indent}b0: &a0 [{', '.join([leaf] * 9)}]"]
+    lines += [f"{indent}b{i}: &a{i} [{', '.join([f'*a{i - 1}'] * 9)}]" for i in range(1, 10)]
+    return "\n".join(lines) + "\n"
+
+
+BOMB_SPEC = ("apiVersion: pxsec.io/v1alpha1\nkind: PortworxSecurity\nmetadata:\n  name: px-security\n  labels:\n"
+             + bomb("    ") + "spec:\n  selfSigned: {issuer: openstorage.io, sharedSecret: true}\n  guestAccess: *a9\n")
+
+
+@pytest.mark.xfail(strict=True, reason="core bug: spec.load constructs the spec (aliases shared, cheap) but "
+                                       "jsonschema then walks/reprs the 9^10-node value: pxsec hangs (and "
+                                       "`pxsec validate` too); the stream's MAX_EXPANDED_NODES guard is not applied "
+                                       "to the spec")
+def test_alias_bomb_in_the_spec_is_refused_quickly(workdir):
+    spec = write(workdir / "bomb-spec.yaml", BOMB_SPEC)
+    try:
+        o = run_process(["render", "-s", str(spec), "-"], (PX_DS % "").encode(), timeout=20)
+    except Exception as e:  # subprocess.TimeoutExpired: the hang
+        pytest.fail(f"no answer within 20 s: {type(e).__name__}")
+    assert o.code == 1
+    assert_one_line_error(o)
+
+
+# --- 4. control characters from the input are echoed raw into the one-line error ---------------
+
+@pytest.mark.xfail(strict=True, reason="core bug (minor): error messages echo names/keys from the input raw; a "
+                                       "carriage return splits the 'one-line' error for any reader with universal "
+                                       "newlines, and ESC sequences reach the terminal (log._emit only replaces \\n)")
+@pytest.mark.parametrize("where", ["manifest", "spec"])
+def test_error_line_has_no_control_characters(workdir, where):
+    if where == "manifest":
+        stdin = PX_DS.replace("name: portworx,", 'name: "px\\rfake\\e[31m",').replace("2.8.1.2", "2.8.1.2, env: 3")
+        spec = spec_file(workdir)
+    else:
+        stdin = PX_DS % ""
+        spec = spec_file(workdir, SPEC + '  "a\\rb\\e[31m": 1\n', "known-spec-cr.yaml")
+    o = run_inprocess(["render", "-s", str(spec), "-"], stdin.encode())
+    assert o.code == 1
+    line = o.stderr.rstrip("\n")
+    bad = sorted({hex(ord(c)) for c in line if ord(c) < 0x20 or 0x7f <= ord(c) < 0xa0 or c in "\u2028\u2029"})
+    assert not bad, f"control characters {bad} in the error line {line!r}"
+
+
+# --- 5. a non-string key in the spec: TypeError, and for an int key a real traceback -------------
+
+@pytest.mark.xfail(strict=True, reason="core bug: spec._friendly puts the extra key as the Problem path; an int "
+                                       "key becomes Location.field, Location.describe() joins it -> TypeError "
+                                       "raised inside _guarded's `except PxsecError` -> a Python traceback")
+def test_int_key_in_the_spec_is_a_one_line_error_not_a_traceback(workdir):
+    spec = spec_file(workdir, SPEC + "1: x\n", "known-spec-int-key.yaml")
+    o = run_process(["render", "-s", str(spec), "-"], (PX_DS % "").encode())
+    assert "Traceback" not in o.stderr, o.stderr
+    assert o.code == 1
+    assert_one_line_error(o)
+
+
+@pytest.mark.xfail(strict=True, reason="core bug: spec.problems sorts Problems by path; a null key (`~: x`, or "
+                                       "`&a key: v` which YAML reads as an anchored null key) or mixed int/str "
+                                       "extra keys make the sort raise TypeError -> 'internal error'")
+@pytest.mark.parametrize("extra", ["~: x\nzz: y\n", "&anchor apiVersion: pxsec.io/v1alpha1\n", "1: x\nzz: y\n"])
+def test_null_or_mixed_keys_in_the_spec_are_a_one_line_error(workdir, extra):
+    spec = spec_file(workdir, SPEC + extra, f"known-spec-key-{abs(hash(extra)) % 1000}.yaml")
+    try:
+        o = run_inprocess(["render", "-s", str(spec), "-"], (PX_DS % "").encode())
+    except TypeError as e:  # escapes main(): a traceback in a real process
+        pytest.fail(f"TypeError escaped main(): {e}")
+    assert o.code == 1
+    assert_render_contract(o)
