@@ -110,7 +110,7 @@ def test_install_fails_when_the_render_fails(e2e, kubeconfig, tmp_path, major):
     proc = helm(e2e, major, kubeconfig, "install", spec=broken, check=False)
     assert "MANIFEST:" not in proc.stdout
     if major == "helm3":  # Helm 3 shows the post-renderer's stderr
-        assert_failed(proc, "spec.usernameClaim: must be one of")
+        assert_failed(proc, "spec: at least one of selfSigned and oidc is required")
     else:  # Helm 4 hides it: the reason is in PXSEC_LOG_FILE
         assert_failed(proc)
-        assert "spec.usernameClaim: must be one of" in e2e.log()
+        assert "spec: at least one of selfSigned and oidc is required" in e2e.log()
