@@ -1,7 +1,6 @@
 """Typer CLI: argument parsing only. Every command calls into the core and prints its result."""
 from __future__ import annotations
 
-import os
 import sys
 from typing import List, Optional
 

@@ -11,7 +11,7 @@ from .errors import Location, PxsecError
 STDIN = "<stdin>"
 
 
-def _decode(raw: bytes, name: str) -> str:
+def decode(raw: bytes, name: str) -> str:
     try:
         return raw.decode("utf-8")
     except UnicodeDecodeError as e:
@@ -19,7 +19,7 @@ def _decode(raw: bytes, name: str) -> str:
 
 
 def read_stdin() -> list[tuple[str, str]]:
-    return [(STDIN, _decode(sys.stdin.buffer.read(), STDIN))]
+    return [(STDIN, decode(sys.stdin.buffer.read(), STDIN))]
 
 
 def _expand(path: str) -> list[Path]:
@@ -47,8 +47,36 @@ def read_inputs(paths: list[str]) -> list[tuple[str, str]]:
                 raw = f.read_bytes()
             except OSError as e:
                 raise PxsecError(f"cannot read: {e.strerror}", Location(file=str(f))) from None
-            out.append((str(f), _decode(raw, str(f))))
+            out.append((str(f), decode(raw, str(f))))
     return out
+
+
+def write_atomic(path: str | os.PathLike, data: bytes, mode: int | None = None) -> None:
+    """Write `data` to `path` through a temporary file in the same directory, fsynced, then
+    renamed over it: readers see the old file or the new one, never a part. `mode` defaults to
+    the replaced file's mode, else 0644."""
+    target = Path(path)
+    directory = target.parent if str(target.parent) else Path(".")
+    try:
+        directory.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", dir=directory)
+    except OSError as e:
+        raise PxsecError(f"cannot write: {e.strerror}", Location(file=str(path))) from None
+    try:
+        with os.fdopen(fd, "wb") as f:
+            f.write(data)
+            f.flush()
+            os.fsync(f.fileno())
+        if mode is None:
+            mode = target.stat().st_mode & 0o7777 if target.exists() else 0o644
+        os.chmod(tmp, mode)
+        os.replace(tmp, target)
+    except OSError as e:
+        try:
+            os.unlink(tmp)
+        except OSError:
+            pass
+        raise PxsecError(f"cannot write: {e.strerror}", Location(file=str(path))) from None
 
 
 def write_output(text: str, output: str | None) -> None:
@@ -56,25 +84,4 @@ def write_output(text: str, output: str | None) -> None:
     if not output or output == "-":
         sys.stdout.buffer.write(data)
         return
-    target = Path(output)
-    directory = target.parent if str(target.parent) else Path(".")
-    try:
-        fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", dir=directory)
-    except OSError as e:
-        raise PxsecError(f"cannot write: {e.strerror}", Location(file=output)) from None
-    try:
-        with os.fdopen(fd, "wb") as f:
-            f.write(data)
-            f.flush()
-            os.fsync(f.fileno())
-        if target.exists():
-            os.chmod(tmp, target.stat().st_mode & 0o7777)
-        else:
-            os.chmod(tmp, 0o644)
-        os.replace(tmp, target)
-    except OSError as e:
-        try:
-            os.unlink(tmp)
-        except OSError:
-            pass
-        raise PxsecError(f"cannot write: {e.strerror}", Location(file=output)) from None
+    write_atomic(output, data)

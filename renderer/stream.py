@@ -57,13 +57,13 @@ class Document:
                 try:
                     self.node = yaml.compose(self.text, Loader=yaml.CSafeLoader)
                 except yaml.YAMLError as e:
-                    raise PxsecError(_yaml_problem(e, self.line), self.location()) from None
+                    raise PxsecError(yaml_problem(e, self.line), self.location()) from None
                 self.resolved = True
             loader = yaml.CSafeLoader("")
             try:
                 self.obj = loader.construct_document(self.node)
             except yaml.YAMLError as e:
-                raise PxsecError(_yaml_problem(e, self.line), self.location()) from None
+                raise PxsecError(yaml_problem(e, self.line), self.location()) from None
             finally:
                 loader.dispose()
         return self.obj
@@ -130,7 +130,7 @@ def dump(obj: Any) -> str:
                      allow_unicode=True, width=1 << 16)
 
 
-def _yaml_problem(e: yaml.YAMLError, first_line: int) -> str:
+def yaml_problem(e: yaml.YAMLError, first_line: int) -> str:
     mark = getattr(e, "problem_mark", None) or getattr(e, "context_mark", None)
     problem = getattr(e, "problem", None) or getattr(e, "context", None) or "invalid YAML"
     # libyaml messages describe tokens, never quote the text: safe to show.
@@ -138,7 +138,7 @@ def _yaml_problem(e: yaml.YAMLError, first_line: int) -> str:
     return f"{where}invalid YAML: {problem}"
 
 
-def _scalar(node: Any) -> str | None:
+def scalar(node: Any) -> str | None:
     return node.value if isinstance(node, yaml.ScalarNode) else None
 
 
@@ -179,7 +179,7 @@ def _compose(chunk: str, source: str, index: int, line: int) -> Any:
     try:
         node = yaml.compose(chunk, Loader=_SyntaxLoader)
     except yaml.YAMLError as e:
-        raise PxsecError(_yaml_problem(e, line), Location(source, index)) from None
+        raise PxsecError(yaml_problem(e, line), Location(source, index)) from None
     if node is not None and "&" in chunk and "*" in chunk and _expanded_size(node) > MAX_EXPANDED_NODES:
         raise PxsecError(f"YAML aliases expand to more than {MAX_EXPANDED_NODES} nodes (an alias bomb?); refused",
                          Location(source, index))
@@ -223,11 +223,11 @@ def parse(text: str, source: str, keep: Callable[[Document], bool] | None = None
         doc = Document(source, index, prefix + chunk, line, node, empty=node is None or _is_null(node))
         prefix = ""
         if isinstance(node, yaml.MappingNode):
-            doc.api_version = _scalar(mapping_get(node, "apiVersion"))
-            doc.kind = _scalar(mapping_get(node, "kind"))
+            doc.api_version = scalar(mapping_get(node, "apiVersion"))
+            doc.kind = scalar(mapping_get(node, "kind"))
             meta = mapping_get(node, "metadata")
-            doc.name = _scalar(mapping_get(meta, "name"))
-            doc.namespace = _scalar(mapping_get(meta, "namespace"))
+            doc.name = scalar(mapping_get(meta, "name"))
+            doc.namespace = scalar(mapping_get(meta, "namespace"))
         if keep is not None and node is not None and not keep(doc):
             doc.node = None
         docs.append(doc)
@@ -247,7 +247,7 @@ def pod_containers(node: Any) -> list[tuple[str | None, str | None]]:
     out = []
     if isinstance(spec, yaml.SequenceNode):
         for c in spec.value:
-            out.append((_scalar(mapping_get(c, "name")), _scalar(mapping_get(c, "image"))))
+            out.append((scalar(mapping_get(c, "name")), scalar(mapping_get(c, "image"))))
     return out
 
 

@@ -33,6 +33,7 @@ import yaml
 
 from .. import pipeline
 from .. import spec as specmod
+from ..stream import mapping_get, scalar, yaml_problem
 from ..errors import Location, PxsecError
 from ..log import log_warning
 
@@ -58,20 +59,6 @@ INDEX_ANNOTATIONS = ("internal.config.kubernetes.io/index", "config.kubernetes.i
 
 
 # --- node helpers -----------------------------------------------------------------------------
-
-def mapping_get(node: Any, key: str) -> Any:
-    """Value node of `key` in a mapping node (the last one wins, as when constructing)."""
-    found = None
-    if isinstance(node, yaml.MappingNode):
-        for k, v in node.value:
-            if isinstance(k, yaml.ScalarNode) and k.value == key:
-                found = v
-    return found
-
-
-def scalar(node: Any) -> str | None:
-    return node.value if isinstance(node, yaml.ScalarNode) else None
-
 
 def annotations_of(node: Any) -> dict[str, str]:
     """String annotations of an object node (non-string values are ignored)."""
@@ -289,10 +276,7 @@ def read_resource_list(raw: bytes) -> Any:
     try:
         nodes = [n for n in yaml.compose_all(text, Loader=yaml.CSafeLoader) if n is not None]
     except yaml.YAMLError as e:
-        mark = getattr(e, "problem_mark", None)
-        where = f"line {mark.line + 1}, column {mark.column + 1}: " if mark is not None else ""
-        problem = getattr(e, "problem", None) or "invalid YAML"
-        raise PxsecError(f"{where}invalid YAML: {problem}", Location(file="<stdin>")) from None
+        raise PxsecError(yaml_problem(e, 1), Location(file="<stdin>")) from None
     hint = ("pxsec with no arguments is a KRM function and reads a ResourceList on stdin; "
             "to secure a manifest stream run `pxsec render --spec FILE` (as a Helm post-renderer: "
             "--post-renderer-args render)")

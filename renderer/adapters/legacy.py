@@ -19,23 +19,17 @@ from .. import pipeline
 from .. import spec as specmod
 from ..errors import Location, PxsecError
 from ..log import log_warning
+from ..sources import decode
 from . import krm
 
 RESOURCES_SOURCE = "<kustomize resources>"
-
-
-def _decode(raw: bytes, source: str) -> str:
-    try:
-        return raw.decode("utf-8-sig")
-    except UnicodeDecodeError as e:
-        raise PxsecError(f"not UTF-8 text (byte {e.start})", Location(file=source)) from None
 
 
 def load_config(path: str) -> specmod.Spec:
     """The transformer config: the PortworxSecurity object, minus the orchestrator's annotations."""
     try:
         with open(path, "rb") as f:
-            text = _decode(f.read(), path)
+            text = decode(f.read(), path)
     except OSError as e:
         raise PxsecError(f"cannot read the plugin config: {e.strerror}", Location(file=path)) from None
     try:
@@ -72,7 +66,7 @@ def restore_annotations(input_text: str, output_text: str) -> str:
 
 def run(config_path: str, stdin: BinaryIO, stdout: BinaryIO) -> int:
     spec = load_config(config_path)
-    text = _decode(stdin.read(), RESOURCES_SOURCE)
+    text = decode(stdin.read(), RESOURCES_SOURCE)
     result = pipeline.render([(RESOURCES_SOURCE, text)], spec, environ=os.environ)
     out = restore_annotations(text, result.text)
     for w in result.warnings:

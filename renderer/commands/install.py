@@ -12,14 +12,13 @@ from __future__ import annotations
 import os
 import shlex
 import sys
-import tempfile
 from pathlib import Path
 from typing import Optional
 
 import typer
 
 from .. import __version__
-from ..errors import Location, PxsecError
+from ..sources import write_atomic
 from ..spec import API_VERSION, KIND
 
 app = typer.Typer(
@@ -72,25 +71,6 @@ def wrapper_script(command: list[str]) -> str:
     return "\n".join(lines) + "\n"
 
 
-def write_executable(target: Path, text: str) -> None:
-    try:
-        target.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", dir=target.parent)
-    except OSError as e:
-        raise PxsecError(f"cannot write: {e.strerror}", Location(file=str(target))) from None
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as f:
-            f.write(text)
-        os.chmod(tmp, 0o755)
-        os.replace(tmp, target)
-    except OSError as e:
-        try:
-            os.unlink(tmp)
-        except OSError:
-            pass
-        raise PxsecError(f"cannot write: {e.strerror}", Location(file=str(target))) from None
-
-
 @app.command("kustomize-plugin")
 def kustomize_plugin(
     directory: Optional[str] = typer.Option(
@@ -101,7 +81,7 @@ def kustomize_plugin(
     """Install the legacy exec plugin wrapper for `kustomize build --enable-alpha-plugins`."""
     home = Path(directory) if directory else plugin_home()
     target = (home / plugin_relpath()).absolute()
-    write_executable(target, wrapper_script(current_command()))
+    write_atomic(target, wrapper_script(current_command()).encode("utf-8"), mode=0o755)
     print(target)
 
 

@@ -21,21 +21,9 @@ def is_autopilot_container(name: str | None, image: str | None) -> bool:
 
 
 def apply(obj: dict, spec: Spec, loc) -> c.Report:
-    report = c.Report()
     if not spec.stork_enabled:
         raise PxsecError("an autopilot Deployment is in the stream but spec.stork.enabled is false: autopilot "
                          "signs with the Stork/apps key, which Portworx only gets with Stork enabled",
                          c.at(loc, "spec.template.spec.containers"))
-    pod = c.child(c.child(c.child(obj, "spec", dict, loc, "spec"), "template", dict, loc, "spec.template"),
-                  "spec", dict, loc, "spec.template.spec")
-    containers = c.child(pod, "containers", list, loc, "spec.template.spec.containers", create=False) or []
-    idx = [i for i, ct in enumerate(containers)
-           if isinstance(ct, dict) and is_autopilot_container(ct.get("name"), ct.get("image"))]
-    if len(idx) != 1:
-        raise PxsecError(f"expected one autopilot container, found {len(idx)}",
-                         c.at(loc, "spec.template.spec.containers"))
-    cpath = f"spec.template.spec.containers[{idx[0]}].env"
-    env = c.child(containers[idx[0]], "env", list, loc, cpath)
-    report.add(c.set_env(env, c.secret_ref("PX_SHARED_SECRET", spec.secret_name, spec.key_stork), loc, cpath))
-    report.add(c.set_env(env, c.literal("PX_JWT_ISSUER", spec.stork_issuer), loc, cpath))
-    return report
+    _, ct, cpath = c.single_container(obj, loc, is_autopilot_container, "autopilot")
+    return c.pair_with_stork_key(ct, spec, loc, cpath)

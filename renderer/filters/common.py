@@ -88,6 +88,26 @@ def child(parent: Any, key: str, kind: type, loc: Location, path: str, create: b
     return value
 
 
+def single_container(obj: dict, loc: Location, matches, what: str) -> tuple[dict, dict, str]:
+    """(pod spec, the one container `matches(name, image)` picks, its field path) of a workload."""
+    pod = child(child(child(obj, "spec", dict, loc, "spec"), "template", dict, loc, "spec.template"),
+                "spec", dict, loc, "spec.template.spec")
+    containers = child(pod, "containers", list, loc, "spec.template.spec.containers", create=False) or []
+    idx = [i for i, ct in enumerate(containers) if isinstance(ct, dict) and matches(ct.get("name"), ct.get("image"))]
+    if len(idx) != 1:
+        raise PxsecError(f"expected one {what} container, found {len(idx)}", at(loc, "spec.template.spec.containers"))
+    return pod, containers[idx[0]], f"spec.template.spec.containers[{idx[0]}]"
+
+
+def pair_with_stork_key(ct: dict, spec, loc: Location, cpath: str) -> Report:
+    """PX_SHARED_SECRET from the Stork/apps key and the issuer it pairs with (Stork, autopilot)."""
+    report = Report()
+    env = child(ct, "env", list, loc, f"{cpath}.env")
+    report.add(set_env(env, secret_ref("PX_SHARED_SECRET", spec.secret_name, spec.key_stork), loc, f"{cpath}.env"))
+    report.add(set_env(env, literal("PX_JWT_ISSUER", spec.stork_issuer), loc, f"{cpath}.env"))
+    return report
+
+
 def _check_env_list(env: list, loc: Location, path: str) -> None:
     for i, e in enumerate(env):
         if not isinstance(e, dict) or not isinstance(e.get("name"), str):

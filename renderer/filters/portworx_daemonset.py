@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import re
 
-from ..errors import PxsecError
 from ..spec import STORK_ISSUER_KEY_ENV, Spec
 from . import common as c
 
@@ -35,18 +34,7 @@ def wanted_env(spec: Spec) -> tuple[list[dict], list[str]]:
 
 def apply(obj: dict, spec: Spec, loc) -> c.Report:
     report = c.Report()
-    pod = c.child(c.child(c.child(obj, "spec", dict, loc, "spec"), "template", dict, loc, "spec.template"),
-                  "spec", dict, loc, "spec.template.spec")
-    containers = c.child(pod, "containers", list, loc, "spec.template.spec.containers", create=False) or []
-    px = [i for i, ct in enumerate(containers)
-          if isinstance(ct, dict) and is_portworx_container(ct.get("name"), ct.get("image"))]
-    if len(px) != 1:
-        raise PxsecError(f"expected one Portworx container, found {len(px)}",
-                         c.at(loc, "spec.template.spec.containers"))
-    i = px[0]
-    cpath = f"spec.template.spec.containers[{i}]"
-    ct = containers[i]
-
+    pod, ct, cpath = c.single_container(obj, loc, is_portworx_container, "Portworx")
     absent = [(h, k) for h, k in ((ct, "env"), (ct, "args"), (ct, "volumeMounts"), (pod, "volumes"))
               if h.get(k) is None]
     env = c.child(ct, "env", list, loc, f"{cpath}.env")
