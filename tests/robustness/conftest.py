@@ -6,13 +6,19 @@ from pathlib import Path
 
 import pytest
 
-from .harness import EXAMPLES
+from .harness import CACHE_DIR, EXAMPLES
 
 
 @pytest.fixture(scope="session")
 def workdir():
     with tempfile.TemporaryDirectory(prefix="pxsec-robust-") as d:
         yield Path(d)
+
+
+def pytest_sessionfinish(session, exitstatus):
+    import shutil
+
+    shutil.rmtree(CACHE_DIR, ignore_errors=True)
 
 
 def pytest_terminal_summary(terminalreporter):

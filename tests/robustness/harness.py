@@ -29,7 +29,12 @@ CANARIES = {
 }
 SHORT_CANARIES = {k: v[:16] for k, v in CANARIES.items()}
 # Variables the core reads that must not leak in from the developer's shell.
-SCRUB = ("PXSEC_DEBUG", "PXSEC_SPEC", "PXSEC_LOG_FILE", "PORTWORX_AUTH_SYSTEM_APPS_KEY") + tuple(CANARIES)
+SCRUB = ("PXSEC_DEBUG", "PXSEC_SPEC", "PXSEC_LOG_FILE", "PXSEC_NO_CACHE", "PORTWORX_AUTH_SYSTEM_APPS_KEY") \
+    + tuple(CANARIES)
+# The spec validation cache (spec._cache_marker) goes to a directory of this run, not ~/.cache:
+# thousands of random specs would otherwise leave thousands of marker files behind.
+CACHE_DIR = tempfile.mkdtemp(prefix="pxsec-robust-cache-")
+FIXED_ENV = {"PXSEC_CACHE_DIR": CACHE_DIR}
 
 
 def krm_available() -> bool:
@@ -90,11 +95,12 @@ def run_inprocess(argv: list[str], stdin: bytes = b"", env: dict[str, str] | Non
     fake_out = io.TextIOWrapper(out_bytes, encoding="utf-8", write_through=True)
     fake_err = io.StringIO()
     saved_streams = sys.stdin, sys.stdout, sys.stderr
-    saved_env = {k: os.environ.get(k) for k in set(SCRUB) | set(env or {})}
+    saved_env = {k: os.environ.get(k) for k in set(SCRUB) | set(env or {}) | set(FIXED_ENV)}
     saved_cwd = os.getcwd() if cwd else None
     try:
         for k in SCRUB:
             os.environ.pop(k, None)
+        os.environ.update(FIXED_ENV)
         os.environ.update(env or {})
         if cwd:
             os.chdir(cwd)
@@ -120,6 +126,7 @@ def run_inprocess(argv: list[str], stdin: bytes = b"", env: dict[str, str] | Non
 def process_env(extra: dict[str, str] | None = None) -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if k not in SCRUB}
     env["PYTHONPATH"] = str(ROOT) + (os.pathsep + env["PYTHONPATH"] if env.get("PYTHONPATH") else "")
+    env.update(FIXED_ENV)
     env.update(extra or {})
     return env
 
