@@ -1,7 +1,6 @@
 """Typer CLI: argument parsing only. Every command calls into the core and prints its result."""
 from __future__ import annotations
 
-import sys
 from typing import List, Optional
 
 import typer
@@ -47,8 +46,10 @@ def validate(spec: str = typer.Argument(..., help="PortworxSecurity spec file.")
     if not found:
         print(f"{spec}: valid")
         return
+    from .log import log_error
+
     for p in found:
-        print(f"pxsec: error: {spec}: {p}", file=sys.stderr)
+        log_error(f"{spec}: {p}")
     raise typer.Exit(1)
 
 

@@ -9,8 +9,17 @@ import os
 import sys
 
 
+def _printable(text: str) -> str:
+    """Escape control characters (names and keys from the input can carry CR, ESC...), so a
+    message stays one line and cannot drive the terminal."""
+    if text.isprintable():
+        return text
+    return "".join(c if c.isprintable() else (" " if c == "\n" else f"\\x{ord(c):02x}" if ord(c) < 0x100
+                                              else f"\\u{ord(c):04x}") for c in text)
+
+
 def _emit(prefix: str, message: str) -> None:
-    line = f"pxsec: {prefix}{message}".replace("\n", " ")
+    line = _printable(f"pxsec: {prefix}{message}")
     print(line, file=sys.stderr)
     path = os.environ.get("PXSEC_LOG_FILE")
     if path:

@@ -91,6 +91,10 @@ def _path(parts) -> str:
     return out
 
 
+def _key(k) -> str:
+    return k if isinstance(k, str) else repr(k)
+
+
 def _friendly(error) -> Problem:
     """Turn a jsonschema error into a message a user can act on."""
     path = _path(error.absolute_path)
@@ -102,7 +106,7 @@ def _friendly(error) -> Problem:
         return Problem(path, "needs at least one of sharedSecret: true, rsaPublicKey, ecdsaPublicKey")
     if validator == "additionalProperties":
         allowed = sorted(error.schema.get("properties", {}))
-        extra = sorted(set(error.instance) - set(allowed)) if isinstance(error.instance, dict) else []
+        extra = sorted(_key(k) for k in error.instance if k not in allowed) if isinstance(error.instance, dict) else []
         field = f"{path}.{extra[0]}" if path and extra else (extra[0] if extra else path)
         return Problem(field, f"unknown field (allowed here: {', '.join(allowed)})")
     if validator == "required":
@@ -146,20 +150,57 @@ def problems(doc: Any) -> list[Problem]:
     for error in validator.iter_errors(doc):
         p = _friendly(error)
         found.setdefault((p.path, p.message), p)
-    return sorted(found.values(), key=lambda p: (p.path, p.message))
+    return sorted(found.values(), key=lambda p: (str(p.path), p.message))
+
+
+def _duplicate_key(root: Any) -> str | None:
+    """Field path of the first key that appears twice in one mapping of the spec, if any."""
+    stack, seen = [(root, "")], set()
+    while stack:
+        node, path = stack.pop()
+        if id(node) in seen:
+            continue
+        seen.add(id(node))
+        if isinstance(node, yaml.MappingNode):
+            keys = set()
+            for k, v in node.value:
+                name = k.value if isinstance(k, yaml.ScalarNode) else "?"
+                here = f"{path}.{name}" if path else name
+                if isinstance(k, yaml.ScalarNode) and k.tag != "tag:yaml.org,2002:merge":
+                    if (k.tag, k.value) in keys:
+                        return here
+                    keys.add((k.tag, k.value))
+                stack.append((v, here))
+        elif isinstance(node, yaml.SequenceNode):
+            stack.extend((item, f"{path}[{i}]") for i, item in enumerate(node.value))
+    return None
 
 
 def _sole_document(text: str, source: str) -> Any:
+    from .stream import CONSTRUCTOR_ERRORS, check_depth, expanded_size_ok, tag_problem, yaml_problem
+
+    where = Location(file=source)
+    check_depth(text, where)
     try:
-        docs = [d for d in yaml.load_all(text, Loader=yaml.CSafeLoader) if d is not None]
+        nodes = [n for n in yaml.compose_all(text, Loader=yaml.CSafeLoader) if n is not None]
     except yaml.YAMLError as e:
-        mark = getattr(e, "problem_mark", None)
-        where = f"line {mark.line + 1}: " if mark is not None else ""
-        problem = getattr(e, "problem", None) or "not valid YAML"
-        raise PxsecError(f"{where}{problem}", Location(file=source)) from None
-    if len(docs) != 1:
-        raise PxsecError(f"expected one PortworxSecurity document, found {len(docs)}", Location(file=source))
-    return docs[0]
+        raise PxsecError(yaml_problem(e, 1), where) from None
+    if len(nodes) != 1:
+        raise PxsecError(f"expected one PortworxSecurity document, found {len(nodes)}", where)
+    if not expanded_size_ok(nodes[0], text):
+        raise PxsecError("YAML aliases expand to too many nodes (an alias bomb?); refused", where)
+    duplicate = _duplicate_key(nodes[0])
+    if duplicate:
+        raise PxsecError("duplicate key (YAML would silently keep the last one)", Location(file=source, field=duplicate))
+    loader = yaml.CSafeLoader("")
+    try:
+        return loader.construct_document(nodes[0])
+    except yaml.YAMLError as e:
+        raise PxsecError(yaml_problem(e, 1), where) from None
+    except CONSTRUCTOR_ERRORS as e:
+        raise PxsecError(tag_problem(e), where) from None
+    finally:
+        loader.dispose()
 
 
 def read_spec_text(path: str) -> str:

@@ -64,6 +64,8 @@ class Document:
                 self.obj = loader.construct_document(self.node)
             except yaml.YAMLError as e:
                 raise PxsecError(yaml_problem(e, self.line), self.location()) from None
+            except CONSTRUCTOR_ERRORS as e:
+                raise PxsecError(tag_problem(e), self.location()) from None
             finally:
                 loader.dispose()
         return self.obj
@@ -138,6 +140,16 @@ def yaml_problem(e: yaml.YAMLError, first_line: int) -> str:
     return f"{where}invalid YAML: {problem}"
 
 
+# PyYAML's constructors raise these, not YAMLError, for values that do not fit an explicit tag
+# (`!!int x`, `!!timestamp x`, `!!binary` with bad base64...).
+CONSTRUCTOR_ERRORS = (ValueError, TypeError, KeyError, AttributeError, IndexError, OverflowError)
+
+
+def tag_problem(e: Exception) -> str:
+    # the value itself is not repeated: it could be anything, a secret included
+    return f"invalid YAML: a value does not match its tag ({type(e).__name__})"
+
+
 def scalar(node: Any) -> str | None:
     return node.value if isinstance(node, yaml.ScalarNode) else None
 
@@ -175,12 +187,47 @@ def _expanded_size(root: Any) -> int:
     return memo[id(root)]
 
 
+MAX_DEPTH = 10_000
+_OPEN = (yaml.MappingStartEvent, yaml.SequenceStartEvent)
+_CLOSE = (yaml.MappingEndEvent, yaml.SequenceEndEvent)
+
+
+def check_depth(text: str, location: Location) -> None:
+    """Refuse nesting deeper than MAX_DEPTH before composing: libyaml's composer recurses in C
+    once per level and overflows the stack (a segfault) somewhere past 20,000 levels. A text
+    shorter than MAX_DEPTH characters cannot nest that deep; longer ones are scanned with the
+    event parser, which keeps its own stack."""
+    if len(text) <= MAX_DEPTH:
+        return
+    loader = _SyntaxLoader(text)
+    depth = 0
+    try:
+        while loader.check_event():
+            event = loader.get_event()
+            if isinstance(event, _OPEN):
+                depth += 1
+                if depth > MAX_DEPTH:
+                    raise PxsecError(f"YAML nested deeper than {MAX_DEPTH} levels; refused", location)
+            elif isinstance(event, _CLOSE):
+                depth -= 1
+    except yaml.YAMLError:
+        return  # composing reports the syntax error with its position
+    finally:
+        loader.dispose()
+
+
+def expanded_size_ok(node: Any, text: str) -> bool:
+    """False when aliases would expand the node tree past MAX_EXPANDED_NODES."""
+    return not ("&" in text and "*" in text and _expanded_size(node) > MAX_EXPANDED_NODES)
+
+
 def _compose(chunk: str, source: str, index: int, line: int) -> Any:
+    check_depth(chunk, Location(source, index))
     try:
         node = yaml.compose(chunk, Loader=_SyntaxLoader)
     except yaml.YAMLError as e:
         raise PxsecError(yaml_problem(e, line), Location(source, index)) from None
-    if node is not None and "&" in chunk and "*" in chunk and _expanded_size(node) > MAX_EXPANDED_NODES:
+    if node is not None and not expanded_size_ok(node, chunk):
         raise PxsecError(f"YAML aliases expand to more than {MAX_EXPANDED_NODES} nodes (an alias bomb?); refused",
                          Location(source, index))
     return node

@@ -1,6 +1,5 @@
-"""Core bugs the robustness suite found, each as a minimal failing case marked
-`xfail(strict=True)`: when the core is fixed the test passes, strict xfail turns that into a
-failure, and whoever fixed it removes the marker (the case then guards against regressions).
+"""Core bugs the robustness suite found, each as a minimal case. They were committed as strict
+xfails; the core is fixed and the markers are gone, so each now guards against a regression.
 
 Inputs that crash the process (segfault) or hang run in a subprocess with a timeout; the rest
 in-process.
@@ -36,9 +35,6 @@ def spec_file(workdir, text=SPEC, name="known-spec.yaml"):
 BAD_TAGS = ["!!int x", "!!float x", "!!bool x", "!!timestamp x"]
 
 
-@pytest.mark.xfail(strict=True, reason="core bug: PyYAML constructors raise ValueError/KeyError/AttributeError "
-                                       "(not YAMLError) for `!!int x` etc. in a Portworx document; stream.Document."
-                                       "construct catches only YAMLError, so the user gets 'internal error'")
 @pytest.mark.parametrize("tag", BAD_TAGS)
 def test_bad_typed_tag_in_a_portworx_daemonset_is_a_one_line_error(workdir, tag):
     o = run_inprocess(["render", "-s", str(spec_file(workdir)), "-"], (PX_DS % f", x: {tag}").encode())
@@ -46,8 +42,6 @@ def test_bad_typed_tag_in_a_portworx_daemonset_is_a_one_line_error(workdir, tag)
     assert_render_contract(o)
 
 
-@pytest.mark.xfail(strict=True, reason="core bug: spec._sole_document catches only YAMLError; `!!int x` in the "
-                                       "spec raises ValueError -> 'internal error'")
 @pytest.mark.parametrize("tag", BAD_TAGS)
 def test_bad_typed_tag_in_the_spec_is_a_one_line_error(workdir, tag):
     spec = spec_file(workdir, SPEC + f"  usernameClaim: {tag}\n", f"known-spec-{BAD_TAGS.index(tag)}.yaml")
@@ -63,9 +57,6 @@ def deep_flow(depth: int) -> bytes:
             + "[" * depth + "]" * depth + "}\n").encode()
 
 
-@pytest.mark.xfail(strict=True, reason="core bug: yaml.compose (CSafeLoader) recurses in C per nesting level; "
-                                       "~30,000 nested flow sequences (60 KB of input) kill pxsec with SIGSEGV "
-                                       "(exit -11/139, no message)")
 def test_deeply_nested_input_is_refused_not_a_segfault(workdir):
     path = write(workdir / "deep.yaml", deep_flow(100_000))
     o = run_process(["render", "-s", str(spec_file(workdir)), str(path)], timeout=60)
@@ -94,10 +85,6 @@ BOMB_SPEC = ("apiVersion: pxsec.io/v1alpha1\nkind: PortworxSecurity\nmetadata:\n
              + bomb("    ") + "spec:\n  selfSigned: {issuer: openstorage.io, sharedSecret: true}\n  guestAccess: *a9\n")
 
 
-@pytest.mark.xfail(strict=True, reason="core bug: spec.load constructs the spec (aliases shared, cheap) but "
-                                       "jsonschema then walks/reprs the 9^10-node value: pxsec hangs (and "
-                                       "`pxsec validate` too); the stream's MAX_EXPANDED_NODES guard is not applied "
-                                       "to the spec")
 def test_alias_bomb_in_the_spec_is_refused_quickly(workdir):
     spec = write(workdir / "bomb-spec.yaml", BOMB_SPEC)
     try:
@@ -110,9 +97,6 @@ def test_alias_bomb_in_the_spec_is_refused_quickly(workdir):
 
 # --- 4. control characters from the input are echoed raw into the one-line error ---------------
 
-@pytest.mark.xfail(strict=True, reason="core bug (minor): error messages echo names/keys from the input raw; a "
-                                       "carriage return splits the 'one-line' error for any reader with universal "
-                                       "newlines, and ESC sequences reach the terminal (log._emit only replaces \\n)")
 @pytest.mark.parametrize("where", ["manifest", "spec"])
 def test_error_line_has_no_control_characters(workdir, where):
     if where == "manifest":
@@ -130,9 +114,6 @@ def test_error_line_has_no_control_characters(workdir, where):
 
 # --- 5. a non-string key in the spec: TypeError, and for an int key a real traceback -------------
 
-@pytest.mark.xfail(strict=True, reason="core bug: spec._friendly puts the extra key as the Problem path; an int "
-                                       "key becomes Location.field, Location.describe() joins it -> TypeError "
-                                       "raised inside _guarded's `except PxsecError` -> a Python traceback")
 def test_int_key_in_the_spec_is_a_one_line_error_not_a_traceback(workdir):
     spec = spec_file(workdir, SPEC + "1: x\n", "known-spec-int-key.yaml")
     o = run_process(["render", "-s", str(spec), "-"], (PX_DS % "").encode())
@@ -141,9 +122,6 @@ def test_int_key_in_the_spec_is_a_one_line_error_not_a_traceback(workdir):
     assert_one_line_error(o)
 
 
-@pytest.mark.xfail(strict=True, reason="core bug: spec.problems sorts Problems by path; a null key (`~: x`, or "
-                                       "`&a key: v` which YAML reads as an anchored null key) or mixed int/str "
-                                       "extra keys make the sort raise TypeError -> 'internal error'")
 @pytest.mark.parametrize("extra", ["~: x\nzz: y\n", "&anchor apiVersion: pxsec.io/v1alpha1\n", "1: x\nzz: y\n"])
 def test_null_or_mixed_keys_in_the_spec_are_a_one_line_error(workdir, extra):
     spec = spec_file(workdir, SPEC + extra, f"known-spec-key-{abs(hash(extra)) % 1000}.yaml")
