@@ -33,7 +33,7 @@ import yaml
 
 from .. import pipeline
 from .. import spec as specmod
-from ..stream import mapping_get, scalar, yaml_problem
+from ..stream import check_depth, mapping_get, scalar, yaml_problem
 from ..errors import Location, PxsecError
 from ..log import log_warning
 
@@ -273,6 +273,7 @@ def read_resource_list(raw: bytes) -> Any:
         text = raw.decode("utf-8")
     except UnicodeDecodeError as e:
         raise PxsecError(f"stdin is not UTF-8 text (byte {e.start})", Location(file="<stdin>")) from None
+    check_depth(text, Location(file="<stdin>"))
     try:
         nodes = [n for n in yaml.compose_all(text, Loader=yaml.CSafeLoader) if n is not None]
     except yaml.YAMLError as e:
