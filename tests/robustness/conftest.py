@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from .harness import CACHE_DIR, EXAMPLES
+from .harness import CACHE_DIR, EXAMPLES, OUTCOMES
 
 
 @pytest.fixture(scope="session")
@@ -27,3 +27,8 @@ def pytest_terminal_summary(terminalreporter):
         terminalreporter.write_line(
             f"robustness: {total} generated inputs tried ("
             + ", ".join(f"{k} {v}" for k, v in sorted(EXAMPLES.items())) + ")")
+    if OUTCOMES:
+        names = sorted({n for n, _ in OUTCOMES})
+        terminalreporter.write_line("robustness: exit codes per test: " + "; ".join(
+            f"{n} " + " ".join(f"{code}:{OUTCOMES[(n, code)]}" for code in (0, 1, 2) if OUTCOMES[(n, code)])
+            for n in names))

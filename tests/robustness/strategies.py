@@ -136,7 +136,9 @@ def mutate(r: random.Random, value, depth: int = 0):
         del out[r.choice(sorted(value, key=str))]
         return out
     if edit == "add" and isinstance(value, dict):
-        return {**value, (r.choice(["extra", "enabled", "issuer", "spec", "keys"]) if chance(r) else text(r)): scalar(r)}
+        key = r.choice([lambda r: r.choice(["extra", "enabled", "issuer", "spec", "keys"]), text, text,
+                        lambda r: r.choice([None, 1, 2.5, True])])(r)  # non-string keys too
+        return {**value, key: scalar(r)}
     if edit == "wrap":
         return r.choice([[value], {"x": value}, None])
     return r.choice([scalar, lambda r: [scalar(r) for _ in range(r.randint(0, 3))],
@@ -490,6 +492,8 @@ spec:
     "apiVersion: apps/v1\nkind: DaemonSet\nmetadata: {name: portworx}\nspec: {template: {spec: {containers: [{name: portworx, args: !!set {a, b}}]}}}\n",
     "apiVersion: apps/v1\nkind: DaemonSet\nmetadata: {name: portworx}\nspec: {template: {spec: {containers: [{name: portworx, env: !!omap [a: 1]}]}}}\n",
     "apiVersion: apps/v1\nkind: DaemonSet\nmetadata: {name: portworx}\nspec: {template: {spec: {containers: [{name: portworx, env: !custom []}]}}}\n",
+    "apiVersion: apps/v1\nkind: DaemonSet\nmetadata: {name: portworx}\nspec: {template: {spec: {containers: [{name: portworx, "
+    "x: !!int x, y: !!timestamp y, z: !!bool z, w: !!float w}]}}}\n",
     "%YAML 1.1\n%TAG !e! tag:example.com,2000:\n---\napiVersion: v1\nkind: ConfigMap\nmetadata: {name: !e!x y}\n",
     # keys that are not strings, complex keys, duplicate keys
     "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: x}\n1: one\nnull: nothing\n? [a, b]\n: c\n",
@@ -589,11 +593,10 @@ def odd_yaml_bytes(draw) -> bytes:
 
 # ------------------------------------------------------------------------------------ malformed
 
-# Typed tags whose value does not parse (`!!int x`, `!!float x`, `!!bool x`, `!!timestamp x`) are
-# left out: they are a known core bug with their own strict-xfail tests (test_known_bugs.py).
 BROKEN = [b"a: [1, 2", b"a: {b: c", b"a: 'unterminated", b'a: "unterminated', b"a:\n\tb: tab", b"- a\nb: c",
           b"a: b: c", b"&a", b"*unknown", b"a: *unknown", b"? ", b"!<!> x", b"%YAML 2.0\n---\na", b"%FOO\n",
           b"--- !!python/object:os.system x", b"a: !!binary '@@'", b"a: !!set [x]",
+          b"a: !!int notanint", b"a: !!float x", b"a: !!bool x", b"a: !!timestamp x",
           b"\x00", b"a: \x07bell", b"key: |\n bad\n  indent\n x", b"[", b"]", b"{", b"}", b"@", b"`"]
 
 

@@ -18,8 +18,8 @@ from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
 from . import strategies as s
-from .harness import (CANARIES, SHORT_CANARIES, assert_render_contract, count, dump_spec, known_bug, run_inprocess,
-                      scaled, write)
+from .harness import (CANARIES, SHORT_CANARIES, assert_render_contract, count, dump_spec, known_bug, outcome,
+                      run_inprocess, scaled, write)
 
 SETTINGS = dict(deadline=None, derandomize=True, database=None, print_blob=True,
                 suppress_health_check=list(HealthCheck))
@@ -38,10 +38,11 @@ def render(spec_path, stdin: bytes, env=None, extra=()) -> object:
     return run_inprocess(["render", "-s", str(spec_path), *extra, "-"], stdin, env)
 
 
-def render_checked(spec_path, stdin: bytes, env=None, extra=()):
+def render_checked(spec_path, stdin: bytes, env=None, extra=(), name="render"):
     env = CANARIES if env is None else env
     o = render(spec_path, stdin, env, extra)
     assert_render_contract(o, env)
+    outcome(name, o.code)
     if o.code == 0:
         again = render(spec_path, o.stdout, env, extra)
         assert_render_contract(again, env)
@@ -59,7 +60,7 @@ def spec_file(workdir, text: str):
 def test_malformed_yaml(workdir, data):
     assume(not known_bug(stream=data))
     count("render_malformed")
-    render_checked(spec_file(workdir, FIXED_SPEC), data)
+    render_checked(spec_file(workdir, FIXED_SPEC), data, name="render_malformed")
 
 
 @settings(max_examples=BUDGET["render_odd"], **SETTINGS)
@@ -67,7 +68,7 @@ def test_malformed_yaml(workdir, data):
 def test_odd_but_valid_yaml(workdir, data, create):
     assume(not known_bug(stream=data))
     count("render_odd")
-    render_checked(spec_file(workdir, CREATE_SPEC if create else FIXED_SPEC), data)
+    render_checked(spec_file(workdir, CREATE_SPEC if create else FIXED_SPEC), data, name="render_odd")
 
 
 @settings(max_examples=BUDGET["render_manifests"], **SETTINGS)
@@ -76,7 +77,7 @@ def test_random_manifests_and_specs(workdir, text, spec):
     spec_text = dump_spec(spec)
     assume(not known_bug(spec_text, text))
     count("render_manifests")
-    render_checked(spec_file(workdir, spec_text), text.encode("utf-8"))
+    render_checked(spec_file(workdir, spec_text), text.encode("utf-8"), name="render_manifests")
 
 
 SPEC_TEXTS = st.one_of(
@@ -97,7 +98,7 @@ def test_random_specs_on_the_px_manifest(workdir, spec_text, bom, crlf):
     assume(not known_bug(data))
     count("render_specs")
     render_checked(write(workdir / f"spec-{next(_serial) % 64}.yaml", data),
-                   (s.PX_DS + "---\n" + s.STORK).encode())
+                   (s.PX_DS + "---\n" + s.STORK).encode(), name="render_specs")
 
 
 ENVS = st.sampled_from([CANARIES, SHORT_CANARIES, {k: v for k, v in CANARIES.items() if "STORK" not in k},
@@ -114,4 +115,4 @@ def test_secret_create_never_leaks(workdir, text, spec, env, allow_short, verbos
     assume(not known_bug(spec_text, text))
     count("render_secret_create")
     extra = (["--allow-short-secrets"] if allow_short else []) + (["-v"] if verbose else [])
-    render_checked(spec_file(workdir, spec_text), text.encode("utf-8"), env, extra)
+    render_checked(spec_file(workdir, spec_text), text.encode("utf-8"), env, extra, name="render_secret_create")
