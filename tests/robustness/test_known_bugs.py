@@ -1,5 +1,7 @@
-"""Core bugs the robustness suite found, each as a minimal case. They were committed as strict
-xfails; the core is fixed and the markers are gone, so each now guards against a regression.
+"""Core bugs the robustness suite found, each as a minimal case. A bug still open is marked
+`xfail(strict=True)` with its cause: when the core is fixed the case passes, strict xfail turns
+that into a failure, and whoever fixed it removes the marker. Unmarked cases are fixed bugs,
+kept as regression guards (sections 1-5 were fixed in the core at once).
 
 Inputs that crash the process (segfault) or hang run in a subprocess with a timeout; the rest
 in-process.
