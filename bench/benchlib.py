@@ -97,7 +97,8 @@ class Run:
 
 def run_child(argv: list[str], stdin_path: str | None = None, cwd: str | None = None, env: dict | None = None,
               timeout: float | None = None, stdout_path: str | None = None) -> Run:
-    """Run one child process to completion: wall time, its own peak RSS (wait4), exit code."""
+    """Run one child process to completion: wall time, peak RSS (wait4; includes this process's own
+    peak, see peak_rss_kb for the child alone), exit code."""
     stdin = open(stdin_path, "rb") if stdin_path else subprocess.DEVNULL
     stdout = open(stdout_path, "wb") if stdout_path else subprocess.DEVNULL
     try:
@@ -122,6 +123,43 @@ def run_child(argv: list[str], stdin_path: str | None = None, cwd: str | None = 
             stdin.close()
         if stdout_path:
             stdout.close()
+
+
+# A child's ru_maxrss starts from its parent's peak RSS (Linux copies the high-water mark of the
+# address space it leaves at exec), so measuring from this process, which holds the generated
+# streams, would report at least our own peak. This launcher (a bare `python -S -I`, ~8 MB) forks
+# the command from a small address space and reports the grandchild's own rusage.
+_LAUNCHER = """
+import os, sys
+out, argv, stdin = sys.argv[1], sys.argv[3:], sys.argv[2]
+pid = os.fork()
+if pid == 0:
+    if stdin:
+        fd = os.open(stdin, os.O_RDONLY)
+        os.dup2(fd, 0)
+    os.execvpe(argv[0], argv, os.environ)
+_, status, usage = os.wait4(pid, 0)
+with open(out, "w") as f:
+    f.write("%d %d" % (usage.ru_maxrss, os.waitstatus_to_exitcode(status)))
+"""
+
+
+def peak_rss_kb(argv: list[str], stdin_path: str | None = None, env: dict | None = None,
+                cwd: str | None = None) -> tuple[int, int]:
+    """(peak RSS in KiB, exit code) of `argv` alone, measured through the small launcher."""
+    import tempfile
+
+    with tempfile.NamedTemporaryFile("r", suffix=".rss") as f:
+        subprocess.run([sys.executable, "-S", "-I", "-c", _LAUNCHER, f.name, stdin_path or "", *argv],
+                       stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                       env=env, cwd=cwd, check=True)
+        kb, code = (int(x) for x in f.read().split())
+    return kb, code
+
+
+def launcher_floor_kb() -> int:
+    """What the launcher itself reports for a trivial child: the floor of peak_rss_kb."""
+    return peak_rss_kb(["/bin/true"])[0]
 
 
 # ---------------------------------------------------------------- the large stream
