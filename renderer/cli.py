@@ -59,8 +59,16 @@ def version() -> None:
     print(__version__)
 
 
+_registered = False
+
+
 def _register_subapps() -> None:
-    # Each command group lives in its own module under renderer/commands/.
+    # Each command group lives in its own module under renderer/commands/; registered once per
+    # process (run_cli may be called many times, by tests or a library user).
+    global _registered
+    if _registered:
+        return
+    _registered = True
     import importlib
 
     for module, name in (("tokens", "token"), ("keys", "keys"), ("check", None), ("install", None)):

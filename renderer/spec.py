@@ -176,7 +176,8 @@ def _duplicate_key(root: Any) -> str | None:
     return None
 
 
-def _sole_document(text: str, source: str) -> Any:
+def parse_document(text: str, source: str) -> Any:
+    """The one document of a spec text, parsed with every guard: depth, aliases, tags, duplicate keys."""
     from .stream import CONSTRUCTOR_ERRORS, check_depth, expanded_size_ok, tag_problem, yaml_problem
 
     where = Location(file=source)
@@ -243,8 +244,40 @@ def _cache_marker(doc: Any):
         return None
 
 
+MAX_SPEC_NODES = 100_000
+
+
+def _too_big(doc: Any) -> bool:
+    """True when the object, aliases expanded, has more than MAX_SPEC_NODES values: jsonschema
+    would walk every one (a YAML alias bomb hangs it). Shared objects are counted once per use,
+    memoized by identity, so this costs one pass over the distinct objects."""
+    memo: dict[int, int] = {}
+
+    def size(o: Any) -> int:
+        if not isinstance(o, (dict, list)):
+            return 1
+        if id(o) in memo:
+            return memo[id(o)]
+        memo[id(o)] = MAX_SPEC_NODES + 1  # a cycle counts as too big
+        children = o.values() if isinstance(o, dict) else o
+        total = 1
+        for c in children:
+            total += size(c)
+            if total > MAX_SPEC_NODES:
+                break
+        memo[id(o)] = total
+        return total
+
+    try:
+        return size(doc) > MAX_SPEC_NODES
+    except RecursionError:
+        return True
+
+
 def from_document(doc: Any, source: str) -> Spec:
     """Validate a parsed PortworxSecurity document and build the typed spec."""
+    if _too_big(doc):
+        raise PxsecError("the spec expands to too many values (a YAML alias bomb?); refused", Location(file=source))
     marker = _cache_marker(doc)
     try:
         if marker is not None and marker.is_file():
@@ -268,13 +301,13 @@ def from_document(doc: Any, source: str) -> Spec:
 
 def load(path: str) -> Spec:
     """Read, parse and validate the spec file at `path`."""
-    return from_document(_sole_document(read_spec_text(path), path), path)
+    return from_document(parse_document(read_spec_text(path), path), path)
 
 
 def load_problems(path: str) -> list[Problem]:
     """For `pxsec validate`: every problem of the spec file (empty when valid)."""
     try:
-        doc = _sole_document(read_spec_text(path), path)
+        doc = parse_document(read_spec_text(path), path)
     except PxsecError as e:
         return [Problem("", e.message)]
     return problems(doc)

@@ -13,7 +13,6 @@ from __future__ import annotations
 import os
 from typing import BinaryIO
 
-import yaml
 
 from .. import pipeline
 from .. import spec as specmod
@@ -32,14 +31,7 @@ def load_config(path: str) -> specmod.Spec:
             text = decode(f.read(), path)
     except OSError as e:
         raise PxsecError(f"cannot read the plugin config: {e.strerror}", Location(file=path)) from None
-    try:
-        docs = [d for d in yaml.load_all(text, Loader=yaml.CSafeLoader) if d is not None]
-    except yaml.YAMLError:
-        raise PxsecError("the plugin config is not valid YAML", Location(file=path)) from None
-    if len(docs) != 1:
-        raise PxsecError(f"expected one PortworxSecurity document as the plugin config, found {len(docs)}",
-                         Location(file=path))
-    doc = docs[0]
+    doc = specmod.parse_document(text, path)
     meta = doc.get("metadata") if isinstance(doc, dict) else None
     name = meta.get("name") if isinstance(meta, dict) else None
     # The temporary file's name means nothing to the user: name the transformer instead.

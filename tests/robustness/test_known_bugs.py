@@ -1,7 +1,7 @@
 """Core bugs the robustness suite found, each as a minimal case. A bug still open is marked
 `xfail(strict=True)` with its cause: when the core is fixed the case passes, strict xfail turns
 that into a failure, and whoever fixed it removes the marker. Unmarked cases are fixed bugs,
-kept as regression guards (sections 1-5 were fixed in the core at once).
+kept as regression guards (all sections are fixed now).
 
 Inputs that crash the process (segfault) or hang run in a subprocess with a timeout; the rest
 in-process.
@@ -137,11 +137,6 @@ def test_null_or_mixed_keys_in_the_spec_are_a_one_line_error(workdir, extra):
 
 # --- 6. every in-process CLI call registers the command groups again ---------------------------
 
-@pytest.mark.xfail(strict=True, reason="core bug: cli.run_cli calls _register_subapps() on every call except "
-                                       "render/validate/version, adding the token/keys groups and the check/install "
-                                       "commands to the module-level app again; in one process (tests, a library "
-                                       "user) each `check` call gets slower (20 calls: 3,170 nested groups built, "
-                                       "0.2 s a call) until Typer's recursion overflows the C stack (segfault)")
 @pytest.mark.parametrize("argv", [["--help"], ["check", "--help"]])
 def test_cli_calls_do_not_grow_the_command_tree(capsys, argv):
     from renderer import cli
@@ -156,9 +151,6 @@ def test_cli_calls_do_not_grow_the_command_tree(capsys, argv):
 
 # --- 7. an alias bomb in a plugin config (legacy exec plugin, KRM functionConfig) still hangs -----
 
-@pytest.mark.xfail(strict=True, reason="core bug: the spec-file guard is in spec.load; adapters/legacy.load_config "
-                                       "(and krm.spec_from_function_config) construct the config themselves and call "
-                                       "spec.from_document, so jsonschema still walks the 9^10-node value: a hang")
 def test_alias_bomb_in_a_legacy_plugin_config_is_refused_quickly(workdir):
     config = write(workdir / "bomb-plugin-config.yaml", BOMB_SPEC)
     try:
