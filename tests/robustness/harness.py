@@ -97,7 +97,6 @@ def run_inprocess(argv: list[str], stdin: bytes = b"", env: dict[str, str] | Non
     saved_streams = sys.stdin, sys.stdout, sys.stderr
     saved_env = {k: os.environ.get(k) for k in set(SCRUB) | set(env or {}) | set(FIXED_ENV)}
     saved_cwd = os.getcwd() if cwd else None
-    cli_state = _cli_snapshot()
     try:
         for k in SCRUB:
             os.environ.pop(k, None)
@@ -121,27 +120,7 @@ def run_inprocess(argv: list[str], stdin: bytes = b"", env: dict[str, str] | Non
                 os.environ[k] = v
         if saved_cwd:
             os.chdir(saved_cwd)
-        _cli_restore(cli_state)
     return Outcome(code, out_bytes.getvalue(), fake_err.getvalue())
-
-
-def _cli_snapshot():
-    """cli.run_cli registers the command groups on the module-level Typer app on every call (but
-    render/validate/version), so in one process the app grows with each `check`/`keys`/`token`
-    call and each call gets slower, then overflows the stack (a known core bug,
-    test_known_bugs.py). Undo each call's registrations so thousands of in-process runs work."""
-    mod = sys.modules.get("renderer.cli")
-    app = getattr(mod, "app", None)
-    if app is None or not hasattr(app, "registered_groups"):
-        return None
-    return app, list(app.registered_commands), list(app.registered_groups)
-
-
-def _cli_restore(state) -> None:
-    if state is not None:
-        app, commands, groups = state
-        app.registered_commands[:] = commands
-        app.registered_groups[:] = groups
 
 
 def process_env(extra: dict[str, str] | None = None) -> dict[str, str]:

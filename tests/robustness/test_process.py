@@ -162,13 +162,7 @@ def test_alias_bomb_in_the_stream_is_refused_quickly(workdir, where):
 
 
 @skip_without_krm
-@pytest.mark.parametrize("where", [
-    "items",
-    pytest.param("functionConfig", marks=pytest.mark.xfail(
-        strict=True, reason="core bug: the functionConfig goes through spec.from_document like a spec file, "
-                            "so an alias bomb there hangs too (test_known_bugs.py::"
-                            "test_alias_bomb_in_the_spec_is_refused_quickly)")),
-])
+@pytest.mark.parametrize("where", ["items", "functionConfig"])
 def test_alias_bomb_in_a_resource_list_is_refused_quickly(where):
     if where == "items":
         text = ("apiVersion: config.kubernetes.io/v1\nkind: ResourceList\nbombs:\n" + bomb_lines("  ")
