@@ -21,7 +21,6 @@ _HERE = sys.path.pop(0) if sys.path and sys.path[0].endswith("bench") else None
 import argparse  # noqa: E402
 import cProfile
 import io
-import os
 import pstats
 import subprocess
 import tempfile
@@ -95,13 +94,13 @@ def profile_startup(top: int) -> None:
     print(f"\n== start-up imports: `{desc} render` on the small manifest under -X importtime: "
           f"{len(rows)} modules, {total_self / 1000:.0f} ms of import time in total")
     top_level = sorted((r for r in rows if r[2] == 0), key=lambda r: -r[1])[:top]
-    print(f"\n-- top-level imports by cumulative time (each includes what it pulls in) --")
+    print("\n-- top-level imports by cumulative time (each includes what it pulls in) --")
     for self_us, cum_us, _, name in top_level:
         print(f"{cum_us / 1000:8.1f} ms  {name}")
     by_pkg: dict[str, int] = {}
     for self_us, _, _, name in rows:
         by_pkg[name.split(".")[0]] = by_pkg.get(name.split(".")[0], 0) + self_us
-    print(f"\n-- own import time summed by top-level package --")
+    print("\n-- own import time summed by top-level package --")
     for pkg, us in sorted(by_pkg.items(), key=lambda kv: -kv[1])[:top]:
         print(f"{us / 1000:8.1f} ms  {pkg}")
     if p.returncode != 0:

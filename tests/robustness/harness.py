@@ -206,6 +206,16 @@ def outcome(name: str, code: int) -> None:
     OUTCOMES[(name, code)] += 1
 
 
+def hypothesis_settings() -> dict:
+    """Settings of every property test: reproducible in CI (derandomized, no example database);
+    PXSEC_ROBUST_RANDOM=1 draws fresh examples instead, for a local bug hunt (with a larger
+    PXSEC_ROBUST_SCALE)."""
+    from hypothesis import HealthCheck
+
+    return dict(deadline=None, derandomize=not os.environ.get("PXSEC_ROBUST_RANDOM"), database=None,
+                print_blob=True, suppress_health_check=list(HealthCheck))
+
+
 def scaled(budget: dict[str, int]) -> dict[str, int]:
     """The budget, scaled by PXSEC_ROBUST_SCALE (e.g. 0.05 for a quick local look; CI uses 1)."""
     factor = float(os.environ.get("PXSEC_ROBUST_SCALE", "1"))

@@ -15,17 +15,16 @@ from __future__ import annotations
 import itertools
 import json
 
-from hypothesis import HealthCheck, assume, given, settings
+from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
 from . import strategies as s
-from .harness import (CANARIES, assert_no_crash, assert_one_line_error, count, dump_spec, known_bug, leaks, outcome,
-                      run_inprocess, scaled, skip_without_check, write)
+from .harness import (CANARIES, assert_no_crash, assert_one_line_error, count, dump_spec, hypothesis_settings,
+                      known_bug, leaks, outcome, run_inprocess, scaled, skip_without_check, write)
 
 pytestmark = skip_without_check
 
-SETTINGS = dict(deadline=None, derandomize=True, database=None, print_blob=True,
-                suppress_health_check=list(HealthCheck))
+SETTINGS = hypothesis_settings()
 BUDGET = scaled({"check_inputs": 600, "check_after_render": 500})
 _serial = itertools.count()
 

@@ -12,17 +12,16 @@ Budget: ResourceLists of random items with random specs 2,000 + raw malformed/od
 from __future__ import annotations
 
 import yaml
-from hypothesis import HealthCheck, assume, given, settings
+from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
 from . import strategies as s
-from .harness import (CANARIES, SHORT_CANARIES, assert_no_crash, assert_one_line_error, count, known_bug, outcome,
-                      run_inprocess, scaled, skip_without_krm)
+from .harness import (CANARIES, SHORT_CANARIES, assert_no_crash, assert_one_line_error, count, hypothesis_settings,
+                      known_bug, outcome, run_inprocess, scaled, skip_without_krm)
 
 pytestmark = skip_without_krm
 
-SETTINGS = dict(deadline=None, derandomize=True, database=None, print_blob=True,
-                suppress_health_check=list(HealthCheck))
+SETTINGS = hypothesis_settings()
 BUDGET = scaled({"krm_lists": 2000, "krm_raw": 800})
 
 ORCHESTRATOR_ANNOTATIONS = {

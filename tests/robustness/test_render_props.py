@@ -14,15 +14,14 @@ from __future__ import annotations
 
 import itertools
 
-from hypothesis import HealthCheck, assume, given, settings
+from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
 from . import strategies as s
-from .harness import (CANARIES, SHORT_CANARIES, assert_render_contract, count, dump_spec, known_bug, outcome,
-                      run_inprocess, scaled, write)
+from .harness import (CANARIES, SHORT_CANARIES, assert_render_contract, count, dump_spec, hypothesis_settings,
+                      known_bug, outcome, run_inprocess, scaled, write)
 
-SETTINGS = dict(deadline=None, derandomize=True, database=None, print_blob=True,
-                suppress_health_check=list(HealthCheck))
+SETTINGS = hypothesis_settings()
 BUDGET = scaled({"render_malformed": 2000, "render_odd": 2000, "render_manifests": 3500, "render_specs": 1500,
                  "render_secret_create": 1200})
 
