@@ -3,8 +3,9 @@
 Each property test counts the examples it really ran (after `assume`) in harness.EXAMPLES.
 Planned budget (max_examples, derandomized): render 10,200 (malformed 2,000, odd 2,000,
 manifests+specs 3,500, specs 1,500, secret.create 1,200); KRM 2,800 (lists 2,000, raw 800);
-check 1,100 (inputs 600, after render 500); process sample 240: 14,340 in all, of which the
-render tests alone clear 10,000 even while the KRM/check modules are skipped.
+check 1,100 (inputs 600, after render 500); legacy exec plugin 1,200 (resources 800, raw 400);
+process sample 240: 15,540 in all, of which the render tests alone clear 10,000 even while the
+KRM/check/legacy modules are skipped.
 """
 from __future__ import annotations
 
@@ -12,11 +13,12 @@ import os
 
 import pytest
 
-from .harness import EXAMPLES, MIN_TOTAL, check_available, krm_available
+from .harness import EXAMPLES, MIN_TOTAL, ROOT, check_available, krm_available
 
 RENDER = ("render_malformed", "render_odd", "render_manifests", "render_specs", "render_secret_create")
 KRM = ("krm_lists", "krm_raw")
 CHECK = ("check_inputs", "check_after_render")
+LEGACY = ("legacy_resources", "legacy_raw")
 
 
 def test_at_least_10000_generated_inputs():
@@ -24,7 +26,9 @@ def test_at_least_10000_generated_inputs():
         pytest.skip("PXSEC_ROBUST_SCALE < 1: a scaled-down run")
     if os.environ.get("PYTEST_XDIST_WORKER"):
         pytest.skip("counts are per xdist worker")
-    expected = RENDER + (KRM if krm_available() else ()) + (CHECK if check_available() else ()) + ("process_sample",)
+    legacy = (ROOT / "renderer" / "adapters" / "legacy.py").is_file()
+    expected = (RENDER + (KRM if krm_available() else ()) + (CHECK if check_available() else ())
+                + (LEGACY if legacy else ()) + ("process_sample",))
     missing = [k for k in expected if not EXAMPLES.get(k)]
     if missing:
         pytest.skip(f"not every budgeted test ran in this session (missing: {', '.join(missing)})")
