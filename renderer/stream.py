@@ -193,11 +193,14 @@ _CLOSE = (yaml.MappingEndEvent, yaml.SequenceEndEvent)
 
 
 def check_depth(text: str, location: Location) -> None:
-    """Refuse nesting deeper than MAX_DEPTH before composing: libyaml's composer recurses in C
-    once per level and overflows the stack (a segfault) somewhere past 20,000 levels. A text
-    shorter than MAX_DEPTH characters cannot nest that deep; longer ones are scanned with the
-    event parser, which keeps its own stack."""
+    """Refuse nesting deeper than MAX_DEPTH: libyaml's composer recurses in C once per level and
+    overflows the stack (a segfault) somewhere past 20,000 levels, and tools downstream of pxsec
+    recurse too. A text with fewer than MAX_DEPTH characters, or fewer nesting indicators,
+    cannot nest that deep; others are scanned with the event parser, which keeps its own stack."""
     if len(text) <= MAX_DEPTH:
+        return
+    # every level opens with one of these indicators: fewer of them, no need to scan
+    if sum(text.count(c) for c in "[{-:?") <= MAX_DEPTH:
         return
     loader = _SyntaxLoader(text)
     depth = 0
@@ -247,8 +250,48 @@ def split(text: str) -> Iterator[tuple[str, int]]:
             line += chunk.count("\n")
 
 
-def parse(text: str, source: str, keep: Callable[[Document], bool] | None = None) -> list[Document]:
+def _syntax_check(text: str, source: str) -> None:
+    """The whole stream through libyaml's parser in C (no Python objects): a syntax error is
+    reported with the index of the document it is in."""
+    parser = _SyntaxLoader(text)
+    try:
+        parser.raw_parse()
+    except yaml.YAMLError as e:
+        mark = getattr(e, "problem_mark", None) or getattr(e, "context_mark", None)
+        index = 0
+        if mark is not None:  # the document the error is in, counted as parse() counts them
+            index = -1
+            for n, (chunk, start) in enumerate(split(text)):
+                if start > mark.line + 1:
+                    break
+                if n > 0 or _MARKER.match(chunk) or not _looks_empty(chunk):
+                    index += 1
+            index = max(index, 0)
+        problem = getattr(e, "problem", None) or getattr(e, "context", None) or "invalid YAML"
+        where = f"line {mark.line + 1}, column {mark.column + 1}: " if mark is not None else ""
+        raise PxsecError(f"{where}invalid YAML: {problem}", Location(source, index)) from None
+    finally:
+        parser.dispose()
+
+
+def _looks_empty(chunk: str) -> bool:
+    """No content: only a marker, blank lines, comments, directives or an end marker."""
+    for n, line in enumerate(chunk.splitlines()):
+        s = line.strip().lstrip(_BOM)
+        if n == 0 and _MARKER.match(line):
+            s = line[3:].strip()
+        if s and not s.startswith(("#", "%")) and s != "...":
+            return False
+    return True
+
+
+def parse(text: str, source: str, keep: Callable[[Document], bool] | None = None,
+          worth_composing: Callable[[str], bool] | None = None) -> list[Document]:
     """All documents of a stream (composed, not constructed).
+
+    With `worth_composing`, the whole stream is syntax-checked once by libyaml in C, and only
+    chunks for which `worth_composing(text)` is true are composed; the others keep their text
+    only (kind/name unknown). Without it, every chunk is composed.
 
     Every document is composed (that is the syntax check) and its identity read off the node;
     the node itself is kept only where `keep(doc)` says so. Thousands of retained node trees
@@ -258,8 +301,20 @@ def parse(text: str, source: str, keep: Callable[[Document], bool] | None = None
     prefix = ""
     if text.startswith(_BOM):
         prefix, text = _BOM, text[1:]
+    if worth_composing is not None:
+        _syntax_check(text, source)
     index = 0
     for n, (chunk, line) in enumerate(split(text)):
+        if worth_composing is not None and not worth_composing(chunk):
+            # syntax already checked; the text shows this is no document the caller wants
+            check_depth(chunk, Location(source, index))
+            if n == 0 and not _MARKER.match(chunk) and _looks_empty(chunk):
+                docs.append(Document(source, -1, prefix + chunk, line))
+            else:
+                docs.append(Document(source, index, prefix + chunk, line, empty=_looks_empty(chunk)))
+                index += 1
+            prefix = ""
+            continue
         node = _compose(chunk, source, index, line)
         is_preamble = n == 0 and not _MARKER.match(chunk)
         if is_preamble and node is None:
@@ -320,11 +375,11 @@ class Stream:
         self.documents = documents if documents is not None else []
 
     @classmethod
-    def from_sources(cls, sources: list[tuple[str, str]],
-                     keep: Callable[[Document], bool] | None = None) -> "Stream":
+    def from_sources(cls, sources: list[tuple[str, str]], keep: Callable[[Document], bool] | None = None,
+                     worth_composing: Callable[[str], bool] | None = None) -> "Stream":
         docs: list[Document] = []
         for name, text in sources:
-            docs.extend(parse(text, name, keep))
+            docs.extend(parse(text, name, keep, worth_composing))
         return cls(docs)
 
     def text(self) -> str:
