@@ -1,14 +1,21 @@
-"""Where the schema and templates live: beside the package in a checkout, inside it when installed."""
+"""Where the schema and templates live: beside the package in a checkout, inside it when installed.
+
+os.path, not pathlib: this runs on every render, and pathlib is a start-up cost of its own."""
 from __future__ import annotations
 
-from pathlib import Path
+import os
 
-_HERE = Path(__file__).resolve().parent
+_HERE = os.path.dirname(os.path.realpath(__file__))
+_TOP = os.path.dirname(_HERE)
 
 
-def data_dir(name: str) -> Path:
+def data_dir(name: str) -> str:
     """`schemas` or `templates`: the checkout's top-level folder, else the installed copy."""
-    checkout = _HERE.parent / name
-    if (_HERE.parent / "pyproject.toml").is_file() and checkout.is_dir():
+    checkout = os.path.join(_TOP, name)
+    if os.path.isfile(os.path.join(_TOP, "pyproject.toml")) and os.path.isdir(checkout):
         return checkout
-    return _HERE / "_data" / name
+    return os.path.join(_HERE, "_data", name)
+
+
+def data_file(folder: str, name: str) -> str:
+    return os.path.join(data_dir(folder), name)

@@ -3,8 +3,6 @@ from __future__ import annotations
 
 import os
 import sys
-import tempfile
-from pathlib import Path
 
 from .errors import Location, PxsecError
 
@@ -22,13 +20,16 @@ def read_stdin() -> list[tuple[str, str]]:
     return [(STDIN, decode(sys.stdin.buffer.read(), STDIN))]
 
 
-def _expand(path: str) -> list[Path]:
-    p = Path(path)
-    if p.is_dir():
-        return sorted((f for f in p.rglob("*") if f.is_file() and f.suffix in (".yaml", ".yml")),
-                      key=lambda f: f.as_posix())
-    if p.is_file():
-        return [p]
+def _expand(path: str) -> list[str]:
+    if os.path.isdir(path):
+        found = []
+        for root, dirs, files in os.walk(path):
+            dirs.sort()
+            found += [os.path.join(root, f) for f in files if f.endswith((".yaml", ".yml"))
+                      and os.path.isfile(os.path.join(root, f))]
+        return sorted(found, key=lambda f: f.replace(os.sep, "/"))
+    if os.path.isfile(path):
+        return [path]
     raise PxsecError("no such file or directory", Location(file=path))
 
 
@@ -44,10 +45,11 @@ def read_inputs(paths: list[str]) -> list[tuple[str, str]]:
             continue
         for f in _expand(path):
             try:
-                raw = f.read_bytes()
+                with open(f, "rb") as fh:
+                    raw = fh.read()
             except OSError as e:
-                raise PxsecError(f"cannot read: {e.strerror}", Location(file=str(f))) from None
-            out.append((str(f), decode(raw, str(f))))
+                raise PxsecError(f"cannot read: {e.strerror}", Location(file=f)) from None
+            out.append((f, decode(raw, f)))
     return out
 
 
@@ -55,6 +57,9 @@ def write_atomic(path: str | os.PathLike, data: bytes, mode: int | None = None) 
     """Write `data` to `path` through a temporary file in the same directory, fsynced, then
     renamed over it: readers see the old file or the new one, never a part. `mode` defaults to
     the replaced file's mode, else 0644."""
+    import tempfile
+    from pathlib import Path
+
     target = Path(path)
     directory = target.parent if str(target.parent) else Path(".")
     try:

@@ -7,13 +7,16 @@ raises a `PxsecError` carrying the first one (or all of them, joined, for `pxsec
 from __future__ import annotations
 
 import json
+import os
 from collections import namedtuple
 from functools import lru_cache
 from typing import Any
 
 import yaml
 
-from .data import data_dir
+from .data import data_file
+
+SCHEMA_FILE = "portworxsecurity.schema.json"
 from .errors import Location, PxsecError
 
 API_VERSION = "pxsec.io/v1alpha1"
@@ -80,7 +83,7 @@ class Problem(namedtuple("Problem", "path message")):
 
 @lru_cache(maxsize=1)
 def schema() -> dict:
-    with open(data_dir("schemas") / "portworxsecurity.schema.json", encoding="utf-8") as f:
+    with open(data_file("schemas", SCHEMA_FILE), encoding="utf-8") as f:
         return json.load(f)
 
 
@@ -226,7 +229,6 @@ def _cache_marker(doc: Any):
     """
     import hashlib
     import os
-    from pathlib import Path
 
     from . import __version__
 
@@ -237,9 +239,10 @@ def _cache_marker(doc: Any):
             os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache"), "pxsec")
         h = hashlib.sha256()
         h.update(__version__.encode())
-        h.update((data_dir("schemas") / "portworxsecurity.schema.json").read_bytes())
+        with open(data_file("schemas", SCHEMA_FILE), "rb") as f:
+            h.update(f.read())
         h.update(json.dumps(doc, sort_keys=True, default=repr).encode())
-        return Path(base) / "validated" / h.hexdigest()
+        return os.path.join(base, "validated", h.hexdigest())
     except (OSError, TypeError, ValueError, RecursionError):
         return None
 
@@ -280,7 +283,7 @@ def from_document(doc: Any, source: str) -> Spec:
         raise PxsecError("the spec expands to too many values (a YAML alias bomb?); refused", Location(file=source))
     marker = _cache_marker(doc)
     try:
-        if marker is not None and marker.is_file():
+        if marker is not None and os.path.isfile(marker):
             return build(doc["spec"], source)
     except OSError:
         pass
@@ -292,8 +295,9 @@ def from_document(doc: Any, source: str) -> Spec:
     spec = build(doc["spec"], source)
     if marker is not None:
         try:
-            marker.parent.mkdir(parents=True, exist_ok=True)
-            marker.touch()
+            os.makedirs(os.path.dirname(marker), exist_ok=True)
+            with open(marker, "a"):
+                pass
         except OSError:
             pass
     return spec

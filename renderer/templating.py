@@ -36,7 +36,7 @@ def _environment():
     import jinja2
 
     env = jinja2.Environment(
-        loader=jinja2.FileSystemLoader(str(data_dir("templates"))),
+        loader=jinja2.FileSystemLoader(data_dir("templates")),
         autoescape=False,
         undefined=jinja2.StrictUndefined,
         finalize=_finalize,
