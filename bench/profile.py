@@ -82,7 +82,7 @@ def profile_startup(top: int) -> None:
         spec_path = Path(tmp) / "spec.yaml"
         spec_path.write_text(b.SPEC, encoding="utf-8")
         argv = [pxsec[0], "-X", "importtime"] + pxsec[1:] + ["render", "-s", str(spec_path), str(b.PX_MANIFEST)]
-        p = subprocess.run(argv, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True, env=b.child_env())
+        p = subprocess.run(argv, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True, env=b.child_env(pxsec))
     rows = []  # (self us, cumulative us, depth, name)
     for line in p.stderr.splitlines():
         if not line.startswith("import time:") or "self [us]" in line:
