@@ -46,6 +46,23 @@ def role_of_document(doc: Document, spec: Spec) -> str | None:
     return _role(doc.kind, doc.api_version, containers, doc.name, spec)
 
 
+def worth_composing(spec: Spec):
+    """A cheap text test: could this document be one pxsec changes? False means surely not.
+
+    A target spells its kind and what identifies it in its text (a container named portworx or
+    running portworx/oci-monitor, stork, autopilot; the spec's Secret name), unless an escape
+    in a double-quoted scalar builds them ("Daemon\\x53et"): chunks with a backslash are
+    composed. So are chunks with anchors or aliases, so that the composer's checks (undefined
+    aliases, alias bombs) apply to every document, changed or not."""
+    def test(chunk: str) -> bool:
+        return ("\\" in chunk or "*" in chunk or "&" in chunk
+                or "StorageCluster" in chunk or "List" in chunk
+                or ("DaemonSet" in chunk and "portworx" in chunk)
+                or ("Deployment" in chunk and ("stork" in chunk or "autopilot" in chunk))
+                or ("Secret" in chunk and spec.secret_name in chunk))
+    return test
+
+
 def role_of_object(obj: Any, spec: Spec) -> str | None:
     if not isinstance(obj, dict):
         return None
@@ -188,7 +205,7 @@ def render(sources: list[tuple[str, str]], spec: Spec, environ: Mapping[str, str
             roles[id(doc)] = role
         return role is not None
 
-    stream = Stream.from_sources(sources, keep)
+    stream = Stream.from_sources(sources, keep, worth_composing(spec))
     renderer = Renderer(spec)
     secret_docs: list[Document] = []
     for doc in stream.documents:
