@@ -132,9 +132,15 @@ def dump(obj: Any) -> str:
                      allow_unicode=True, width=1 << 16)
 
 
+def _too_deep(problem: str | None) -> bool:
+    return bool(problem) and "maximum nesting depth" in problem
+
+
 def yaml_problem(e: yaml.YAMLError, first_line: int) -> str:
     mark = getattr(e, "problem_mark", None) or getattr(e, "context_mark", None)
     problem = getattr(e, "problem", None) or getattr(e, "context", None) or "invalid YAML"
+    if _too_deep(problem):
+        return f"YAML nested deeper than {MAX_DEPTH} levels; refused"
     # libyaml messages describe tokens, never quote the text: safe to show.
     where = f"line {first_line + mark.line}, column {mark.column + 1}: " if mark is not None else ""
     return f"{where}invalid YAML: {problem}"
@@ -187,15 +193,16 @@ def _expanded_size(root: Any) -> int:
     return memo[id(root)]
 
 
-MAX_DEPTH = 10_000
+MAX_DEPTH = 1000  # libyaml >= 0.2.6 (PyYAML 6.0.4 wheels) allows exactly this many levels
 _OPEN = (yaml.MappingStartEvent, yaml.SequenceStartEvent)
 _CLOSE = (yaml.MappingEndEvent, yaml.SequenceEndEvent)
 
 
 def check_depth(text: str, location: Location) -> None:
     """Refuse nesting deeper than MAX_DEPTH: libyaml's composer recurses in C once per level and
-    overflows the stack (a segfault) somewhere past 20,000 levels, and tools downstream of pxsec
-    recurse too. A text with fewer than MAX_DEPTH characters, or fewer nesting indicators,
+    overflows the stack (a segfault) somewhere past 20,000 levels, tools downstream of pxsec
+    recurse too, and newer libyaml refuses more than 1000 levels itself: the same limit here
+    makes pxsec behave alike whichever libyaml PyYAML was built with. A text with fewer than MAX_DEPTH characters, or fewer nesting indicators,
     cannot nest that deep; others are scanned with the event parser, which keeps its own stack."""
     if len(text) <= MAX_DEPTH:
         return
@@ -268,6 +275,8 @@ def _syntax_check(text: str, source: str) -> None:
                     index += 1
             index = max(index, 0)
         problem = getattr(e, "problem", None) or getattr(e, "context", None) or "invalid YAML"
+        if _too_deep(problem):
+            raise PxsecError(f"YAML nested deeper than {MAX_DEPTH} levels; refused", Location(source, index)) from None
         where = f"line {mark.line + 1}, column {mark.column + 1}: " if mark is not None else ""
         raise PxsecError(f"{where}invalid YAML: {problem}", Location(source, index)) from None
     finally:
