@@ -16,6 +16,15 @@ def decode(raw: bytes, name: str) -> str:
         raise PxsecError(f"not UTF-8 text (byte {e.start})", Location(file=name)) from None
 
 
+def read_bytes(path: str, what: str = "") -> bytes:
+    """A file's bytes; an OSError becomes the one-line `cannot read <what>: <reason>` error."""
+    try:
+        with open(path, "rb") as f:
+            return f.read()
+    except OSError as e:
+        raise PxsecError(f"cannot read{' ' + what if what else ''}: {e.strerror}", Location(file=path)) from None
+
+
 def read_stdin() -> list[tuple[str, str]]:
     return [(STDIN, decode(sys.stdin.buffer.read(), STDIN))]
 
@@ -44,12 +53,7 @@ def read_inputs(paths: list[str]) -> list[tuple[str, str]]:
                 seen_stdin = True
             continue
         for f in _expand(path):
-            try:
-                with open(f, "rb") as fh:
-                    raw = fh.read()
-            except OSError as e:
-                raise PxsecError(f"cannot read: {e.strerror}", Location(file=f)) from None
-            out.append((f, decode(raw, f)))
+            out.append((f, decode(read_bytes(f), f)))
     return out
 
 

@@ -208,11 +208,9 @@ def parse_document(text: str, source: str) -> Any:
 
 
 def read_spec_text(path: str) -> str:
-    try:
-        with open(path, "rb") as f:
-            raw = f.read()
-    except OSError as e:
-        raise PxsecError(f"cannot read spec: {e.strerror}", Location(file=path)) from None
+    from .sources import read_bytes
+
+    raw = read_bytes(path, "spec")
     try:
         return raw.decode("utf-8-sig")
     except UnicodeDecodeError:

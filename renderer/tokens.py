@@ -42,6 +42,7 @@ from typing import Any, Mapping
 import jwt
 
 from .errors import Location, PxsecError
+from .sources import read_bytes
 from .keys import ENV_SHARED, ENV_STORK
 from .spec import Spec
 
@@ -129,11 +130,7 @@ def load_auth_config(path: str) -> tuple[dict, list[str]]:
     """Read a `pxctl auth token generate --auth-config` file (YAML: name, email, sub, roles,
     groups). Returns the fields and warnings (unknown keys, which pxctl also ignores)."""
     loc = Location(file=path)
-    try:
-        with open(path, "rb") as f:
-            raw = f.read()
-    except OSError as e:
-        raise PxsecError(f"cannot read auth config: {e.strerror}", loc) from None
+    raw = read_bytes(path, "auth config")
     try:
         doc = _yaml_load(raw.decode("utf-8-sig"))
     except UnicodeDecodeError:
@@ -247,11 +244,7 @@ def load_private_key(path: str, passphrase: str | None = None) -> Signer:
     from cryptography.hazmat.primitives.serialization import load_pem_private_key
 
     loc = Location(file=path)
-    try:
-        with open(path, "rb") as f:
-            data = f.read()
-    except OSError as e:
-        raise PxsecError(f"cannot read private key: {e.strerror}", loc) from None
+    data = read_bytes(path, "private key")
     password = passphrase.encode("utf-8") if passphrase else None
     try:
         try:
@@ -297,11 +290,7 @@ def load_public_key(path: str, kind: str):
     from cryptography.hazmat.primitives.serialization import load_pem_public_key
 
     loc = Location(file=path)
-    try:
-        with open(path, "rb") as f:
-            data = f.read()
-    except OSError as e:
-        raise PxsecError(f"cannot read public key: {e.strerror}", loc) from None
+    data = read_bytes(path, "public key")
     if b"PRIVATE KEY" in data:
         raise PxsecError("this is a private key; pass the public key", loc)
     try:
@@ -402,11 +391,9 @@ class Jwks:
 
     @classmethod
     def from_file(cls, issuer: str, path: str) -> "Jwks":
+        raw = read_bytes(path, "JWKS")
         try:
-            with open(path, "rb") as f:
-                doc = json.loads(f.read())
-        except OSError as e:
-            raise PxsecError(f"cannot read JWKS: {e.strerror}", Location(file=path)) from None
+            doc = json.loads(raw)
         except (ValueError, RecursionError):
             raise PxsecError("JWKS file is not JSON", Location(file=path)) from None
         return cls(issuer, keys=cls._key_list(doc, path))

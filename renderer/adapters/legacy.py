@@ -16,9 +16,8 @@ from typing import BinaryIO
 
 from .. import pipeline
 from .. import spec as specmod
-from ..errors import Location, PxsecError
 from ..log import log_warning
-from ..sources import decode
+from ..sources import decode, read_bytes
 from . import krm
 
 RESOURCES_SOURCE = "<kustomize resources>"
@@ -26,11 +25,7 @@ RESOURCES_SOURCE = "<kustomize resources>"
 
 def load_config(path: str) -> specmod.Spec:
     """The transformer config: the PortworxSecurity object, minus the orchestrator's annotations."""
-    try:
-        with open(path, "rb") as f:
-            text = decode(f.read(), path)
-    except OSError as e:
-        raise PxsecError(f"cannot read the plugin config: {e.strerror}", Location(file=path)) from None
+    text = decode(read_bytes(path, "the plugin config"), path)
     doc = specmod.parse_document(text, path)
     meta = doc.get("metadata") if isinstance(doc, dict) else None
     name = meta.get("name") if isinstance(meta, dict) else None
