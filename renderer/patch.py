@@ -9,8 +9,10 @@ original text is edited where the composed node tree says the changed values are
 - a block sequence that only grew gets its new items appended after the last one;
 - a key added to a block mapping is inserted after the mapping's last line.
 
-The result is parsed again and must construct to exactly the intended object; otherwise the
-caller falls back to dumping the whole document. So an edit is either right or not used.
+The result is parsed again, the way Kubernetes reads it (kyaml), and must construct to exactly
+the intended object (types included: `"y"` must stay a string); otherwise the caller falls back
+to dumping the whole document. So an edit is either right or not used. Every value written
+goes through kyaml's dumper or JSON quoting, so a string stays a string for every reader.
 """
 from __future__ import annotations
 
@@ -18,6 +20,8 @@ import json
 from typing import Any
 
 import yaml
+
+from . import kyaml
 
 _BIG = 1 << 16
 
@@ -27,8 +31,7 @@ class _Unsupported(Exception):
 
 
 def _dump_block(value: Any, indent: int, nl: str) -> str:
-    text = yaml.dump(value, Dumper=yaml.CSafeDumper, default_flow_style=False, sort_keys=False,
-                     allow_unicode=True, width=_BIG)
+    text = kyaml.dump(value)
     pad = " " * indent
     return "".join(pad + ln + nl for ln in text.splitlines())
 
@@ -36,7 +39,7 @@ def _dump_block(value: Any, indent: int, nl: str) -> str:
 def _scalar_text(value: Any) -> str:
     if isinstance(value, str):
         return json.dumps(value, ensure_ascii=False)
-    text = yaml.dump(value, Dumper=yaml.CSafeDumper, default_flow_style=True, width=_BIG)
+    text = kyaml.dump(value, default_flow_style=True)
     text = text.strip()
     if text.endswith("..."):
         text = text[:-3].strip()
@@ -119,7 +122,8 @@ class _Editor:
     def _mapping(self, node: Any, old: dict, new: dict) -> None:
         keys = {}
         for k, v in node.value:
-            if not isinstance(k, yaml.ScalarNode) or k.tag == "tag:yaml.org,2002:merge" or k.value in keys:
+            if not isinstance(k, yaml.ScalarNode) or k.value == "<<" or k.value in keys \
+                    or not isinstance(kyaml.construct(k), str):
                 raise _Unsupported("merge or duplicate keys")
             keys[k.value] = (k, v)
         if set(keys) != {str(k) for k in old} or any(not isinstance(k, str) for k in new):
@@ -156,6 +160,9 @@ def _all_scalars(value: Any) -> bool:
 
 def patch(text: str, node: Any, old: Any, new: Any) -> str | None:
     """`text` (whose composed root is `node`, constructing to `old`) edited to construct to `new`."""
+    trailing = "" if text.endswith(("\n", "\r")) else ("\r\n" if "\r\n" in text else "\n")
+    if trailing:  # appended blocks start on a line of their own; the added break is taken off again
+        text += trailing
     editor = _Editor(text)
     try:
         editor.diff(node, old, new, 0)
@@ -168,9 +175,17 @@ def patch(text: str, node: Any, old: Any, new: Any) -> str | None:
     out = text
     for start, end, replacement in reversed(edits):
         out = out[:start] + replacement + out[end:]
-    try:
-        if yaml.load(out, Loader=yaml.CSafeLoader) != new:
-            return None
-    except yaml.YAMLError:
+    if trailing and out.endswith(trailing):
+        out = out[:-len(trailing)]
+    if not kyaml.same(_kube_view(out), new):
         return None
     return out
+
+
+def _kube_view(text: str) -> Any:
+    from .stream import _SyntaxLoader
+
+    try:
+        return kyaml.construct(yaml.compose(text, Loader=_SyntaxLoader))
+    except (yaml.YAMLError, kyaml.Unrepresentable, RecursionError):
+        return _Unsupported  # never equal to an object

@@ -10,69 +10,52 @@ from __future__ import annotations
 
 from typing import Any, Mapping
 
+from . import portworx as px
 from .errors import Location, PxsecError
-from .filters import autopilot, portworx_daemonset, secrets, stork, storagecluster
+from .filters import autopilot, envfrom, portworx_daemonset, secrets, stork, storagecluster
 from .filters.common import Report
+from .portworx import AUTOPILOT, LIST, PORTWORX, STORAGECLUSTER, STORK, WORKLOADS
 from .spec import Spec
-from .stream import Document, Stream, pod_containers
+from .stream import Document, Stream
 
-PORTWORX, STORK, AUTOPILOT, STORAGECLUSTER = "portworx", "stork", "autopilot", "storagecluster"
-LIST, SECRET = "list", "secret"
+SECRET = "secret"
 FILTERS = {PORTWORX: portworx_daemonset.apply, STORK: stork.apply, AUTOPILOT: autopilot.apply,
            STORAGECLUSTER: storagecluster.apply}
-WORKLOADS = (PORTWORX, STORAGECLUSTER)
 LOCAL_CONFIG = "config.kubernetes.io/local-config"
 HELM4_FILENAME = "postrenderer.helm.sh/postrender-filename"
 
 
-def _role(kind: str | None, api_version: str | None, containers, name: str | None, spec: Spec) -> str | None:
-    if kind == "DaemonSet" and any(portworx_daemonset.is_portworx_container(n, i) for n, i in containers):
-        return PORTWORX
-    if kind == "Deployment" and any(stork.is_stork_container(n, i) for n, i in containers):
-        return STORK
-    if kind == "Deployment" and any(autopilot.is_autopilot_container(n, i) for n, i in containers):
-        return AUTOPILOT
-    if kind == "StorageCluster" and (api_version or "").startswith("core.libopenstorage.org/"):
-        return STORAGECLUSTER
-    if kind == "Secret" and api_version == "v1" and name == spec.secret_name:
+def role_of_object(obj: Any, spec: Spec | None = None) -> str | None:
+    """What an object (as Kubernetes decodes it) is to pxsec: a role of portworx.classify, or
+    SECRET for the spec's Secret."""
+    role = px.classify(obj)
+    if role is None and spec is not None and isinstance(obj, dict) and obj.get("kind") == "Secret" \
+            and obj.get("apiVersion") == "v1" and _meta(obj).get("name") == spec.secret_name:
         return SECRET
-    return None
+    return role
 
 
-def role_of_document(doc: Document, spec: Spec) -> str | None:
-    if doc.kind == "List" or (doc.kind or "").endswith("List") and doc.api_version == "v1":
-        return LIST
-    containers = pod_containers(doc.node) if doc.kind in ("DaemonSet", "Deployment") else ()
-    return _role(doc.kind, doc.api_version, containers, doc.name, spec)
+def role_of_document(doc: Document, spec: Spec | None = None) -> str | None:
+    return role_of_object(doc.view(), spec) if doc.node is not None else None
 
 
 def worth_composing(spec: Spec):
-    """A cheap text test: could this document be one pxsec changes? False means surely not.
+    """A cheap text test: could this document be one pxsec changes or reads? False means surely not.
 
     A target spells its kind and what identifies it in its text (a container named portworx or
-    running portworx/oci-monitor, stork, autopilot; the spec's Secret name), unless an escape
-    in a double-quoted scalar builds them ("Daemon\\x53et"): chunks with a backslash are
-    composed. So are chunks with anchors or aliases, so that the composer's checks (undefined
-    aliases, alias bombs) apply to every document, changed or not."""
+    running portworx/oci-monitor, stork, autopilot; the spec's Secret name), unless YAML builds
+    them from something else: an escape in a double-quoted scalar ("Daemon\\x53et"), a tag
+    (`!!binary`), a merge key or an alias. Chunks with any of those are composed, and so are
+    ConfigMaps and Secrets, which a Portworx container may read through envFrom."""
     def test(chunk: str) -> bool:
-        return ("\\" in chunk or "*" in chunk or "&" in chunk
+        return ("\\" in chunk or "*" in chunk or "&" in chunk or "!" in chunk or "<<" in chunk
                 or "StorageCluster" in chunk or "List" in chunk
                 or ("DaemonSet" in chunk and "portworx" in chunk)
                 or ("Deployment" in chunk and ("stork" in chunk or "autopilot" in chunk))
+                or ("portworx" in chunk and ("oci-monitor" in chunk or "name: portworx" in chunk))
+                or ("PORTWORX_AUTH" in chunk or "PX_SHARED_SECRET" in chunk)
                 or ("Secret" in chunk and spec.secret_name in chunk))
     return test
-
-
-def role_of_object(obj: Any, spec: Spec) -> str | None:
-    if not isinstance(obj, dict):
-        return None
-    try:
-        pod = obj["spec"]["template"]["spec"]["containers"]
-        containers = [(ct.get("name"), ct.get("image")) for ct in pod if isinstance(ct, dict)]
-    except (KeyError, TypeError):
-        containers = []
-    meta = obj.get("metadata") if isinstance(obj.get("metadata"), dict) else {}
-    return _role(obj.get("kind"), obj.get("apiVersion"), containers, meta.get("name"), spec)
 
 
 def _meta(obj: Any) -> dict:
@@ -121,17 +104,34 @@ class RenderResult:
 
 
 class Renderer:
-    """One render over one stream; holds what it touched for the summary and the Secrets."""
+    """One render over one stream; holds what it touched for the summary and the Secrets.
 
-    def __init__(self, spec: Spec):
+    `local_config`: honour `config.kubernetes.io/local-config: "true"` (KRM/kpt only, where it
+    means "not deployed"); Helm and kubectl apply such objects, so elsewhere they are secured."""
+
+    def __init__(self, spec: Spec, local_config: bool = False):
         self.spec = spec
+        self.local_config = local_config
         self.touched: list[Touched] = []
+        self.env_from: list[envfrom.Ref] = []  # envFrom sources of secured Portworx containers
 
     def _apply(self, role: str, obj: dict, loc: Location) -> Report:
-        if _annotations(obj).get(LOCAL_CONFIG) == "true":
+        if self.local_config and _annotations(obj).get(LOCAL_CONFIG) == "true":
             return Report()
-        report = FILTERS[role](obj, self.spec, loc)
         meta = _meta(obj)
+        for key in ("name", "namespace"):
+            if key in meta and meta[key] is not None and not isinstance(meta[key], str):
+                raise PxsecError(f"expected a string, found {type(meta[key]).__name__} (Kubernetes rejects it)",
+                                 Location(loc.file, loc.index, loc.kind, None, None, f"metadata.{key}"))
+        if role == PORTWORX:
+            refused = px.refusal(obj)
+            if refused:
+                raise PxsecError(refused[1], Location(loc.file, loc.index, loc.kind, loc.name, loc.namespace,
+                                                      refused[0]))
+        _check_env_values(obj, loc)
+        report = FILTERS[role](obj, self.spec, loc)
+        if role == PORTWORX:
+            self.env_from += envfrom.refs(obj, loc)
         self.touched.append(Touched(role, obj.get("kind"), meta.get("namespace"), meta.get("name"), report,
                                     _annotations(obj).get(HELM4_FILENAME)))
         return report
@@ -143,15 +143,15 @@ class Renderer:
             if not isinstance(items, list):
                 return
             for i, item in enumerate(items):
-                item_role = role_of_object(item, self.spec)
+                item_role = role_of_object(item)
                 if item_role in FILTERS:
                     meta = _meta(item)
-                    loc = Location(doc.source, doc.index, item.get("kind"), meta.get("name"), meta.get("namespace"))
+                    loc = Location(doc.source, doc.index, item.get("kind"), _str(meta.get("name")),
+                                   _str(meta.get("namespace")))
                     try:
                         report = self._apply(item_role, item, loc)
                     except PxsecError as e:
-                        if e.location.field:
-                            e.location.field = f"items[{i}].{e.location.field}"
+                        e.location.field = f"items[{i}]" + (f".{e.location.field}" if e.location.field else "")
                         raise
                     doc.changed |= bool(report.changes)
             return
@@ -159,6 +159,27 @@ class Renderer:
             return
         report = self._apply(role, obj, doc.location())
         doc.changed = bool(report.changes)
+
+
+def _str(value: Any) -> str | None:
+    return value if isinstance(value, str) else None
+
+
+def _check_env_values(obj: dict, loc: Location) -> None:
+    """Every env `value` of a workload pxsec edits must be a string to Kubernetes: the API server
+    rejects a boolean or number (`value: y`, `value: 0o17`), and a re-written document must not
+    turn a string into one."""
+    for key, i, ct in px.containers(obj):
+        env = ct.get("env")
+        if not isinstance(env, list):
+            continue
+        for j, e in enumerate(env):
+            if isinstance(e, dict) and "value" in e and e["value"] is not None and not isinstance(e["value"], str):
+                base = ".".join(px.POD_SPEC_PATHS.get(obj.get("kind"), ("spec",)))
+                what = "a boolean" if isinstance(e["value"], bool) else type(e["value"]).__name__
+                raise PxsecError(f"Kubernetes reads this env value as {what}, not a string, and rejects it; "
+                                 f"quote it", Location(loc.file, loc.index, loc.kind, loc.name, loc.namespace,
+                                                       f"{base}.{key}[{i}].env[{j}].value"))
 
 
 def _secret_docs(stream: Stream, renderer: Renderer, spec: Spec, environ: Mapping[str, str],
@@ -196,7 +217,7 @@ def _secret_docs(stream: Stream, renderer: Renderer, spec: Spec, environ: Mappin
 
 
 def render(sources: list[tuple[str, str]], spec: Spec, environ: Mapping[str, str] | None = None,
-           allow_short_secrets: bool = False) -> RenderResult:
+           allow_short_secrets: bool = False, local_config: bool = False) -> RenderResult:
     roles: dict[int, str] = {}
 
     def keep(doc: Document) -> bool:
@@ -206,7 +227,7 @@ def render(sources: list[tuple[str, str]], spec: Spec, environ: Mapping[str, str
         return role is not None
 
     stream = Stream.from_sources(sources, keep, worth_composing(spec))
-    renderer = Renderer(spec)
+    renderer = Renderer(spec, local_config)
     secret_docs: list[Document] = []
     for doc in stream.documents:
         role = roles.get(id(doc))
@@ -216,8 +237,9 @@ def render(sources: list[tuple[str, str]], spec: Spec, environ: Mapping[str, str
             secret_docs.append(doc)
         elif role is not None:
             renderer.document(doc, role)
+    envfrom_warnings = envfrom.apply(stream, renderer.env_from, spec)
     generated = _secret_docs(stream, renderer, spec, environ or {}, allow_short_secrets, secret_docs)
-    warnings = [w for t in renderer.touched for w in t.report.warnings]
+    warnings = [w for t in renderer.touched for w in t.report.warnings] + envfrom_warnings
     warnings += [f"{t.label}: {ch} (keep secrets out of manifests)"
                  for t in renderer.touched for ch in t.report.changes if "literal secret" in ch]
     warnings = list(dict.fromkeys(warnings))

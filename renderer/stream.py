@@ -17,11 +17,14 @@ from typing import Any, Callable, Iterator
 import yaml
 import yaml.constructor
 import yaml.cyaml
+import yaml.reader
 import yaml.resolver
 
+from . import kyaml
 from .errors import Location, PxsecError
 
-_MARKER = re.compile(r"^---(?=[ \t\r]|$)", re.M)
+_MARKER = re.compile(r"(?:^|(?<=\r))---(?=[ \t\r\n]|$)", re.M)
+_DIRECTIVE = re.compile(r"(?:^|(?<=\r))%", re.M)
 _BOM = "\ufeff"
 # libyaml composes aliases without expanding them; constructing and dumping would expand.
 MAX_EXPANDED_NODES = 1_000_000
@@ -40,8 +43,9 @@ class Document:
         self.node = node  # composed root node: kept only for documents the caller wants (see parse)
         self.empty = empty  # no content (comments only, or an empty/null document)
         self.generated = generated  # created by pxsec, not from the input
-        self.resolved = False  # node composed with tag resolution (see _SyntaxLoader)
-        self.obj: Any = None  # constructed object, only for documents a filter asked for
+        self._view: Any = None  # what Kubernetes decodes (see view())
+        self.features: kyaml.Features | None = None  # aliases, merge keys, tags seen while constructing
+        self.obj: Any = None  # unshared copy of the view, only for documents a filter edits
         self.changed = False
         self.api_version: str | None = None
         self.kind = kind
@@ -51,50 +55,50 @@ class Document:
     def location(self, field: str | None = None) -> Location:
         return Location(self.source, self.index, self.kind, self.name, self.namespace, field)
 
-    def construct(self) -> Any:
-        if self.obj is None and self.node is not None:
-            if not self.resolved:
-                try:
-                    self.node = yaml.compose(self.text, Loader=yaml.CSafeLoader)
-                except yaml.YAMLError as e:
-                    raise PxsecError(yaml_problem(e, self.line), self.location()) from None
-                self.resolved = True
-            loader = yaml.CSafeLoader("")
+    def view(self) -> Any:
+        """The object as Kubernetes decodes it (kyaml.construct); shared by aliases. Cached."""
+        if self._view is None and self.node is not None:
+            feats = kyaml.Features()
             try:
-                self.obj = loader.construct_document(self.node)
-            except yaml.YAMLError as e:
-                raise PxsecError(yaml_problem(e, self.line), self.location()) from None
-            except CONSTRUCTOR_ERRORS as e:
-                raise PxsecError(tag_problem(e), self.location()) from None
-            finally:
-                loader.dispose()
+                self._view = kyaml.construct(self.node, feats)
+            except kyaml.Unrepresentable as e:
+                raise PxsecError(f"invalid YAML: {e}", self.location()) from None
+            except RecursionError:
+                raise PxsecError("YAML nested too deeply; refused", self.location()) from None
+            self.features = feats
+        return self._view
+
+    def construct(self) -> Any:
+        """A private, unshared copy of the object for the filters to edit."""
+        if self.obj is None and self.node is not None:
+            self.obj = kyaml.unshare(self.view())
         return self.obj
 
     def header(self) -> str:
-        """Marker line, blank lines and comments before the body: kept on re-emission."""
-        lines = self.text.splitlines(keepends=True)
+        """Marker line, directives, blank lines and comments before the body: kept on re-emission."""
         out = []
-        for i, ln in enumerate(lines):
+        marker = directives = False
+        for ln in self.text.splitlines(keepends=True):
             s = ln.strip().lstrip(_BOM)
-            if i == 0 and _MARKER.match(ln):
-                rest = ln[3:].strip()
-                if rest and not rest.startswith("#"):
-                    return "---\n"  # content on the marker line: re-emit a bare marker
-                out.append(ln if ln.endswith("\n") else ln + "\n")
+            if _MARKER.match(ln.lstrip(_BOM)):
+                marker = True
+                if ln[3:].strip() and not ln[3:].strip().startswith("#"):
+                    out.append("---\n")  # content on the marker line: re-emit a bare marker
+                    return "".join(out)
+                out.append(ln.rstrip("\r\n") + "\n")
                 continue
-            if not s or s.startswith("#") or s.startswith("%"):
-                out.append(ln if ln.endswith("\n") else ln + "\n")
+            if not s or s.startswith("#") or (s.startswith("%") and not marker):
+                directives |= s.startswith("%")
+                out.append(ln.rstrip("\r\n") + "\n")
                 continue
             break
+        if directives and not marker:
+            out.append("---\n")
         return "".join(out)
 
     def pristine(self) -> Any:
         """A fresh object constructed from the node (the filters mutate `obj` in place)."""
-        loader = yaml.CSafeLoader("")
-        try:
-            return loader.construct_document(self.node)
-        finally:
-            loader.dispose()
+        return kyaml.construct(self.node)
 
     def emit(self) -> str:
         if not self.changed:
@@ -105,15 +109,16 @@ class Document:
             edited = patch(self.text, self.node, self.pristine(), self.obj)
             if edited is not None:
                 return edited
+        # the whole document, as Kubernetes reads it (aliases, merge keys, tags resolved)
         return self.header() + dump(self.obj)
 
 
 class _SyntaxLoader(yaml.cyaml.CParser, yaml.constructor.BaseConstructor, yaml.resolver.BaseResolver):
     """libyaml's parser with no implicit tag resolution: every plain scalar is a string.
 
-    Enough to check syntax and read kind/name/containers, and resolving tags (a Python call per
-    scalar) was most of the cost of composing. Documents that get constructed are composed
-    again with the safe loader, so their ints, bools and merge keys are the real thing.
+    Enough to check syntax, and resolving tags (a Python call per scalar) was most of the cost
+    of composing. Plain scalars get kyaml.PLAIN_TAG: `kyaml.construct` resolves them the way
+    Kubernetes' go-yaml does, merge keys and all.
     """
 
     def __init__(self, stream):
@@ -123,20 +128,37 @@ class _SyntaxLoader(yaml.cyaml.CParser, yaml.constructor.BaseConstructor, yaml.r
 
     def resolve(self, kind, value, implicit):
         if kind is yaml.ScalarNode:
-            return self.DEFAULT_SCALAR_TAG
+            return kyaml.PLAIN_TAG if implicit[0] else self.DEFAULT_SCALAR_TAG
         return self.DEFAULT_SEQUENCE_TAG if kind is yaml.SequenceNode else self.DEFAULT_MAPPING_TAG
 
 
 def dump(obj: Any) -> str:
-    return yaml.dump(obj, Dumper=yaml.CSafeDumper, default_flow_style=False, sort_keys=False,
-                     allow_unicode=True, width=1 << 16)
+    return kyaml.dump(obj)
 
 
 def _too_deep(problem: str | None) -> bool:
     return bool(problem) and "maximum nesting depth" in problem
 
 
-def yaml_problem(e: yaml.YAMLError, first_line: int) -> str:
+def _reader_problem(e: Any, text: str, first_line: int) -> str:
+    """libyaml's reader error (a control character, a NUL): position and character, no text."""
+    char = getattr(e, "character", None)
+    what = f"character {char!r} (U+{char:04X})" if isinstance(char, int) else "a character"
+    if isinstance(char, int):
+        what = f"control character U+{char:04X}"
+    pos = getattr(e, "position", None)
+    where = ""
+    if isinstance(pos, int) and text:
+        before = text.encode("utf-8")[:pos].decode("utf-8", "replace")
+        line = first_line + before.count("\n")
+        col = len(before) - (before.rfind("\n") + 1) + 1
+        where = f"line {line}, column {col}: "
+    return f"{where}invalid YAML: {what} is not allowed in YAML text"
+
+
+def yaml_problem(e: yaml.YAMLError, first_line: int, text: str = "") -> str:
+    if isinstance(e, yaml.reader.ReaderError):
+        return _reader_problem(e, text, first_line)
     mark = getattr(e, "problem_mark", None) or getattr(e, "context_mark", None)
     problem = getattr(e, "problem", None) or getattr(e, "context", None) or "invalid YAML"
     if _too_deep(problem):
@@ -236,16 +258,38 @@ def _compose(chunk: str, source: str, index: int, line: int) -> Any:
     try:
         node = yaml.compose(chunk, Loader=_SyntaxLoader)
     except yaml.YAMLError as e:
-        raise PxsecError(yaml_problem(e, line), Location(source, index)) from None
+        raise PxsecError(yaml_problem(e, line, chunk), Location(source, index)) from None
     if node is not None and not expanded_size_ok(node, chunk):
         raise PxsecError(f"YAML aliases expand to more than {MAX_EXPANDED_NODES} nodes (an alias bomb?); refused",
                          Location(source, index))
     return node
 
 
+def _line_count(chunk: str) -> int:
+    return chunk.count("\n") + chunk.count("\r") - chunk.count("\r\n")
+
+
+def _directive_start(text: str, marker: int) -> int:
+    """Where the directives (`%YAML`, `%TAG`) written just before a marker begin: they belong to
+    the document the marker opens. `marker` itself when there are none."""
+    start = marker
+    pos = marker
+    while pos > 0:
+        prev = max(text.rfind("\n", 0, pos - 1), text.rfind("\r", 0, pos - 1)) + 1
+        line = text[prev:pos].strip()
+        if line.startswith("%"):
+            start = prev
+        elif line and not line.startswith("#"):
+            break
+        pos = prev
+    return start
+
+
 def split(text: str) -> Iterator[tuple[str, int]]:
     """(chunk, first line) for each document chunk; the chunks concatenate back to `text`."""
     starts = [m.start() for m in _MARKER.finditer(text)]
+    if "%" in text:
+        starts = [_directive_start(text, s) if s else s for s in starts]
     if not starts or starts[0] != 0:
         starts.insert(0, 0)
     starts.append(len(text))
@@ -254,7 +298,7 @@ def split(text: str) -> Iterator[tuple[str, int]]:
         chunk = text[a:b]
         if chunk:
             yield chunk, line
-            line += chunk.count("\n")
+            line += _line_count(chunk)
 
 
 def _syntax_check(text: str, source: str) -> None:
@@ -264,6 +308,8 @@ def _syntax_check(text: str, source: str) -> None:
     try:
         parser.raw_parse()
     except yaml.YAMLError as e:
+        if isinstance(e, yaml.reader.ReaderError):
+            raise PxsecError(_reader_problem(e, text, 1), Location(source, 0)) from None
         mark = getattr(e, "problem_mark", None) or getattr(e, "context_mark", None)
         index = 0
         if mark is not None:  # the document the error is in, counted as parse() counts them
@@ -334,13 +380,16 @@ def parse(text: str, source: str, keep: Callable[[Document], bool] | None = None
         doc = Document(source, index, prefix + chunk, line, node, empty=node is None or _is_null(node))
         prefix = ""
         if isinstance(node, yaml.MappingNode):
-            doc.api_version = scalar(mapping_get(node, "apiVersion"))
-            doc.kind = scalar(mapping_get(node, "kind"))
-            meta = mapping_get(node, "metadata")
-            doc.name = scalar(mapping_get(meta, "name"))
-            doc.namespace = scalar(mapping_get(meta, "namespace"))
+            obj = doc.view()  # identity as Kubernetes reads it: merge keys, tags and escapes resolved
+            if isinstance(obj, dict):
+                meta = obj.get("metadata") if isinstance(obj.get("metadata"), dict) else {}
+                doc.api_version = _text(obj.get("apiVersion"))
+                doc.kind = _text(obj.get("kind"))
+                doc.name = _text(meta.get("name"))
+                doc.namespace = _text(meta.get("namespace"))
         if keep is not None and node is not None and not keep(doc):
             doc.node = None
+            doc._view = None
         docs.append(doc)
         index += 1
     if prefix:  # a lone BOM
@@ -348,8 +397,12 @@ def parse(text: str, source: str, keep: Callable[[Document], bool] | None = None
     return docs
 
 
+def _text(value: Any) -> str | None:
+    return value if isinstance(value, str) else None
+
+
 def _is_null(node: Any) -> bool:
-    return isinstance(node, yaml.ScalarNode) and node.style is None and node.value in ("", "~", "null", "Null", "NULL")
+    return isinstance(node, yaml.ScalarNode) and kyaml.is_plain(node) and node.value in ("", "~", "null", "Null", "NULL")
 
 
 def pod_containers(node: Any) -> list[tuple[str | None, str | None]]:
@@ -371,7 +424,8 @@ def join(docs: list[Document]) -> str:
             prev = parts[-1]
             if not prev.endswith("\n"):
                 parts.append("\n")
-            if doc.index >= 0 and not _MARKER.match(text.lstrip(_BOM)):
+            head = text.lstrip(_BOM)
+            if doc.index >= 0 and not _MARKER.match(head) and not head.startswith("%"):
                 parts.append("---\n")
         parts.append(text)
     return "".join(parts)
@@ -390,6 +444,20 @@ class Stream:
         for name, text in sources:
             docs.extend(parse(text, name, keep, worth_composing))
         return cls(docs)
+
+    def ensure_composed(self, doc: Document) -> bool:
+        """Compose (again) a document that parse() passed over or let go; True for a mapping."""
+        if doc.node is None and doc.index >= 0 and not doc.generated:
+            node = _compose(doc.text.lstrip(_BOM), doc.source, doc.index, doc.line)
+            if node is None:
+                return False
+            doc.node = node
+            obj = doc.view()
+            if isinstance(obj, dict):
+                meta = obj.get("metadata") if isinstance(obj.get("metadata"), dict) else {}
+                doc.api_version, doc.kind = _text(obj.get("apiVersion")), _text(obj.get("kind"))
+                doc.name, doc.namespace = _text(meta.get("name")), _text(meta.get("namespace"))
+        return isinstance(doc.node, yaml.MappingNode)
 
     def text(self) -> str:
         return join(self.documents)

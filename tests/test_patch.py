@@ -4,15 +4,16 @@ from __future__ import annotations
 import yaml
 
 from conftest import CORPUS, require_corpus
-from renderer import patch, pipeline, spec as specmod, stream
+from renderer import kyaml, patch, pipeline, spec as specmod, stream
 
 SPEC = specmod.build({"selfSigned": {"issuer": "openstorage.io", "sharedSecret": True}, "usernameClaim": "email"})
 
 
 def edit(text, mutate):
-    node = yaml.compose(text, Loader=yaml.CSafeLoader)
-    old = yaml.safe_load(text)
-    new = yaml.safe_load(text)
+    """Compose and construct as the render path does: Kubernetes' reading (kyaml)."""
+    node = yaml.compose(text, Loader=stream._SyntaxLoader)
+    old = kyaml.construct(node)
+    new = kyaml.unshare(kyaml.construct(node))
     mutate(new)
     return patch.patch(text, node, old, new), new
 
@@ -52,8 +53,8 @@ def test_merge_keys_are_rewritten_locally_and_render_stays_right():
     # a mapping with a merge key cannot be edited key by key: that mapping alone is rewritten
     text = ("apiVersion: apps/v1\nkind: DaemonSet\nmetadata: {name: portworx}  # note\nspec:\n  template:\n"
             "    spec:\n      containers:\n      - {name: portworx, image: portworx/oci-monitor:3.1.0}\n"
-            "      x: &m {a: 1}\n      y:\n        <<: *m\n        b: 2\n")
-    out, new = edit(text, lambda o: o["spec"]["template"]["spec"]["y"].__setitem__("b", 3))
+            "      x: &m {a: 1}\n      w:\n        <<: *m\n        b: 2\n")
+    out, new = edit(text, lambda o: o["spec"]["template"]["spec"]["w"].__setitem__("b", 3))
     assert out == text.replace("        <<: *m\n        b: 2\n", "        a: 1\n        b: 3\n")
     rendered = pipeline.render([("in", text)], SPEC).text
     obj = yaml.safe_load(rendered)

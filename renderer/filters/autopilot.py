@@ -7,17 +7,12 @@ Portworx already trusts for Stork. Operator installs wire autopilot themselves (
 """
 from __future__ import annotations
 
-import re
-
+from .. import portworx as px
 from ..errors import PxsecError
 from ..spec import Spec
 from . import common as c
 
-_AUTOPILOT_IMAGE = re.compile(r"(^|/)portworx/autopilot(:|@|$)")
-
-
-def is_autopilot_container(name: str | None, image: str | None) -> bool:
-    return name == "autopilot" or bool(image and _AUTOPILOT_IMAGE.search(image))
+is_autopilot_container = px.is_autopilot_container
 
 
 def apply(obj: dict, spec: Spec, loc) -> c.Report:

@@ -9,45 +9,16 @@ from __future__ import annotations
 
 from typing import Any
 
+from .. import portworx as px
 from ..errors import Location, PxsecError
 
-# px-runc flags pxsec owns (each takes one value). `-jwt_shared_secret` and `-auth_system_key`
-# exist only for the operator's migration and would put a secret on the command line.
-MANAGED_FLAGS = (
-    "-jwt_issuer",
-    "-jwt_rsa_pubkey_file",
-    "-jwt_ecds_pubkey_file",
-    "-oidc_issuer",
-    "-oidc_client_id",
-    "-oidc_custom_claim_namespace",
-    "-username_claim",
-)
-SECRET_FLAGS = ("-jwt_shared_secret", "-auth_system_key")
-
-# Env equivalents of the flags (operator migration, facts §3): set as flags, so the env twins go.
-FLAG_ENV_TWINS = (
-    "PORTWORX_AUTH_JWT_ISSUER",
-    "PORTWORX_AUTH_JWT_RSA_PUBKEY",
-    "PORTWORX_AUTH_JWT_ECDS_PUBKEY",
-    "PORTWORX_AUTH_OIDC_ISSUER",
-    "PORTWORX_AUTH_OIDC_CLIENTID",
-    "PORTWORX_AUTH_OIDC_CUSTOM_NAMESPACE",
-    "PORTWORX_AUTH_USERNAME_CLAIM",
-)
-SECRET_ENV = (
-    "PORTWORX_AUTH_SYSTEM_KEY",
-    "PORTWORX_AUTH_STORK_KEY",
-    "PORTWORX_AUTH_SYSTEM_APPS_KEY",
-    "PORTWORX_AUTH_JWT_SHAREDSECRET",
-    "PX_SHARED_SECRET",
-)
-
-# Public-key files are mounted read-only under /etc/pwx (shared with the px-runc container).
-PUBKEY_MOUNTS = {
-    "rsa": ("pxsec-jwt-rsa-pubkey", "/etc/pwx/jwt-rsa-pubkey", "-jwt_rsa_pubkey_file"),
-    "ecdsa": ("pxsec-jwt-ecds-pubkey", "/etc/pwx/jwt-ecds-pubkey", "-jwt_ecds_pubkey_file"),
-}
-PXSEC_VOLUME_PREFIX = "pxsec-"
+# The vocabulary lives in renderer/portworx.py; these names are kept for the filters.
+MANAGED_FLAGS = px.MANAGED_FLAGS
+SECRET_FLAGS = px.SECRET_FLAGS
+FLAG_ENV_TWINS = px.FLAG_ENV_TWINS
+SECRET_ENV = px.SECRET_ENV
+PUBKEY_MOUNTS = px.PUBKEY_MOUNTS
+PXSEC_VOLUME_PREFIX = px.PXSEC_VOLUME_PREFIX
 
 
 class Report:
@@ -191,6 +162,25 @@ def set_flags(args: list, wanted: list[tuple[str, str]], owned: tuple[str, ...])
     if out != args:
         args[:] = out
     return changes
+
+
+def strip_command_flags(command: list, args: list, owned: tuple[str, ...]) -> list[str]:
+    """Remove every owned flag (and its value) from a container's `command`: px-runc receives
+    `command` + `args` as one list, so a flag left there would override or duplicate the one
+    pxsec sets in `args`. A flag that ends `command` takes its value from `args[0]`."""
+    i, boundary = 0, False
+    while i < len(command):
+        arg = command[i]
+        if _flag_of(arg) in owned and "=" not in arg:
+            if i + 1 >= len(command):
+                boundary = True
+            i += 2
+        else:
+            i += 1
+    changes = set_flags(command, [], owned)
+    if boundary and args:
+        del args[0]  # the value of the flag that ended `command`
+    return [ch.replace("removed arg", "removed command-line flag") for ch in changes]
 
 
 def set_named(items: list, entry: dict, what: str) -> str | None:

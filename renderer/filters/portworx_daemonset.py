@@ -2,26 +2,25 @@
 
 Applies to every DaemonSet with a container named `portworx` or running
 `portworx/oci-monitor`, whatever its name, namespace or apiVersion (node-pool DaemonSets too).
+px-runc receives `command` + `args`: pxsec owns its flags in both (they are removed from
+`command` and set in `args`). Shell-wrapped commands are refused before this filter runs
+(portworx.refusal).
 """
 from __future__ import annotations
 
-import re
-
-from ..spec import STORK_ISSUER_KEY_ENV, Spec
+from .. import portworx as px
+from ..errors import PxsecError
+from ..spec import Spec
 from . import common as c
 
-_OCI_MONITOR = re.compile(r"(^|/)portworx/oci-monitor(:|@|$)")
-
-
-def is_portworx_container(name: str | None, image: str | None) -> bool:
-    return name == "portworx" or bool(image and _OCI_MONITOR.search(image))
+is_portworx_container = px.is_portworx_container
 
 
 def wanted_env(spec: Spec) -> tuple[list[dict], list[str]]:
     """(env entries to set, env names to remove) on the portworx container."""
     s = spec.secret_name
     env = [c.secret_ref("PORTWORX_AUTH_SYSTEM_KEY", s, spec.key_system)]
-    stork_keys = list(STORK_ISSUER_KEY_ENV.values())
+    stork_keys = list(px.STORK_ISSUER_KEY_ENV.values())
     if spec.stork_enabled:
         env.append(c.secret_ref(spec.stork_key_env, s, spec.key_stork))
     if spec.uses_shared_secret:
@@ -46,6 +45,11 @@ def apply(obj: dict, spec: Spec, loc) -> c.Report:
     keys = c.pubkeys(spec)
     paths = {kind: c.pubkey_path(kind, ref.key) for kind, ref in keys.items()}
     args = c.child(ct, "args", list, loc, f"{cpath}.args")
+    command = ct.get("command")
+    if command is not None:
+        if not isinstance(command, list):
+            raise PxsecError("expected a list", c.at(loc, f"{cpath}.command"))
+        report.changes += c.strip_command_flags(command, args, c.MANAGED_FLAGS + c.SECRET_FLAGS)
     report.changes += c.set_flags(args, c.wanted_flags(spec, paths, with_issuer=True),
                                   c.MANAGED_FLAGS + c.SECRET_FLAGS)
 

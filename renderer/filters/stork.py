@@ -5,17 +5,12 @@ or apps key) and `PX_JWT_ISSUER` names the issuer that key belongs to (facts §2
 """
 from __future__ import annotations
 
-import re
-
+from .. import portworx as px
 from ..errors import PxsecError
 from ..spec import Spec
 from . import common as c
 
-_STORK_IMAGE = re.compile(r"(^|/)openstorage/stork(:|@|$)")
-
-
-def is_stork_container(name: str | None, image: str | None) -> bool:
-    return name == "stork" or bool(image and _STORK_IMAGE.search(image))
+is_stork_container = px.is_stork_container
 
 
 def apply(obj: dict, spec: Spec, loc) -> c.Report:

@@ -1,0 +1,191 @@
+"""The Portworx vocabulary, in one place: env vars, px-runc flags and their env twins, images,
+operator Secrets, issuers, and `classify()`, what an object is to PX-Security.
+
+Every name here is cited in ../shared/docs/px-security-facts.md. render, check and tokens import
+them from here; a new Portworx env variable or flag is added here (and in its tests).
+
+`classify` works on the object Kubernetes decodes (`kyaml.construct`: merge keys applied, tags
+decoded), never on the raw text, and needs no spec.
+"""
+from __future__ import annotations
+
+import re
+from typing import Any, Iterator
+
+# --- env vars carrying keys (px-security-facts.md §1, §2.3, §5.4) ------------------------------
+SYSTEM_KEY = "PORTWORX_AUTH_SYSTEM_KEY"
+STORK_KEY = "PORTWORX_AUTH_STORK_KEY"
+APPS_KEY = "PORTWORX_AUTH_SYSTEM_APPS_KEY"
+SHARED_KEY = "PORTWORX_AUTH_JWT_SHAREDSECRET"
+STORK_SECRET = "PX_SHARED_SECRET"  # Stork's (and autopilot's) copy of the Stork/apps key
+STORK_ISSUER_ENV = "PX_JWT_ISSUER"
+PX_KEY_ENV = (SYSTEM_KEY, STORK_KEY, APPS_KEY, SHARED_KEY)
+SECRET_ENV = PX_KEY_ENV + (STORK_SECRET,)
+
+# Issuer Stork signs with -> the Portworx env var holding the key that verifies it (§5.4).
+STORK_ISSUER_KEY_ENV = {
+    "stork.openstorage.io": STORK_KEY,
+    "apps.portworx.io": APPS_KEY,
+}
+STORK_DEFAULT_ISSUER = "stork.openstorage.io"
+
+# --- px-runc flags pxsec owns, with their env twins (§3) ----------------------------------------
+# setting name -> (flag, env twin); each flag takes one value.
+SETTINGS = {
+    "jwt_issuer": ("-jwt_issuer", "PORTWORX_AUTH_JWT_ISSUER"),
+    "rsa_file": ("-jwt_rsa_pubkey_file", "PORTWORX_AUTH_JWT_RSA_PUBKEY"),
+    "ecds_file": ("-jwt_ecds_pubkey_file", "PORTWORX_AUTH_JWT_ECDS_PUBKEY"),
+    "oidc_issuer": ("-oidc_issuer", "PORTWORX_AUTH_OIDC_ISSUER"),
+    "oidc_client_id": ("-oidc_client_id", "PORTWORX_AUTH_OIDC_CLIENTID"),
+    "oidc_namespace": ("-oidc_custom_claim_namespace", "PORTWORX_AUTH_OIDC_CUSTOM_NAMESPACE"),
+    "username_claim": ("-username_claim", "PORTWORX_AUTH_USERNAME_CLAIM"),
+}
+MANAGED_FLAGS = tuple(flag for flag, _ in SETTINGS.values())
+FLAG_ENV_TWINS = tuple(twin for _, twin in SETTINGS.values())
+FLAG_SETTING = {flag: name for name, (flag, _) in SETTINGS.items()}
+ENV_SETTING = {env: name for name, (_, env) in SETTINGS.items()}
+# Flags that exist only for the operator's migration and would put a secret on the command line.
+SECRET_FLAGS = ("-jwt_shared_secret", "-auth_system_key")
+OWNED_FLAGS = MANAGED_FLAGS + SECRET_FLAGS
+# Every env name pxsec owns on a Portworx container.
+OWNED_ENV = PX_KEY_ENV + FLAG_ENV_TWINS
+
+# Public-key files, mounted read-only under /etc/pwx (shared with the px-runc container).
+PUBKEY_MOUNTS = {
+    "rsa": ("pxsec-jwt-rsa-pubkey", "/etc/pwx/jwt-rsa-pubkey", "-jwt_rsa_pubkey_file"),
+    "ecdsa": ("pxsec-jwt-ecds-pubkey", "/etc/pwx/jwt-ecds-pubkey", "-jwt_ecds_pubkey_file"),
+}
+PXSEC_VOLUME_PREFIX = "pxsec-"
+
+# --- the operator (§2) ---------------------------------------------------------------------------
+MISC_ARGS = "portworx.io/misc-args"
+OPERATOR_ISSUER = "operator.portworx.io"
+OPERATOR_SYSTEM_SECRET = "px-system-secrets"
+OPERATOR_SYSTEM_KEY = "system-secret"
+OPERATOR_APPS_KEY = "apps-secret"
+OPERATOR_SHARED_SECRET_KEY = "shared-secret"
+DEFAULT_SHARED_SECRET = "px-shared-secret"
+STORAGECLUSTER_GROUP = "core.libopenstorage.org/"
+
+# --- containers -----------------------------------------------------------------------------------
+_OCI_MONITOR = re.compile(r"(^|/)portworx/oci-monitor(:|@|$)")
+_STORK_IMAGE = re.compile(r"(^|/)openstorage/stork(:|@|$)")
+_AUTOPILOT_IMAGE = re.compile(r"(^|/)portworx/autopilot(:|@|$)")
+SHELLS = {"sh", "bash", "ash", "dash", "ksh", "zsh", "busybox"}
+
+
+def is_portworx_container(name: Any, image: Any) -> bool:
+    return name == "portworx" or (isinstance(image, str) and bool(_OCI_MONITOR.search(image)))
+
+
+def is_stork_container(name: Any, image: Any) -> bool:
+    return name == "stork" or (isinstance(image, str) and bool(_STORK_IMAGE.search(image)))
+
+
+def is_autopilot_container(name: Any, image: Any) -> bool:
+    return name == "autopilot" or (isinstance(image, str) and bool(_AUTOPILOT_IMAGE.search(image)))
+
+
+def shell_wrapped(command: Any) -> bool:
+    """True when a container's command runs a shell script (`sh -c "..."`): flags appended to
+    `args` then become the script's $0, $1 and never reach px-runc."""
+    if not isinstance(command, list) or not command or not isinstance(command[0], str):
+        return False
+    prog = command[0].rsplit("/", 1)[-1]
+    if prog == "env":  # env [VAR=x ...] sh -c
+        rest = [c for c in command[1:] if isinstance(c, str) and "=" not in c and not c.startswith("-")]
+        prog = rest[0].rsplit("/", 1)[-1] if rest else ""
+    return prog in SHELLS or bool(re.fullmatch(r"(ba|z|k|da)?sh[0-9.]*", prog))
+
+
+# --- kinds and roles ------------------------------------------------------------------------------
+PORTWORX, STORK, AUTOPILOT, STORAGECLUSTER, LIST = "portworx", "stork", "autopilot", "storagecluster", "list"
+WORKLOADS = (PORTWORX, STORAGECLUSTER)
+# kind -> path of the pod spec in it
+POD_SPEC_PATHS = {
+    "DaemonSet": ("spec", "template", "spec"),
+    "Deployment": ("spec", "template", "spec"),
+    "StatefulSet": ("spec", "template", "spec"),
+    "ReplicaSet": ("spec", "template", "spec"),
+    "ReplicationController": ("spec", "template", "spec"),
+    "Job": ("spec", "template", "spec"),
+    "CronJob": ("spec", "jobTemplate", "spec", "template", "spec"),
+    "Pod": ("spec",),
+    "PodTemplate": ("template", "spec"),
+}
+
+
+def get(d: Any, *path: Any) -> Any:
+    for p in path:
+        if isinstance(d, dict):
+            d = d.get(p)
+        elif isinstance(d, list) and isinstance(p, int) and 0 <= p < len(d):
+            d = d[p]
+        else:
+            return None
+    return d
+
+
+def pod_spec(obj: Any) -> Any:
+    path = POD_SPEC_PATHS.get(get(obj, "kind")) if isinstance(obj, dict) else None
+    return get(obj, *path) if path else None
+
+
+def containers(obj: Any, keys: tuple[str, ...] = ("initContainers", "containers")) -> Iterator[tuple[str, int, dict]]:
+    """(list key, index, container) of every container of an object's pod spec."""
+    pod = pod_spec(obj)
+    for key in keys:
+        items = get(pod, key)
+        if isinstance(items, list):
+            for i, ct in enumerate(items):
+                if isinstance(ct, dict):
+                    yield key, i, ct
+
+
+def is_list(obj: Any) -> bool:
+    """`v1 List` and every `<Kind>List` with items, as kubectl reads them."""
+    kind = get(obj, "kind")
+    return isinstance(kind, str) and kind.endswith("List") and isinstance(obj, dict) and "items" in obj
+
+
+def classify(obj: Any) -> str | None:
+    """PORTWORX | STORK | AUTOPILOT | STORAGECLUSTER | LIST, or None for everything else."""
+    if not isinstance(obj, dict):
+        return None
+    kind = obj.get("kind")
+    if is_list(obj):
+        return LIST
+    if kind == "StorageCluster" and isinstance(obj.get("apiVersion"), str) \
+            and obj["apiVersion"].startswith(STORAGECLUSTER_GROUP):
+        return STORAGECLUSTER
+    if kind not in POD_SPEC_PATHS:
+        return None
+    found = [(key, ct) for key, _, ct in containers(obj)]
+    if any(is_portworx_container(ct.get("name"), ct.get("image")) for _, ct in found):
+        return PORTWORX
+    if kind == "Deployment":
+        if any(key == "containers" and is_stork_container(ct.get("name"), ct.get("image")) for key, ct in found):
+            return STORK
+        if any(key == "containers" and is_autopilot_container(ct.get("name"), ct.get("image")) for key, ct in found):
+            return AUTOPILOT
+    return None
+
+
+def refusal(obj: dict) -> tuple[str, str] | None:
+    """(field, reason) when a Portworx object has a shape pxsec cannot secure safely."""
+    kind = obj.get("kind")
+    if kind != "DaemonSet":
+        return ("kind", f"a Portworx container runs in a {kind}: Portworx runs as a DaemonSet (or through the "
+                        f"operator's StorageCluster), and pxsec secures only those; refused")
+    base = ".".join(POD_SPEC_PATHS["DaemonSet"])
+    for key, i, ct in containers(obj, ("initContainers",)):
+        if is_portworx_container(ct.get("name"), ct.get("image")):
+            return (f"{base}.{key}[{i}]", "an init container runs Portworx: pxsec secures only the Portworx "
+                                          "container of the pod; refused")
+    for key, i, ct in containers(obj, ("containers",)):
+        if is_portworx_container(ct.get("name"), ct.get("image")) and shell_wrapped(ct.get("command")):
+            return (f"{base}.{key}[{i}].command",
+                    "the Portworx container runs a shell (command: sh -c ...): px-runc arguments added to args "
+                    "would become the script's $0, $1 and never reach px-runc; run px-oci-mon directly "
+                    "(command/args as lists) so pxsec can secure it; refused")
+    return None
