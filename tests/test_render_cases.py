@@ -16,6 +16,7 @@ import pytest
 import yaml
 
 from conftest import ROOT, read_env_file, run_pxsec
+from renderer import stream
 
 CASES = ROOT / "tests" / "cases"
 UPDATE = os.environ.get("PXSEC_UPDATE_GOLDEN") == "1"
@@ -59,7 +60,7 @@ def test_case(case):
     assert again.stdout == r.stdout
 
     # generated Secrets carry exactly the environment's values
-    for doc in yaml.safe_load_all(out):
+    for doc in (d.view() for d in stream.parse(out, "out")):
         if isinstance(doc, dict) and doc.get("kind") == "Secret" and \
                 (doc["metadata"].get("annotations") or {}).get("pxsec.io/generated") == "true":
             decoded = {k: base64.b64decode(v).decode() for k, v in doc["data"].items()}

@@ -307,7 +307,7 @@ def items_of(root: Any) -> tuple[list[Any], yaml.SequenceNode]:
 def render_items(items: list[Any], spec: specmod.Spec) -> tuple[list[Any], pipeline.RenderResult]:
     """Items in, rendered items out (input items first, in order, then generated objects)."""
     text = "".join(serialize(node, explicit_start=True) for node in items)
-    result = pipeline.render([(ITEMS_SOURCE, text)], spec, environ=os.environ)
+    result = pipeline.render([(ITEMS_SOURCE, text)], spec, environ=os.environ, local_config=True)
     out = compose_all(result.text, ITEMS_SOURCE)
     if len(out) < len(items) or any(identity(a)[1:] != identity(b)[1:] for a, b in zip(items, out)):
         raise PxsecError("the rendered stream does not line up with the input items; refusing to emit it",

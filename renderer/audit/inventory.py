@@ -397,13 +397,16 @@ def _daemonset(o: Obj) -> PxAuth | None:
     i, ct = found[0]
     cpath = pod_path + ("containers", i)
     env = read_env(ct.get("env"), cpath + ("env",))
+    # px-runc receives command + args as one list: flags in either count
+    command = [a if isinstance(a, str) else str(a) for a in as_list(ct.get("command"))]
     args = [a if isinstance(a, str) else str(a) for a in as_list(ct.get("args"))]
-    flags = scan_args(args, tuple(FLAG_SETTING) + SECRET_FLAGS + ("-c",))
+    token_paths = [cpath + ("command", j) for j in range(len(command))] + [cpath + ("args", j) for j in range(len(args))]
+    flags = scan_args(command + args, tuple(FLAG_SETTING) + SECRET_FLAGS + ("-c",))
     settings: dict[str, Setting] = {}
     for name, (flag, twin) in SETTINGS.items():
         if flag in flags:
             idx, value = flags[flag][-1]
-            settings[name] = Setting(value, cpath + ("args", idx), "arg")
+            settings[name] = Setting(value, token_paths[idx], "arg")
         elif twin in env:
             e = env[twin]
             settings[name] = Setting(e.value if e.source == "literal" else None, e.path, "env")
@@ -421,7 +424,7 @@ def _daemonset(o: Obj) -> PxAuth | None:
             if m.get("subPath") and items is not None:
                 items = None
             mounts.append(Mount(m["mountPath"], kind, m.get("name"), items, cpath + ("volumeMounts", j)))
-    secret_args = [(cpath + ("args", idx), flag) for flag in SECRET_FLAGS for idx, _ in flags.get(flag, [])]
+    secret_args = [(token_paths[idx], flag) for flag in SECRET_FLAGS for idx, _ in flags.get(flag, [])]
     mode = any(k in settings for k in ("jwt_issuer", "oidc_issuer", "rsa_file", "ecds_file"))
     px = PxAuth(o, False, ("cluster", o.namespace, cluster) if cluster else ("namespace", o.namespace), mode,
                 cpath, settings, env, cpath + ("env",), keys, mounts, secret_args)

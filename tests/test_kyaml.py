@@ -1,0 +1,75 @@
+"""kyaml reads YAML as Kubernetes' go-yaml v2 does, and writes strings every reader keeps as strings.
+
+The tables follow sigs.k8s.io/yaml goyaml.v2 resolve.go (`resolve`, `resolveMapList`) and
+decode.go (`merge`, timestamps into interface{} stay strings); the Go oracle in
+tests/k8s_view.py checks the same on real pxsec output.
+"""
+from __future__ import annotations
+
+import math
+
+import pytest
+import yaml
+
+from renderer import kyaml
+from renderer.stream import _SyntaxLoader
+
+
+def read(text):
+    return kyaml.construct(yaml.compose(text, Loader=_SyntaxLoader))
+
+
+@pytest.mark.parametrize("plain, want", [
+    ("y", True), ("Y", True), ("yes", True), ("On", True), ("TRUE", True),
+    ("n", False), ("N", False), ("no", False), ("off", False), ("False", False),
+    ("~", None), ("null", None), ("", None),
+    ("0o17", 15), ("0x1F", 31), ("0b101", 5), ("017", 15), ("1_000", 1000), ("-12", -12), ("+7", 7),
+    ("08", 8.0), (".5", 0.5), ("1e3", 1000.0), ("-.5", -0.5),
+    ("12:30", "12:30"), ("2001-12-14", "2001-12-14"), ("=", "="), ("<<x", "<<x"), ("0x", "0x"),
+    ("NaN", "NaN"), ("yesterday", "yesterday"), ("1.2.3", "1.2.3"),
+])
+def test_plain_scalars_resolve_like_go_yaml(plain, want):
+    got = kyaml.resolve_plain(plain)
+    assert type(got) is type(want) and got == want
+
+
+def test_special_floats():
+    assert math.isnan(kyaml.resolve_plain(".nan")) and kyaml.resolve_plain("-.Inf") == float("-inf")
+
+
+def test_quoted_and_tagged_scalars():
+    assert read('a: "y"\nb: !!str y\nc: !!binary cG9ydHdvcng=\nd: !custom 12\n') == \
+        {"a": "y", "b": "y", "c": "portworx", "d": "12"}
+    with pytest.raises(kyaml.Unrepresentable):
+        read("a: !!int abc\n")
+
+
+def test_merge_key_applies_where_it_stands():
+    # go-yaml v2 decode.go merge(): keys are set in document order, so a merge after an explicit
+    # key overwrites it (PyYAML would keep "sidecar")
+    assert read("name: sidecar\n<<: {name: portworx}\n") == {"name": "portworx"}
+    assert read("<<: {name: portworx}\nname: sidecar\n") == {"name": "sidecar"}
+    assert read("<<: [{a: 1}, {a: 2, b: 2}]\n") == {"a": 1, "b": 2}  # earlier mappings win
+
+
+def test_aliases_are_shared_until_unshared():
+    obj = read("a: &x [1]\nb: *x\n")
+    assert obj["a"] is obj["b"]
+    copy = kyaml.unshare(obj)
+    assert copy == obj and copy["a"] is not copy["b"]
+
+
+def test_keys_become_strings_as_in_json():
+    assert read("y: 1\n1: 2\n") == {"true": 1, "1": 2}
+
+
+@pytest.mark.parametrize("value", ["y", "Y", "n", "on", "12:30", "0o17", "1_000", ".5", "~", "=", "2001-12-14",
+                                   "null", "1e3", "08", "<<", "yes", "0x1F", "-.inf", ""])
+def test_dumped_strings_stay_strings_for_every_reader(value):
+    text = kyaml.dump({"v": value})
+    assert read(text) == {"v": value}  # go-yaml's reading
+    assert yaml.safe_load(text) == {"v": value}  # YAML 1.1's reading
+
+
+def test_same_tells_types_apart():
+    assert not kyaml.same({"a": True}, {"a": 1}) and not kyaml.same([1], [1.0]) and kyaml.same({"a": [1]}, {"a": [1]})
