@@ -15,19 +15,16 @@ import re
 from typing import Any, Callable, Iterator
 
 import yaml
-import yaml.constructor
-import yaml.cyaml
 import yaml.reader
-import yaml.resolver
 
 from . import kyaml
 from .errors import Location, PxsecError
+from .yamlsafe import (CONSTRUCTOR_ERRORS, MAX_DEPTH, MAX_EXPANDED_NODES, SyntaxLoader, check_depth,  # noqa: F401
+                       compose, expanded_size_ok, reader_problem, tag_problem, too_deep, yaml_problem)
 
 _MARKER = re.compile(r"(?:^|(?<=\r))---(?=[ \t\r\n]|$)", re.M)
 _DIRECTIVE = re.compile(r"(?:^|(?<=\r))%", re.M)
 _BOM = "\ufeff"
-# libyaml composes aliases without expanding them; constructing and dumping would expand.
-MAX_EXPANDED_NODES = 1_000_000
 
 
 class Document:
@@ -113,69 +110,8 @@ class Document:
         return self.header() + dump(self.obj)
 
 
-class _SyntaxLoader(yaml.cyaml.CParser, yaml.constructor.BaseConstructor, yaml.resolver.BaseResolver):
-    """libyaml's parser with no implicit tag resolution: every plain scalar is a string.
-
-    Enough to check syntax, and resolving tags (a Python call per scalar) was most of the cost
-    of composing. Plain scalars get kyaml.PLAIN_TAG: `kyaml.construct` resolves them the way
-    Kubernetes' go-yaml does, merge keys and all.
-    """
-
-    def __init__(self, stream):
-        yaml.cyaml.CParser.__init__(self, stream)
-        yaml.constructor.BaseConstructor.__init__(self)
-        yaml.resolver.BaseResolver.__init__(self)
-
-    def resolve(self, kind, value, implicit):
-        if kind is yaml.ScalarNode:
-            return kyaml.PLAIN_TAG if implicit[0] else self.DEFAULT_SCALAR_TAG
-        return self.DEFAULT_SEQUENCE_TAG if kind is yaml.SequenceNode else self.DEFAULT_MAPPING_TAG
-
-
 def dump(obj: Any) -> str:
     return kyaml.dump(obj)
-
-
-def _too_deep(problem: str | None) -> bool:
-    return bool(problem) and "maximum nesting depth" in problem
-
-
-def _reader_problem(e: Any, text: str, first_line: int) -> str:
-    """libyaml's reader error (a control character, a NUL): position and character, no text."""
-    char = getattr(e, "character", None)
-    what = f"character {char!r} (U+{char:04X})" if isinstance(char, int) else "a character"
-    if isinstance(char, int):
-        what = f"control character U+{char:04X}"
-    pos = getattr(e, "position", None)
-    where = ""
-    if isinstance(pos, int) and text:
-        before = text.encode("utf-8")[:pos].decode("utf-8", "replace")
-        line = first_line + before.count("\n")
-        col = len(before) - (before.rfind("\n") + 1) + 1
-        where = f"line {line}, column {col}: "
-    return f"{where}invalid YAML: {what} is not allowed in YAML text"
-
-
-def yaml_problem(e: yaml.YAMLError, first_line: int, text: str = "") -> str:
-    if isinstance(e, yaml.reader.ReaderError):
-        return _reader_problem(e, text, first_line)
-    mark = getattr(e, "problem_mark", None) or getattr(e, "context_mark", None)
-    problem = getattr(e, "problem", None) or getattr(e, "context", None) or "invalid YAML"
-    if _too_deep(problem):
-        return f"YAML nested deeper than {MAX_DEPTH} levels; refused"
-    # libyaml messages describe tokens, never quote the text: safe to show.
-    where = f"line {first_line + mark.line}, column {mark.column + 1}: " if mark is not None else ""
-    return f"{where}invalid YAML: {problem}"
-
-
-# PyYAML's constructors raise these, not YAMLError, for values that do not fit an explicit tag
-# (`!!int x`, `!!timestamp x`, `!!binary` with bad base64...).
-CONSTRUCTOR_ERRORS = (ValueError, TypeError, KeyError, AttributeError, IndexError, OverflowError)
-
-
-def tag_problem(e: Exception) -> str:
-    # the value itself is not repeated: it could be anything, a secret included
-    return f"invalid YAML: a value does not match its tag ({type(e).__name__})"
 
 
 def scalar(node: Any) -> str | None:
@@ -190,79 +126,6 @@ def mapping_get(node: Any, key: str) -> Any:
             if isinstance(k, yaml.ScalarNode) and k.value == key:
                 found = v
     return found
-
-
-def _expanded_size(root: Any) -> int:
-    """How many nodes the document has once aliases are expanded (memoized per node)."""
-    memo: dict[int, int] = {}
-    stack = [(root, False)]
-    while stack:
-        node, done = stack.pop()
-        nid = id(node)
-        if nid in memo:
-            continue
-        children = []
-        if isinstance(node, yaml.SequenceNode):
-            children = node.value
-        elif isinstance(node, yaml.MappingNode):
-            children = [c for kv in node.value for c in kv]
-        if done or not children:
-            total = 1 + sum(memo.get(id(c), 1) for c in children)
-            memo[nid] = min(total, MAX_EXPANDED_NODES + 1)
-            continue
-        stack.append((node, True))
-        stack.extend((c, False) for c in children if id(c) not in memo)
-    return memo[id(root)]
-
-
-MAX_DEPTH = 1000  # libyaml >= 0.2.6 (PyYAML 6.0.4 wheels) allows exactly this many levels
-_OPEN = (yaml.MappingStartEvent, yaml.SequenceStartEvent)
-_CLOSE = (yaml.MappingEndEvent, yaml.SequenceEndEvent)
-
-
-def check_depth(text: str, location: Location) -> None:
-    """Refuse nesting deeper than MAX_DEPTH: libyaml's composer recurses in C once per level and
-    overflows the stack (a segfault) somewhere past 20,000 levels, tools downstream of pxsec
-    recurse too, and newer libyaml refuses more than 1000 levels itself: the same limit here
-    makes pxsec behave alike whichever libyaml PyYAML was built with. A text with fewer than MAX_DEPTH characters, or fewer nesting indicators,
-    cannot nest that deep; others are scanned with the event parser, which keeps its own stack."""
-    if len(text) <= MAX_DEPTH:
-        return
-    # every level opens with one of these indicators: fewer of them, no need to scan
-    if sum(text.count(c) for c in "[{-:?") <= MAX_DEPTH:
-        return
-    loader = _SyntaxLoader(text)
-    depth = 0
-    try:
-        while loader.check_event():
-            event = loader.get_event()
-            if isinstance(event, _OPEN):
-                depth += 1
-                if depth > MAX_DEPTH:
-                    raise PxsecError(f"YAML nested deeper than {MAX_DEPTH} levels; refused", location)
-            elif isinstance(event, _CLOSE):
-                depth -= 1
-    except yaml.YAMLError:
-        return  # composing reports the syntax error with its position
-    finally:
-        loader.dispose()
-
-
-def expanded_size_ok(node: Any, text: str) -> bool:
-    """False when aliases would expand the node tree past MAX_EXPANDED_NODES."""
-    return not ("&" in text and "*" in text and _expanded_size(node) > MAX_EXPANDED_NODES)
-
-
-def _compose(chunk: str, source: str, index: int, line: int) -> Any:
-    check_depth(chunk, Location(source, index))
-    try:
-        node = yaml.compose(chunk, Loader=_SyntaxLoader)
-    except yaml.YAMLError as e:
-        raise PxsecError(yaml_problem(e, line, chunk), Location(source, index)) from None
-    if node is not None and not expanded_size_ok(node, chunk):
-        raise PxsecError(f"YAML aliases expand to more than {MAX_EXPANDED_NODES} nodes (an alias bomb?); refused",
-                         Location(source, index))
-    return node
 
 
 def _line_count(chunk: str) -> int:
@@ -304,12 +167,12 @@ def split(text: str) -> Iterator[tuple[str, int]]:
 def _syntax_check(text: str, source: str) -> None:
     """The whole stream through libyaml's parser in C (no Python objects): a syntax error is
     reported with the index of the document it is in."""
-    parser = _SyntaxLoader(text)
+    parser = SyntaxLoader(text)
     try:
         parser.raw_parse()
     except yaml.YAMLError as e:
         if isinstance(e, yaml.reader.ReaderError):
-            raise PxsecError(_reader_problem(e, text, 1), Location(source, 0)) from None
+            raise PxsecError(reader_problem(e, text, 1), Location(source, 0)) from None
         mark = getattr(e, "problem_mark", None) or getattr(e, "context_mark", None)
         index = 0
         if mark is not None:  # the document the error is in, counted as parse() counts them
@@ -321,7 +184,7 @@ def _syntax_check(text: str, source: str) -> None:
                     index += 1
             index = max(index, 0)
         problem = getattr(e, "problem", None) or getattr(e, "context", None) or "invalid YAML"
-        if _too_deep(problem):
+        if too_deep(problem):
             raise PxsecError(f"YAML nested deeper than {MAX_DEPTH} levels; refused", Location(source, index)) from None
         where = f"line {mark.line + 1}, column {mark.column + 1}: " if mark is not None else ""
         raise PxsecError(f"{where}invalid YAML: {problem}", Location(source, index)) from None
@@ -370,7 +233,7 @@ def parse(text: str, source: str, keep: Callable[[Document], bool] | None = None
                 index += 1
             prefix = ""
             continue
-        node = _compose(chunk, source, index, line)
+        node = compose(chunk, source, index, line)
         is_preamble = n == 0 and not _MARKER.match(chunk)
         if is_preamble and node is None:
             # comments/blank lines before the first `---`: not a document of its own
@@ -403,16 +266,6 @@ def _text(value: Any) -> str | None:
 
 def _is_null(node: Any) -> bool:
     return isinstance(node, yaml.ScalarNode) and kyaml.is_plain(node) and node.value in ("", "~", "null", "Null", "NULL")
-
-
-def pod_containers(node: Any) -> list[tuple[str | None, str | None]]:
-    """(name, image) of each container of a workload node's pod template, without constructing."""
-    spec = mapping_get(mapping_get(mapping_get(mapping_get(node, "spec"), "template"), "spec"), "containers")
-    out = []
-    if isinstance(spec, yaml.SequenceNode):
-        for c in spec.value:
-            out.append((scalar(mapping_get(c, "name")), scalar(mapping_get(c, "image"))))
-    return out
 
 
 def join(docs: list[Document]) -> str:
@@ -448,7 +301,7 @@ class Stream:
     def ensure_composed(self, doc: Document) -> bool:
         """Compose (again) a document that parse() passed over or let go; True for a mapping."""
         if doc.node is None and doc.index >= 0 and not doc.generated:
-            node = _compose(doc.text.lstrip(_BOM), doc.source, doc.index, doc.line)
+            node = compose(doc.text.lstrip(_BOM), doc.source, doc.index, doc.line)
             if node is None:
                 return False
             doc.node = node
@@ -461,3 +314,6 @@ class Stream:
 
     def text(self) -> str:
         return join(self.documents)
+
+
+_SyntaxLoader = SyntaxLoader  # the name tests and older callers use
