@@ -3,7 +3,7 @@
 Autopilot talks to Portworx through openstorage's client, which signs with `PX_SHARED_SECRET`
 and issuer `PX_JWT_ISSUER` (default apps.portworx.io; openstorage volume/drivers/pwx
 connection.go, TokenIssuerEnv). Giving it Stork's Secret/key and issuer pairs it with the key
-Portworx already trusts for Stork. Operator installs wire autopilot themselves (facts §2.4).
+Portworx already trusts for Stork. Operator installs wire autopilot themselves (../shared/docs/px-security-facts.md §2.4).
 """
 from __future__ import annotations
 

@@ -1,7 +1,7 @@
 """Stork Deployments: the shared secret and issuer Stork signs its tokens with.
 
 `PX_SHARED_SECRET` is the HMAC key itself (read from the same Secret/key as Portworx's Stork
-or apps key) and `PX_JWT_ISSUER` names the issuer that key belongs to (facts §2.3, §5.4).
+or apps key) and `PX_JWT_ISSUER` names the issuer that key belongs to (../shared/docs/px-security-facts.md §2.3, §5.4).
 """
 from __future__ import annotations
 
