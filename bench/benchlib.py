@@ -69,6 +69,50 @@ def pxsec_command() -> tuple[list[str], str]:
     return [sys.executable, "-m", "renderer"], f"{sys.executable} -m renderer"
 
 
+def interpreter_of(command: list[str]) -> str:
+    """The Python that runs a pxsec command: the console script's shebang, else argv[0]."""
+    if len(command) == 1:
+        try:
+            with open(command[0], "rb") as f:
+                first = f.readline().decode("utf-8", "replace").strip()
+            if first.startswith("#!") and "python" in first:
+                return first[2:].split()[0]
+        except OSError:
+            pass
+    return command[0] if "python" in os.path.basename(command[0]) else sys.executable
+
+
+def yq_command() -> tuple[list[str], str] | None:
+    """mikefarah/yq v4 (`go install github.com/mikefarah/yq/v4@v4.54.3`), on PATH or in the tools
+    cache; other programs named yq (the Python jq wrapper) are not it."""
+    root = os.environ.get("PXSEC_TOOLS_DIR") or os.path.join(
+        os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache"), "pxsec-tools")
+    for exe in (shutil.which("yq"), os.path.join(root, "bin", "yq"), os.path.join(os.path.expanduser("~"), "go", "bin", "yq")):
+        if exe and os.access(exe, os.X_OK):
+            try:
+                out = subprocess.run([exe, "--version"], capture_output=True, text=True, timeout=10).stdout
+            except (OSError, subprocess.SubprocessError):
+                continue
+            if "mikefarah" in out and "version v4" in out:
+                return [exe], exe
+    return None
+
+
+# The same injection as the bench spec, as one yq expression over the whole stream.
+YQ_EXPR = " | ".join([
+    '(select(.kind == "DaemonSet" and .metadata.name == "portworx") | .spec.template.spec.containers[] '
+    '| select(.name == "portworx")) |= (.env += ['
+    '{"name": "PORTWORX_AUTH_SYSTEM_KEY", "valueFrom": {"secretKeyRef": {"name": "px-system-secrets", "key": "system-secret"}}},'
+    '{"name": "PORTWORX_AUTH_STORK_KEY", "valueFrom": {"secretKeyRef": {"name": "px-system-secrets", "key": "stork-secret"}}},'
+    '{"name": "PORTWORX_AUTH_JWT_SHAREDSECRET", "valueFrom": {"secretKeyRef": {"name": "px-system-secrets", "key": "shared-secret"}}}]'
+    ' | .args += ["-jwt_issuer", "openstorage.io"])',
+    '(select(.kind == "Deployment" and .metadata.name == "stork") | .spec.template.spec.containers[] '
+    '| select(.name == "stork")) |= (.env += ['
+    '{"name": "PX_SHARED_SECRET", "valueFrom": {"secretKeyRef": {"name": "px-system-secrets", "key": "stork-secret"}}},'
+    '{"name": "PX_JWT_ISSUER", "value": "stork.openstorage.io"}])',
+])
+
+
 def child_env(command: list[str] | None = None) -> dict:
     """The environment pxsec runs in. Only the `python -m renderer` fallback needs the checkout
     on PYTHONPATH: an installed console script runs its installed package, as users run it (an

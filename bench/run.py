@@ -7,7 +7,10 @@ the same run on the same machine (issue 6). Writes nothing into the repo unless 
     python bench/run.py --json             # also print the figures as JSON
     python bench/run.py --write-readme-table FILE   # also write the table as markdown to FILE
 
-Figures (targets from the issue):
+Figures (targets from the issues):
+  start-up pxsec render of the same 51 documents vs `python -c "import yaml"` with pxsec's own
+           interpreter (whole processes, interleaved). Target <= 1.3x. With mikefarah/yq v4 on PATH
+           (or in the tools cache), also vs yq doing the same injection, for reference.
   small    pxsec render of the PX 2.8 manifest (51 documents, self-signed + Stork spec), as a whole
            process including interpreter start-up, vs `kubectl kustomize` (else `kustomize build`) doing the
            same injection with JSON6902 patches; medians of many interleaved runs. Target <= 0.75x.
@@ -121,8 +124,13 @@ def main() -> int:
 
         # start-up reference: the bare interpreter and `import yaml`
         log(f"bench: small input, {reps_small} interleaved runs each")
+        interp = b.interpreter_of(pxsec)
         cmds = {"pxsec": px(inputs["small"]),
-                "python": {"argv": [sys.executable, "-c", "pass"]}}
+                "python": {"argv": [sys.executable, "-c", "pass"]},
+                "import_yaml": {"argv": [interp, "-c", "import yaml"]}}
+        yq = b.yq_command()
+        if yq:
+            cmds["yq"] = {"argv": yq[0] + ["eval", b.YQ_EXPR, str(inputs["small"])]}
         if kust:
             cmds["kustomize"] = {"argv": kust + [str(inputs["small"].parent)]}
         standalone = b.standalone_kustomize()
@@ -139,6 +147,18 @@ def main() -> int:
                 figure="small: pxsec vs standalone kustomize (reference)", value=median(small["pxsec"]),
                 baseline=median(small["standalone"]), baseline_name=f"{standalone[1]} + JSON patches", unit="s",
                 target=None, ratio=median(small["pxsec"]) / median(small["standalone"])))
+        figures.append(dict(
+            figure="start-up: pxsec vs `python -c 'import yaml'` (51 docs, same interpreter)",
+            value=median(small["pxsec"]), baseline=median(small["import_yaml"]),
+            baseline_name=f"{interp} -c 'import yaml'", unit="s", target=1.3,
+            ratio=median(small["pxsec"]) / median(small["import_yaml"])))
+        if yq:
+            figures.append(dict(
+                figure="small: pxsec vs yq doing the same injection (reference)", value=median(small["pxsec"]),
+                baseline=median(small["yq"]), baseline_name=f"{yq[1]} eval", unit="s", target=None,
+                ratio=median(small["pxsec"]) / median(small["yq"])))
+        else:
+            log("bench: yq (mikefarah v4) not found; `go install github.com/mikefarah/yq/v4@v4.54.3` adds that figure")
         figures.append(dict(
             figure="small: pxsec vs bare `python -c pass` (reference)", value=median(small["pxsec"]),
             baseline=median(small["python"]), baseline_name="interpreter start-up", unit="s", target=None,

@@ -12,9 +12,9 @@ from typing import Any, Mapping
 
 from . import portworx as px
 from .errors import Location, PxsecError
-from .filters import autopilot, envfrom, portworx_daemonset, secrets, stork, storagecluster
+from .filters import autopilot, envfrom, portworx_daemonset, secrets, storageclass, stork, storagecluster
 from .filters.common import Report
-from .portworx import AUTOPILOT, LIST, PORTWORX, STORAGECLUSTER, STORK, WORKLOADS
+from .portworx import AUTOPILOT, LIST, PORTWORX, STORAGECLASS, STORAGECLUSTER, STORK, WORKLOADS
 from .spec import Spec
 from .stream import Document, Stream
 
@@ -54,7 +54,8 @@ def worth_composing(spec: Spec):
                 or ("Deployment" in chunk and ("stork" in chunk or "autopilot" in chunk))
                 or ("portworx" in chunk and ("oci-monitor" in chunk or "name: portworx" in chunk))
                 or ("PORTWORX_AUTH" in chunk or "PX_SHARED_SECRET" in chunk)
-                or ("Secret" in chunk and spec.secret_name in chunk))
+                or ("Secret" in chunk and spec.secret_name in chunk)
+                or ("StorageClass" in chunk and ("portworx" in chunk or "pxd" in chunk)))
     return test
 
 
@@ -114,6 +115,7 @@ class Renderer:
         self.local_config = local_config
         self.touched: list[Touched] = []
         self.env_from: list[envfrom.Ref] = []  # envFrom sources of secured Portworx containers
+        self.storage_classes: list[tuple[Document, dict, Location, str]] = []  # (doc, object, location, field prefix)
 
     def _apply(self, role: str, obj: dict, loc: Location) -> Report:
         if self.local_config and _annotations(obj).get(LOCAL_CONFIG) == "true":
@@ -144,6 +146,9 @@ class Renderer:
                 return
             for i, item in enumerate(items):
                 item_role = role_of_object(item)
+                if item_role == STORAGECLASS:
+                    self.storage_classes.append((doc, item, Location(doc.source, doc.index, "StorageClass",
+                                                                     _str(_meta(item).get("name"))), f"items[{i}]"))
                 if item_role in FILTERS:
                     meta = _meta(item)
                     loc = Location(doc.source, doc.index, item.get("kind"), _str(meta.get("name")),
@@ -157,8 +162,57 @@ class Renderer:
             return
         if not isinstance(obj, dict):
             return
+        if role == STORAGECLASS:
+            self.storage_classes.append((doc, obj, doc.location(), ""))
+            return
         report = self._apply(role, obj, doc.location())
         doc.changed = bool(report.changes)
+
+    def storageclasses(self, stream: Stream) -> list[str]:
+        """Second pass, once the workloads (and so the default namespace) are known."""
+        sc_spec = self.spec.storage_classes
+        if sc_spec is None or not self.storage_classes:
+            return []
+        chosen = [(d, o, loc, pre) for d, o, loc, pre in self.storage_classes
+                  if storageclass.selected(_meta(o).get("name"), sc_spec)]
+        if not chosen:
+            return []
+        namespace = sc_spec.token_namespace or self._token_namespace(chosen[0][2])
+        warnings = []
+        for doc, obj, loc, prefix in chosen:
+            if namespace == px.PVC_NAMESPACE and px.storageclass_kind(obj) == "intree":
+                raise PxsecError("${pvc.namespace} is a CSI template: the in-tree provisioner would read it "
+                                 "literally; set spec.storageClasses.tokenSecret.namespace or exclude this "
+                                 "StorageClass", Location(loc.file, loc.index, loc.kind, loc.name, None,
+                                                          (prefix + "." if prefix else "") + "provisioner"))
+            report = storageclass.apply(obj, sc_spec, namespace, loc)
+            doc.changed |= bool(report.changes)
+            warnings += report.warnings
+            self.touched.append(Touched(STORAGECLASS, "StorageClass", None, _meta(obj).get("name"), report))
+        warnings += self._token_secret_warning(stream, sc_spec, namespace)
+        return warnings
+
+    def _token_namespace(self, loc: Location) -> str:
+        found = {t.namespace for t in self.touched if t.role in WORKLOADS}
+        if len(found) == 1 and None not in found:
+            return found.pop()
+        why = ("the Portworx workloads in the stream are in several namespaces" if len(found) > 1 else
+               "no StorageCluster or Portworx DaemonSet in the stream names its namespace")
+        raise PxsecError(f"needed here: {why}",
+                         Location(self.spec.source, field="spec.storageClasses.tokenSecret.namespace"))
+
+    def _token_secret_warning(self, stream: Stream, sc_spec, namespace: str) -> list[str]:
+        """DaemonSet installs have no operator to create the token Secret: say how to make it."""
+        if any(t.role == STORAGECLUSTER for t in self.touched):
+            return []
+        for doc in stream.documents:
+            if doc.kind == "Secret" and doc.name == sc_spec.token_name and doc.namespace in (namespace, None):
+                return []
+        where = "in each PVC namespace" if namespace == px.PVC_NAMESPACE else f"in namespace {namespace}"
+        ns = "NAMESPACE" if namespace == px.PVC_NAMESPACE else namespace
+        return [f"the StorageClasses read token Secret {sc_spec.token_name} (key {px.TOKEN_KEY}) {where}, which is "
+                f"not in the input and that no operator creates for a DaemonSet install; create it with: pxsec token "
+                f"generate --spec SPEC --role system.user --secret {sc_spec.token_name} -n {ns} | kubectl apply -f -"]
 
 
 def _str(value: Any) -> str | None:
@@ -237,7 +291,7 @@ def render(sources: list[tuple[str, str]], spec: Spec, environ: Mapping[str, str
             secret_docs.append(doc)
         elif role is not None:
             renderer.document(doc, role)
-    envfrom_warnings = envfrom.apply(stream, renderer.env_from, spec)
+    envfrom_warnings = envfrom.apply(stream, renderer.env_from, spec) + renderer.storageclasses(stream)
     generated = _secret_docs(stream, renderer, spec, environ or {}, allow_short_secrets, secret_docs)
     warnings = [w for t in renderer.touched for w in t.report.warnings] + envfrom_warnings
     warnings += [f"{t.label}: {ch} (keep secrets out of manifests)"

@@ -67,6 +67,25 @@ OPERATOR_SHARED_SECRET_KEY = "shared-secret"
 DEFAULT_SHARED_SECRET = "px-shared-secret"
 STORAGECLUSTER_GROUP = "core.libopenstorage.org/"
 
+# --- StorageClasses: volume requests carry a token (§2.4) ----------------------------------------
+CSI_PROVISIONER = "pxd.portworx.com"
+INTREE_PROVISIONER = "kubernetes.io/portworx-volume"
+CSI_SECRET_PARAMS = tuple(f"csi.storage.k8s.io/{op}-secret-{part}"
+                          for op in ("provisioner", "node-publish", "controller-expand") for part in ("name", "namespace"))
+INTREE_SECRET_PARAMS = ("openstorage.io/auth-secret-name", "openstorage.io/auth-secret-namespace")
+TOKEN_KEY = "auth-token"  # the key of the token Secret Portworx reads (openstorage pkg/auth/secrets)
+USER_TOKEN_SECRET = "px-user-token"  # created and refreshed by the operator in the StorageCluster's namespace
+PVC_NAMESPACE = "${pvc.namespace}"  # CSI template: one token Secret per tenant namespace
+
+
+def storageclass_kind(obj: Any) -> str | None:
+    """'csi' | 'intree' for a Portworx StorageClass, else None."""
+    if not isinstance(obj, dict) or obj.get("kind") != "StorageClass" \
+            or not str(obj.get("apiVersion", "")).startswith("storage.k8s.io/"):
+        return None
+    return {CSI_PROVISIONER: "csi", INTREE_PROVISIONER: "intree"}.get(obj.get("provisioner"))
+
+
 # --- containers -----------------------------------------------------------------------------------
 _OCI_MONITOR = re.compile(r"(^|/)portworx/oci-monitor(:|@|$)")
 _STORK_IMAGE = re.compile(r"(^|/)openstorage/stork(:|@|$)")
@@ -100,6 +119,7 @@ def shell_wrapped(command: Any) -> bool:
 
 # --- kinds and roles ------------------------------------------------------------------------------
 PORTWORX, STORK, AUTOPILOT, STORAGECLUSTER, LIST = "portworx", "stork", "autopilot", "storagecluster", "list"
+STORAGECLASS = "storageclass"
 WORKLOADS = (PORTWORX, STORAGECLUSTER)
 # kind -> path of the pod spec in it
 POD_SPEC_PATHS = {
@@ -149,12 +169,14 @@ def is_list(obj: Any) -> bool:
 
 
 def classify(obj: Any) -> str | None:
-    """PORTWORX | STORK | AUTOPILOT | STORAGECLUSTER | LIST, or None for everything else."""
+    """PORTWORX | STORK | AUTOPILOT | STORAGECLUSTER | STORAGECLASS | LIST, or None for everything else."""
     if not isinstance(obj, dict):
         return None
     kind = obj.get("kind")
     if is_list(obj):
         return LIST
+    if storageclass_kind(obj):
+        return STORAGECLASS
     if kind == "StorageCluster" and isinstance(obj.get("apiVersion"), str) \
             and obj["apiVersion"].startswith(STORAGECLUSTER_GROUP):
         return STORAGECLUSTER

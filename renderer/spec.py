@@ -55,9 +55,16 @@ class Oidc(namedtuple("Oidc", "issuer client_id custom_claim_namespace")):
     __slots__ = ()
 
 
+class StorageClasses(namedtuple("StorageClasses", "token_name token_namespace include exclude")):
+    """spec.storageClasses: token Secret name and namespace (None: the workload's), include/exclude (None: all)."""
+
+    __slots__ = ()
+
+
 class Spec(namedtuple("Spec", "source secret_name secret_create key_system key_stork key_jwt_shared_secret "
                               "stork_enabled stork_issuer stork_issuer_explicit self_signed oidc "
-                              "username_claim guest_access token_lifetime")):
+                              "username_claim guest_access token_lifetime storage_classes",
+                      defaults=(None,))):
     """The validated spec, defaults applied (see `build`)."""
 
     __slots__ = ()
@@ -350,4 +357,13 @@ def build(s: dict, source: str = "<spec>") -> Spec:
         username_claim=s.get("usernameClaim"),
         guest_access=s.get("guestAccess"),
         token_lifetime=s.get("tokenLifetime"),
+        storage_classes=_storage_classes(s.get("storageClasses")),
     )
+
+
+def _storage_classes(sc: dict | None) -> StorageClasses | None:
+    if sc is None:
+        return None
+    token = sc.get("tokenSecret") or {}
+    return StorageClasses(token.get("name", "px-user-token"), token.get("namespace"),
+                          tuple(sc["include"]) if "include" in sc else None, tuple(sc.get("exclude") or ()))
