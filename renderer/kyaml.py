@@ -191,6 +191,84 @@ def _merge(out: dict, vnode: Any, build) -> None:
         out.update(merged)
 
 
+def get(node: Any, key: str) -> Any:
+    """The value node of `key` in a mapping node, as go-yaml decodes it (merge keys applied where
+    they stand, later keys win), without constructing anything else. None when absent."""
+    found = None
+    if isinstance(node, yaml.MappingNode):
+        for knode, vnode in node.value:
+            if isinstance(knode, yaml.ScalarNode) and knode.value == "<<" and knode.tag in (PLAIN_TAG, MERGE):
+                sources = vnode.value if isinstance(vnode, yaml.SequenceNode) else [vnode]
+                for src in sources:  # the first source that has the key wins among merged ones
+                    hit = get(src, key)
+                    if hit is not None:
+                        found = hit
+                        break
+            elif isinstance(knode, yaml.ScalarNode) and _key_text(knode) == key:
+                found = vnode
+    return found
+
+
+def _key_text(knode: Any) -> Any:
+    if knode.tag == PLAIN_TAG:
+        value = resolve_plain(knode.value)
+        return value if isinstance(value, str) else None
+    try:
+        return _scalar(knode)
+    except Unrepresentable:
+        return None
+
+
+def scalar_value(node: Any) -> Any:
+    """A scalar node's value as Kubernetes reads it; None for collections, absent or bad values."""
+    if not isinstance(node, yaml.ScalarNode):
+        return None
+    try:
+        return _scalar(node)
+    except Unrepresentable:
+        return None
+
+
+# kind -> where its pod spec is (portworx.POD_SPEC_PATHS, repeated here to keep kyaml free of
+# Portworx knowledge would cost an import; the skeleton takes the paths as an argument).
+def skeleton(node: Any, pod_paths: dict, depth: int = 0) -> Any:
+    """The few fields an object's identity and role depend on (apiVersion, kind, metadata name,
+    namespace and annotations, provisioner, the pod spec's containers' name/image/command, list
+    items), read as Kubernetes reads them. Enough for `portworx.classify`; far cheaper than
+    constructing every document of a stream."""
+    if not isinstance(node, yaml.MappingNode) or depth > 8:
+        return None
+    out: dict = {}
+    for key in ("apiVersion", "kind", "provisioner"):
+        value = scalar_value(get(node, key))
+        if value is not None:
+            out[key] = value
+    meta = get(node, "metadata")
+    if isinstance(meta, yaml.MappingNode):
+        out["metadata"] = {k: v for k in ("name", "namespace")
+                           if (v := scalar_value(get(meta, k))) is not None}
+    items = get(node, "items")
+    if isinstance(items, yaml.SequenceNode):
+        out["items"] = [skeleton(i, pod_paths, depth + 1) for i in items.value]
+    elif items is not None:
+        out["items"] = scalar_value(items)
+    path = pod_paths.get(out.get("kind")) if isinstance(out.get("kind"), str) else None
+    if path:
+        pod = node
+        for part in path:
+            pod = get(pod, part)
+        holder = out
+        for part in path[:-1]:
+            holder = holder.setdefault(part, {})
+        spec = holder[path[-1]] = {}
+        for list_key in ("initContainers", "containers"):
+            seq = get(pod, list_key)
+            if isinstance(seq, yaml.SequenceNode):
+                spec[list_key] = [{k: scalar_value(get(c, k)) for k in ("name", "image")}
+                                  for c in seq.value if isinstance(c, yaml.MappingNode)]
+    return out
+
+
 def unshare(obj: Any) -> Any:
     """A deep copy in which no two places share an object (YAML aliases constructed once are
     shared; a filter editing one place must not edit the other)."""

@@ -8,6 +8,7 @@ All or nothing: any document that cannot be secured raises, and nothing is writt
 """
 from __future__ import annotations
 
+import re
 from typing import Any, Mapping
 
 from . import portworx as px
@@ -36,26 +37,34 @@ def role_of_object(obj: Any, spec: Spec | None = None) -> str | None:
 
 
 def role_of_document(doc: Document, spec: Spec | None = None) -> str | None:
-    return role_of_object(doc.view(), spec) if doc.node is not None else None
+    """The role of a composed document, from its skeleton (kyaml.skeleton): what classify needs."""
+    if doc.node is None:
+        return None
+    return role_of_object(doc.skeleton if doc.skeleton is not None else doc.view(), spec)
+
+
+_TAG_OR_ALIAS = re.compile(r"(?:^|[\s\[{,?:-])[!&*][^\s\[\]{},]", re.M)
 
 
 def worth_composing(spec: Spec):
     """A cheap text test: could this document be one pxsec changes or reads? False means surely not.
 
-    A target spells its kind and what identifies it in its text (a container named portworx or
-    running portworx/oci-monitor, stork, autopilot; the spec's Secret name), unless YAML builds
-    them from something else: an escape in a double-quoted scalar ("Daemon\\x53et"), a tag
-    (`!!binary`), a merge key or an alias. Chunks with any of those are composed, and so are
-    ConfigMaps and Secrets, which a Portworx container may read through envFrom."""
+    A target spells in its text what identifies it: its kind, and a container named portworx or
+    running portworx/oci-monitor, stork, autopilot; the spec's Secret name; a Portworx
+    provisioner. Merge keys and aliases move those words but never hide them. Only an escape in a
+    double-quoted scalar ("Daemon\\x53et") or a tag (`!!binary`) can build them from other text,
+    so chunks with a backslash or a tag are composed; so are chunks with anchors or aliases (the
+    composer then checks them: undefined aliases, alias bombs) and, for envFrom, any chunk that
+    names a PORTWORX_AUTH_* setting."""
     def test(chunk: str) -> bool:
-        return ("\\" in chunk or "*" in chunk or "&" in chunk or "!" in chunk or "<<" in chunk
+        return ("\\" in chunk
                 or "StorageCluster" in chunk or "List" in chunk
-                or ("DaemonSet" in chunk and "portworx" in chunk)
+                or ("portworx" in chunk and ("containers" in chunk or "DaemonSet" in chunk))
                 or ("Deployment" in chunk and ("stork" in chunk or "autopilot" in chunk))
-                or ("portworx" in chunk and ("oci-monitor" in chunk or "name: portworx" in chunk))
-                or ("PORTWORX_AUTH" in chunk or "PX_SHARED_SECRET" in chunk)
+                or "PORTWORX_AUTH" in chunk or "PX_SHARED_SECRET" in chunk
                 or ("Secret" in chunk and spec.secret_name in chunk)
-                or ("StorageClass" in chunk and ("portworx" in chunk or "pxd" in chunk)))
+                or ("StorageClass" in chunk and ("portworx" in chunk or "pxd" in chunk))
+                or (("!" in chunk or "&" in chunk or "*" in chunk) and _TAG_OR_ALIAS.search(chunk) is not None))
     return test
 
 

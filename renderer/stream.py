@@ -41,6 +41,7 @@ class Document:
         self.empty = empty  # no content (comments only, or an empty/null document)
         self.generated = generated  # created by pxsec, not from the input
         self._view: Any = None  # what Kubernetes decodes (see view())
+        self.skeleton: Any = None  # identity and containers, read cheaply (see identify())
         self.features: kyaml.Features | None = None  # aliases, merge keys, tags seen while constructing
         self.obj: Any = None  # unshared copy of the view, only for documents a filter edits
         self.changed = False
@@ -64,6 +65,17 @@ class Document:
                 raise PxsecError("YAML nested too deeply; refused", self.location()) from None
             self.features = feats
         return self._view
+
+    def identify(self) -> Any:
+        """Read identity (apiVersion, kind, name, namespace) off the node, as Kubernetes reads it,
+        and keep the skeleton `portworx.classify` needs."""
+        from .portworx import POD_SPEC_PATHS
+
+        skel = self.skeleton = kyaml.skeleton(self.node, POD_SPEC_PATHS)
+        meta = skel.get("metadata") or {}
+        self.api_version, self.kind = _text(skel.get("apiVersion")), _text(skel.get("kind"))
+        self.name, self.namespace = _text(meta.get("name")), _text(meta.get("namespace"))
+        return skel
 
     def construct(self) -> Any:
         """A private, unshared copy of the object for the filters to edit."""
@@ -243,13 +255,7 @@ def parse(text: str, source: str, keep: Callable[[Document], bool] | None = None
         doc = Document(source, index, prefix + chunk, line, node, empty=node is None or _is_null(node))
         prefix = ""
         if isinstance(node, yaml.MappingNode):
-            obj = doc.view()  # identity as Kubernetes reads it: merge keys, tags and escapes resolved
-            if isinstance(obj, dict):
-                meta = obj.get("metadata") if isinstance(obj.get("metadata"), dict) else {}
-                doc.api_version = _text(obj.get("apiVersion"))
-                doc.kind = _text(obj.get("kind"))
-                doc.name = _text(meta.get("name"))
-                doc.namespace = _text(meta.get("namespace"))
+            doc.identify()
         if keep is not None and node is not None and not keep(doc):
             doc.node = None
             doc._view = None
@@ -305,11 +311,8 @@ class Stream:
             if node is None:
                 return False
             doc.node = node
-            obj = doc.view()
-            if isinstance(obj, dict):
-                meta = obj.get("metadata") if isinstance(obj.get("metadata"), dict) else {}
-                doc.api_version, doc.kind = _text(obj.get("apiVersion")), _text(obj.get("kind"))
-                doc.name, doc.namespace = _text(meta.get("name")), _text(meta.get("namespace"))
+            if isinstance(node, yaml.MappingNode):
+                doc.identify()
         return isinstance(doc.node, yaml.MappingNode)
 
     def text(self) -> str:
