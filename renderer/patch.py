@@ -123,7 +123,7 @@ class _Editor:
         keys = {}
         for k, v in node.value:
             if not isinstance(k, yaml.ScalarNode) or k.value == "<<" or k.value in keys \
-                    or not isinstance(kyaml.construct(k), str):
+                    or not isinstance(kyaml.scalar_value(k), str):
                 raise _Unsupported("merge or duplicate keys")
             keys[k.value] = (k, v)
         if set(keys) != {str(k) for k in old} or any(not isinstance(k, str) for k in new):

@@ -106,8 +106,8 @@ class Document:
         return "".join(out)
 
     def pristine(self) -> Any:
-        """A fresh object constructed from the node (the filters mutate `obj` in place)."""
-        return kyaml.construct(self.node)
+        """The object as read, before the filters edited their unshared copy (`obj`)."""
+        return self.view()
 
     def emit(self) -> str:
         if not self.changed:
@@ -160,9 +160,22 @@ def _directive_start(text: str, marker: int) -> int:
     return start
 
 
+def _marker_starts(text: str) -> list[int]:
+    """Offsets of the document markers (`---` at the start of a line, then a blank or the end);
+    the same as _MARKER.finditer, several times faster on long streams."""
+    out = []
+    n = len(text)
+    i = text.find("---")
+    while i >= 0:
+        if (i == 0 or text[i - 1] in "\n\r") and (i + 3 == n or text[i + 3] in " \t\r\n"):
+            out.append(i)
+        i = text.find("---", i + 3)
+    return out
+
+
 def split(text: str) -> Iterator[tuple[str, int]]:
     """(chunk, first line) for each document chunk; the chunks concatenate back to `text`."""
-    starts = [m.start() for m in _MARKER.finditer(text)]
+    starts = _marker_starts(text)
     if "%" in text:
         starts = [_directive_start(text, s) if s else s for s in starts]
     if not starts or starts[0] != 0:
