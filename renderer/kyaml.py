@@ -44,6 +44,9 @@ _GO_FLOAT = re.compile(r"[-+]?(\.[0-9]+|[0-9]+(\.[0-9]*)?)([eE][-+]?[0-9]+)?\Z")
 _GO_DOT_FLOAT = re.compile(r"\.[0-9]+([eE][-+]?[0-9]+)?\Z")
 _GO_INT = re.compile(r"[-+]?(0[xX][0-9a-fA-F]+|0[oO][0-7]+|0[bB][01]+|0[0-7]*|[1-9][0-9]*)\Z")
 _TIMESTAMP = re.compile(r"[0-9]{4}-")
+# go-yaml v2 parseTimestamp's formats: date, or date and time (T, t or space), optional zone
+_GO_TIMESTAMP = re.compile(r"[0-9]{4}-[0-9]{1,2}-[0-9]{1,2}([Tt ][0-9]{1,2}:[0-9]{1,2}:[0-9]{1,2}(\.[0-9]+)?"
+                           r"(Z|[+-][0-9]{2}:[0-9]{2})?)?\Z")
 
 
 class Unrepresentable(ValueError):
@@ -92,8 +95,12 @@ def _scalar(node: Any) -> Any:
     tag, value = node.tag, node.value
     if tag == PLAIN_TAG:
         return resolve_plain(value)
-    if tag == STR or tag == TIMESTAMP or not tag.startswith(_Y):
+    if tag == STR or not tag.startswith(_Y):
         return value  # quoted, !!str, or a tag go-yaml does not resolve: the text itself
+    if tag == TIMESTAMP:
+        if not _GO_TIMESTAMP.match(value):
+            raise Unrepresentable("a value does not match its tag timestamp")
+        return value
     if tag == BINARY:
         try:
             return base64.b64decode("".join(value.split()), validate=True).decode("utf-8", "replace")
