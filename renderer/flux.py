@@ -24,20 +24,18 @@ out with a warning, and its values are never read (render runs with placeholder 
 """
 from __future__ import annotations
 
-import json
 import re
 from collections import namedtuple
 from typing import Any
 
 import yaml
 
-from . import pipeline
+from . import jsonpatch, pipeline
 from .errors import Location, PxsecError
 from .spec import ENV_SHARED, ENV_STORK, ENV_SYSTEM, Spec
 
 PLACEHOLDER = "pxsec-patches-placeholder-not-a-secret-0123456789"
 KUSTOMIZATION, HELMRELEASE = "kustomization", "helmrelease"
-_FLAG = re.compile(r"\A--?[A-Za-z0-9][A-Za-z0-9_.-]*\Z")
 _REGEX_SPECIAL = re.compile(r"([\\.+*?()|\[\]{}^$])")
 
 
@@ -51,186 +49,6 @@ class PatchSet(namedtuple("PatchSet", "patches warnings")):
     """The patches, in input order, and what the user must be told (never values)."""
 
     __slots__ = ()
-
-
-# --- JSON6902 ops from a diff ------------------------------------------------------------------
-
-def _pointer(path: tuple) -> str:
-    return "".join("/" + str(p).replace("~", "~0").replace("/", "~1") for p in path)
-
-
-def _op(op: str, path: tuple, *value: Any) -> dict:
-    out = {"op": op, "path": _pointer(path) if path[-1:] != ("-",) else _pointer(path[:-1]) + "/-"}
-    if value:
-        out["value"] = value[0]
-    return out
-
-
-def _same(a: Any, b: Any) -> bool:
-    """Equality as JSON sees it (True is not 1, 1 is not "1")."""
-    return json.dumps(a, sort_keys=True) == json.dumps(b, sort_keys=True)
-
-
-def _scalars(obj: Any, out: set) -> set:
-    if isinstance(obj, dict):
-        for v in obj.values():
-            _scalars(v, out)
-    elif isinstance(obj, list):
-        for v in obj:
-            _scalars(v, out)
-    elif isinstance(obj, str):
-        out.add(obj)
-    return out
-
-
-class _Differ:
-    """Builds the ops that turn `old` into `new`; `shown` are the strings a test may print."""
-
-    def __init__(self, shown: set):
-        self.shown = shown
-        self.ops: list[dict] = []
-
-    def value(self, path: tuple, old: Any, new: Any) -> None:
-        if _same(old, new):
-            return
-        if isinstance(old, dict) and isinstance(new, dict):
-            self.mapping(path, old, new)
-        elif isinstance(old, list) and isinstance(new, list):
-            self.sequence(path, old, new)
-        else:  # `add` also sets a member that is null (kustomize may have dropped it)
-            self.ops.append(_op("add" if old is None else "replace", path, new))
-
-    def mapping(self, path: tuple, old: dict, new: dict) -> None:
-        if any(not isinstance(k, str) for k in list(old) + list(new)):
-            raise _CannotPatch(f"{_pointer(path) or '/'} has a non-string key, which a JSON patch cannot name")
-        for k in old:
-            if k not in new:
-                self.ops.append(_op("remove", path + (k,)))
-        for k, v in new.items():
-            if k not in old:
-                self.ops.append(_op("add", path + (k,), v))
-            else:
-                self.value(path + (k,), old[k], v)
-
-    def sequence(self, path: tuple, old: list, new: list) -> None:
-        old_names, new_names = _names(old), _names(new)
-        if old_names is not None and new_names is not None:
-            common_old = [n for n in old_names if n in new_names]
-            common_new = [n for n in new_names if n in old_names]
-            if common_old == common_new:
-                self.named(path, old, new, old_names, new_names)
-                return
-        self.generic(path, old, new)
-
-    def named(self, path: tuple, old: list, new: list, old_names: list, new_names: list) -> None:
-        """Items with unique names: change in place, remove, then add (appends as `/-`)."""
-        for i, name in enumerate(old_names):
-            if name not in new_names:
-                continue
-            o, n = old[i], new[new_names.index(name)]
-            if _same(o, n):
-                continue
-            self.ops.append(_op("test", path + (i, "name"), name))
-            if any(isinstance(o.get(k), list) or isinstance(n.get(k), list)
-                   for k in set(o) | set(n) if not _same(o.get(k), n.get(k))):
-                self.value(path + (i,), o, n)  # a container: descend
-            else:
-                self.ops.append(_op("replace", path + (i,), n))
-        for i in reversed(range(len(old_names))):
-            if old_names[i] not in new_names:
-                self.ops.append(_op("test", path + (i, "name"), old_names[i]))
-                self.ops.append(_op("remove", path + (i,)))
-        length = sum(1 for n in old_names if n in new_names)
-        for j, name in enumerate(new_names):
-            if name not in old_names:
-                self.ops.append(_op("add", path + ("-" if j == length else j,), new[j]))
-                length += 1
-
-    def generic(self, path: tuple, old: list, new: list) -> None:
-        """Any list (args, unnamed items): a difflib edit script, applied from the end."""
-        import difflib
-
-        keys_old = [json.dumps(v, sort_keys=True) for v in old]
-        keys_new = [json.dumps(v, sort_keys=True) for v in new]
-        codes = difflib.SequenceMatcher(None, keys_old, keys_new, autojunk=False).get_opcodes()
-        for tag, i1, i2, j1, j2 in reversed(codes):
-            if tag == "equal":
-                continue
-            if tag == "replace" and i2 - i1 == j2 - j1 and all(
-                    isinstance(old[i], dict) and isinstance(new[j1 + i - i1], dict) for i in range(i1, i2)):
-                for i in range(i1, i2):
-                    self.value(path + (i,), old[i], new[j1 + i - i1])
-                continue
-            tests = [_op("test", path + (i,), old[i]) for i in range(i1, i2) if self._printable(old[i])]
-            if not tests and i2 > i1 > 0 and self._printable(old[i1 - 1]):  # guard by the unchanged neighbour
-                tests = [_op("test", path + (i1 - 1,), old[i1 - 1])]
-            self.ops += tests
-            self.ops += [_op("remove", path + (i1,)) for _ in range(i1, i2)]
-            for k, j in enumerate(range(j1, j2)):  # at the end of the list (done first): append
-                self.ops.append(_op("add", path + ("-" if i2 == len(old) else i1 + k,), new[j]))
-
-    def _printable(self, value: Any) -> bool:
-        return isinstance(value, str) and (bool(_FLAG.match(value)) or value in self.shown)
-
-
-def _names(items: list) -> list | None:
-    names = [it.get("name") if isinstance(it, dict) else None for it in items]
-    if any(not isinstance(n, str) for n in names) or len(set(names)) != len(names):
-        return None
-    return names
-
-
-class _CannotPatch(Exception):
-    pass
-
-
-def json6902(old: Any, new: Any) -> list[dict]:
-    """The JSON6902 ops that turn `old` into `new` (checked by applying them)."""
-    differ = _Differ(_scalars(new, set()))
-    differ.value((), old, new)
-    try:
-        result = apply(old, differ.ops)
-    except (KeyError, IndexError, TypeError, ValueError) as e:
-        raise _CannotPatch(f"the ops do not apply ({type(e).__name__})") from None
-    if not _same(result, new):
-        raise _CannotPatch("the ops do not reproduce the rendered object")
-    return differ.ops
-
-
-def _parse_pointer(pointer: str) -> list[str]:
-    return [p.replace("~1", "/").replace("~0", "~") for p in pointer.split("/")[1:]]
-
-
-def apply(doc: Any, ops: list[dict]) -> Any:
-    """RFC 6902 add/remove/replace/test on a copy of `doc` (for checking our own ops)."""
-    doc = json.loads(json.dumps(doc))
-    for op in ops:
-        parts = _parse_pointer(op["path"])
-        parent = doc
-        for p in parts[:-1]:
-            parent = parent[int(p)] if isinstance(parent, list) else parent[p]
-        last = parts[-1]
-        if isinstance(parent, list):
-            idx = len(parent) if last == "-" else int(last)
-            if op["op"] == "add":
-                if idx > len(parent):
-                    raise IndexError(last)
-                parent.insert(idx, op["value"])
-            elif op["op"] == "remove":
-                del parent[idx]
-            elif op["op"] == "replace":
-                parent[idx] = op["value"]
-            elif not _same(parent[idx], op["value"]):
-                raise ValueError("test failed")
-        elif op["op"] in ("add", "replace"):
-            if op["op"] == "replace" and last not in parent:
-                raise KeyError(last)
-            parent[last] = op["value"]
-        elif op["op"] == "remove":
-            del parent[last]
-        elif not _same(parent[last], op["value"]):
-            raise ValueError("test failed")
-    return doc
 
 
 # --- from a stream to patches ------------------------------------------------------------------
@@ -350,7 +168,7 @@ def compute(sources: list[tuple[str, str]], spec: Spec) -> PatchSet:
     resources = [obj for _, obj in _flatten(ins)]
     patches = []
     for loc, a, b in pairs:
-        if _same(a, b):
+        if jsonpatch.same(a, b):
             continue
         where = _where(loc, a)
         if _identity(a)[1] == "Secret":
@@ -367,8 +185,8 @@ def compute(sources: list[tuple[str, str]], spec: Spec) -> PatchSet:
             raise PxsecError("another object of this kind and name in the input would match the same patch "
                              "target (give both a metadata.namespace)", where)
         try:
-            ops = json6902(a, b)
-        except _CannotPatch as e:
+            ops = jsonpatch.json6902(a, b)
+        except jsonpatch.CannotPatch as e:
             raise PxsecError(f"render's edit cannot be a patch: {e}", where) from None
         patches.append(Patch(target, ops, _label(a)))
     for _, extra in outs[len(ins):]:

@@ -41,9 +41,9 @@ def register(app: typer.Typer) -> None:
             raise UsageError("no spec: pass --spec FILE or set PXSEC_SPEC")
         loaded = specmod.load(path)
         patch_set = flux.compute(sources.read_inputs(paths or ["-"]), loaded)
-        for w in patch_set.warnings:
-            log_warning(w)
-        if not patch_set.patches:
+        if not patch_set.patches:  # one line: the reason, not render's "nothing was secured" too
             raise PxsecError("nothing to patch: render would change no workload in the input (no Portworx "
                              "DaemonSet or StorageCluster, or already secured as the spec asks)")
+        for w in patch_set.warnings:
+            log_warning(w)
         sources.write_output(flux.format_patches(patch_set, form.value), output)
