@@ -10,7 +10,7 @@ return ops that do not reproduce the target exactly.
 """
 from __future__ import annotations
 
-import json
+import copy
 import re
 from typing import Any
 
@@ -30,7 +30,16 @@ def _op(op: str, path: tuple, *value: Any) -> dict:
 
 def same(a: Any, b: Any) -> bool:
     """Equality as JSON sees it (True is not 1, 1 is not "1")."""
-    return json.dumps(a, sort_keys=True) == json.dumps(b, sort_keys=True)
+    return _canon(a) == _canon(b)
+
+
+def _canon(v: Any) -> tuple:
+    """A hashable, type-strict form of a YAML value (any keys, dates included)."""
+    if isinstance(v, dict):
+        return ("map", tuple(sorted((repr(k), _canon(x)) for k, x in v.items())))
+    if isinstance(v, list):
+        return ("seq", tuple(_canon(x) for x in v))
+    return (type(v).__name__, repr(v))
 
 
 def _scalars(obj: Any, out: set) -> set:
@@ -112,8 +121,8 @@ class _Differ:
         """Any list (args, unnamed items): a difflib edit script, applied from the end."""
         import difflib
 
-        keys_old = [json.dumps(v, sort_keys=True) for v in old]
-        keys_new = [json.dumps(v, sort_keys=True) for v in new]
+        keys_old = [_canon(v) for v in old]
+        keys_new = [_canon(v) for v in new]
         codes = difflib.SequenceMatcher(None, keys_old, keys_new, autojunk=False).get_opcodes()
         for tag, i1, i2, j1, j2 in reversed(codes):
             if tag == "equal":
@@ -165,7 +174,7 @@ def _parse_pointer(pointer: str) -> list[str]:
 
 def apply(doc: Any, ops: list[dict]) -> Any:
     """RFC 6902 add/remove/replace/test on a copy of `doc` (for checking our own ops)."""
-    doc = json.loads(json.dumps(doc))
+    doc = copy.deepcopy(doc)
     for op in ops:
         parts = _parse_pointer(op["path"])
         parent = doc
