@@ -220,8 +220,9 @@ def test_a_chart_upgrade_that_moves_the_container_fails_the_build_loudly(e2e):
 
 def drift(e2e, spec: Path, manifests: str) -> list[dict]:
     proc = run(["pxsec", "check", "--spec", spec, "--format", "json"], e2e.env(), input=manifests, check=False)
-    findings = json.loads(proc.stdout)["findings"]
-    return [f for f in findings if f["rule_id"] in ("PXS019", "PXS020")]
+    findings = [f for f in json.loads(proc.stdout)["findings"] if f["rule_id"] in ("PXS019", "PXS020")]
+    assert (proc.returncode == 0) == (not findings), proc.stdout  # the README's loop gates on the exit code
+    return findings
 
 
 NODE_POOL = """---
