@@ -3,6 +3,7 @@ looks (`helm env HELM_PLUGINS`), and refuses a dir that a Helm 3 binary also rea
 Helm 3 then loads none of its plugins. Also the README's recovery after that mistake."""
 from __future__ import annotations
 
+import shutil
 from pathlib import Path
 
 import pytest
@@ -74,7 +75,8 @@ def test_refuses_helm3_as_the_target_and_a_checkout_link(e2e):
     assert_failed(proc, "helm plugin uninstall pxsec")
 
 
-def test_readme_recovery_after_installing_into_helm3s_dir(e2e):
+@pytest.mark.parametrize("recovery", ["helm4 plugin uninstall", "rm helm3 env dir"])
+def test_readme_recovery_after_installing_into_helm3s_dir(e2e, recovery):
     # The mistake: Helm 4's plugin in the dir both majors read (e.g. `helm4 plugin install` of a checkout
     # with default settings). Helm 3 then fails on every command and cannot uninstall it; Helm 4 can.
     helm3, helm4 = need("helm3"), need("helm4")
@@ -86,6 +88,9 @@ def test_readme_recovery_after_installing_into_helm3s_dir(e2e):
     broken = run([helm3, "plugin", "list"], env, check=False)
     assert broken.returncode != 0 and 'unknown field "apiVersion"' in broken.stderr
     assert run([helm3, "plugin", "uninstall", "pxsec"], env, check=False).returncode != 0
-    run([helm4, "plugin", "uninstall", "pxsec"], env)
+    if recovery == "helm4 plugin uninstall":
+        run([helm4, "plugin", "uninstall", "pxsec"], env)
+    else:  # rm -rf "$(helm3 env HELM_PLUGINS)/pxsec": `helm3 env` still answers
+        shutil.rmtree(Path(run([helm3, "env", "HELM_PLUGINS"], env).stdout.strip()) / "pxsec")
     assert not shared.exists()
     assert run([helm3, "plugin", "list"], env).returncode == 0
