@@ -171,3 +171,12 @@ def test_cli_render_refusal_is_the_same_one_line_error(tmp_path):
     render = run_pxsec(["render", "--spec", str(tmp_path / "spec.yaml")], stdin=stork)
     assert proc.returncode == render.returncode == 1 and proc.stdout == b""
     assert proc.stderr == render.stderr and proc.stderr.count(b"\n") == 1
+
+
+def test_a_multi_line_value_stays_on_one_line_and_reads_back():
+    value = "two\nlines \u00e9\t 'q' \"d\" " + "x" * 200
+    ops = [{"op": "add", "path": "/metadata/annotations/a~1b", "value": value}]
+    patch_set = flux.PatchSet([flux.Patch({"version": "v1", "kind": "ConfigMap", "name": "c"}, ops, "ConfigMap c")], [])
+    for form in (flux.KUSTOMIZATION, flux.HELMRELEASE):
+        text = flux.format_patches(patch_set, form)  # raises unless it reads back exactly
+        assert value not in text and text.count("\n- {") + text.count(" - {") == 1
