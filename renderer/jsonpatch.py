@@ -2,8 +2,9 @@
 
 Lists of items with unique names (containers, env, volumes) are edited by name: a `test` op on
 the item's name precedes every op that reaches into it by index, removals go from the end, and
-new items are appended with `/-` where they come last. Other lists (args) get a difflib edit
-script applied from the end. A `test` only ever compares a name, a flag argument, or a string
+new items are appended with `/-` where they come last. Other lists (args, StorageCluster nodes)
+get a difflib edit script applied from the end; an unnamed item edited in place is guarded by a
+`test` on a member the edit keeps (a node's selector). A `test` only ever compares a name, a flag argument, or a string
 that is in the target object, so a value the target does not carry (a literal secret of the
 source) is never written into an op. `json6902` applies its ops to the source and refuses to
 return ops that do not reproduce the target exactly.
@@ -130,7 +131,12 @@ class _Differ:
             if tag == "replace" and i2 - i1 == j2 - j1 and all(
                     isinstance(old[i], dict) and isinstance(new[j1 + i - i1], dict) for i in range(i1, i2)):
                 for i in range(i1, i2):
-                    self.value(path + (i,), old[i], new[j1 + i - i1])
+                    o, n = old[i], new[j1 + i - i1]
+                    # guard by a member the edit keeps (a node's selector): it is in the target anyway
+                    kept = [k for k in o if isinstance(k, str) and k in n and same(o[k], n[k])]
+                    if kept:
+                        self.ops.append(_op("test", path + (i, sorted(kept)[0]), o[sorted(kept)[0]]))
+                    self.value(path + (i,), o, n)
                 continue
             tests = [_op("test", path + (i,), old[i]) for i in range(i1, i2) if self._printable(old[i])]
             if not tests and i2 > i1 > 0 and self._printable(old[i1 - 1]):  # guard by the unchanged neighbour

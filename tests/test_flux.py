@@ -180,3 +180,11 @@ def test_a_multi_line_value_stays_on_one_line_and_reads_back():
     for form in (flux.KUSTOMIZATION, flux.HELMRELEASE):
         text = flux.format_patches(patch_set, form)  # raises unless it reads back exactly
         assert value not in text and text.count("\n- {") + text.count(" - {") == 1
+
+
+def test_an_unnamed_list_item_is_guarded_by_a_member_the_edit_keeps():
+    old = {"nodes": [{"selector": {"pool": "fast"}, "miscArgs": "-a secret-ish"}]}
+    new = {"nodes": [{"selector": {"pool": "fast"}, "miscArgs": "-a"}]}
+    ops = jsonpatch.json6902(old, new)
+    assert ops == [{"op": "test", "path": "/nodes/0/selector", "value": {"pool": "fast"}},
+                   {"op": "replace", "path": "/nodes/0/miscArgs", "value": "-a"}]
