@@ -19,7 +19,7 @@ def register(app: typer.Typer) -> None:
     @app.command()
     def patches(
         paths: List[str] = typer.Argument(
-            None, metavar="[PATH]...", help="Files or directories (*.yaml, *.yml, sorted), e.g. `helm template` output; '-' or nothing reads stdin."),
+            None, metavar="PATH", help="Files or directories (*.yaml, *.yml, sorted), e.g. `helm template` output; '-' or nothing reads stdin."),
         spec: Optional[str] = typer.Option(None, "--spec", "-s", metavar="FILE", help=f"PortworxSecurity spec file (or env {SPEC_ENV})."),
         form: Form = typer.Option(
             ..., "--for", metavar="kustomization|helmrelease",
