@@ -71,7 +71,8 @@ def _register_subapps() -> None:
     _registered = True
     import importlib
 
-    for module, name in (("tokens", "token"), ("keys", "keys"), ("check", None), ("install", None)):
+    for module, name in (("tokens", "token"), ("keys", "keys"), ("check", None), ("install", None),
+                         ("patches", None)):
         try:
             mod = importlib.import_module(f".commands.{module}", __package__)
         except ModuleNotFoundError as e:

@@ -13,7 +13,7 @@ from __future__ import annotations
 import os
 import sys
 
-SUBCOMMANDS = {"render", "validate", "check", "token", "keys", "install", "version", "--help", "-h", "--version"}
+SUBCOMMANDS = {"render", "validate", "check", "token", "keys", "install", "patches", "version", "--help", "-h", "--version"}
 
 
 def report_error(message: str) -> None:

@@ -1,0 +1,248 @@
+"""`pxsec patches`: what `render` would change, as static kustomize patches (for Flux).
+
+Flux cannot run pxsec: helm-controller takes only kustomize post-renderer patches and
+kustomize-controller runs no plugins. So the input stream (typically `helm template` output)
+goes through `pipeline.render`, each input document is compared with its rendered version as
+data, and each difference becomes a JSON6902 patch (RFC 6902) targeting that object by
+group/version/kind/name/namespace.
+
+Why JSON6902 and not strategic merge: kustomize's strategic merge puts the patched elements of
+a merged list *first* (a patched `portworx` container moves before its sidecars, added env vars
+go before the chart's own), it does not honour `$setElementOrder`, it replaces `args` lists
+wholesale, and for kinds it has no schema for (`extensions/v1beta1` DaemonSets, the
+`StorageCluster` CRD) it degrades to a JSON merge patch that replaces whole lists, containers
+included. JSON6902 ops are applied exactly as written, so `kustomize build` gives the objects
+`render` gives, list order included. To keep the paths honest across chart upgrades, every op
+that descends into a list item by index is preceded by a `test` op on that item's name (or on a
+flag argument's text): if an upgrade moves things, kustomize (and Flux) fails loudly instead of
+patching the wrong container. Appends use `/-`, so a chart that adds env vars or args of its
+own keeps working. A `test` never compares a value that is not a name, a flag, or a value
+already in the rendered object, so a literal secret of the input never reaches a patch.
+
+A Secret that render generates (`secret.create: true`) or refreshes is never a patch: it is left
+out with a warning, and its values are never read (render runs with placeholder values).
+"""
+from __future__ import annotations
+
+import json
+import re
+from collections import namedtuple
+from typing import Any
+
+import yaml
+
+from . import jsonpatch, pipeline
+from .errors import Location, PxsecError
+from .spec import ENV_SHARED, ENV_STORK, ENV_SYSTEM, Spec
+
+PLACEHOLDER = "pxsec-patches-placeholder-not-a-secret-0123456789"
+KUSTOMIZATION, HELMRELEASE = "kustomization", "helmrelease"
+_REGEX_SPECIAL = re.compile(r"([\\.+*?()|\[\]{}^$])")
+
+
+class Patch(namedtuple("Patch", "target ops label")):
+    """One kustomize patch: target (selector dict), ops (JSON6902 list), label (for messages)."""
+
+    __slots__ = ()
+
+
+class PatchSet(namedtuple("PatchSet", "patches warnings")):
+    """The patches, in input order, and what the user must be told (never values)."""
+
+    __slots__ = ()
+
+
+# --- from a stream to patches ------------------------------------------------------------------
+
+def _meta(obj: Any) -> dict:
+    meta = obj.get("metadata") if isinstance(obj, dict) else None
+    return meta if isinstance(meta, dict) else {}
+
+
+def _identity(obj: Any) -> tuple:
+    if not isinstance(obj, dict):
+        return (None, None, None, None)
+    meta = _meta(obj)
+    return (obj.get("apiVersion"), obj.get("kind"), meta.get("namespace"), meta.get("name"))
+
+
+def _is_list(obj: Any) -> bool:
+    return (isinstance(obj, dict) and obj.get("apiVersion") == "v1" and str(obj.get("kind") or "").endswith("List")
+            and isinstance(obj.get("items"), list))
+
+
+def _label(obj: Any) -> str:
+    _, kind, ns, name = _identity(obj)
+    return f"{kind} {ns + '/' if ns else ''}{name}"
+
+
+class _DuplicateKey(Exception):
+    pass
+
+
+class _StrictLoader(yaml.CSafeLoader):
+    """kustomize (Go's YAML) refuses a mapping with a key twice, so a patch for it is useless."""
+
+    def construct_mapping(self, node, deep=False):
+        seen = set()
+        for key, _ in node.value:
+            if isinstance(key, yaml.ScalarNode) and key.tag != "tag:yaml.org,2002:merge":
+                if (key.tag, key.value) in seen:
+                    raise _DuplicateKey(f"duplicate key {key.value!r} at line {key.start_mark.line + 1}: "
+                                        f"kustomize, and so Flux, cannot read this document")
+                seen.add((key.tag, key.value))
+        return super().construct_mapping(node, deep)
+
+
+_StrictLoader.add_constructor("tag:yaml.org,2002:map", _StrictLoader.construct_yaml_map)
+
+
+def _documents(text: str, source: str) -> list[tuple[Location, Any]]:
+    loader = _StrictLoader(text)
+    docs = []
+    try:
+        while loader.check_data():
+            docs.append(loader.get_data())
+    except _DuplicateKey as e:
+        raise PxsecError(str(e), Location(source, len(docs))) from None
+    except yaml.YAMLError as e:  # render read it already: only a reader difference gets here
+        raise PxsecError(f"cannot read the YAML: {getattr(e, 'problem', None) or type(e).__name__}",
+                         Location(source, len(docs))) from None
+    finally:
+        loader.dispose()
+    return [(Location(source, i), d) for i, d in enumerate(docs) if d is not None]
+
+
+def _flatten(pairs: list[tuple[Location, Any]]) -> list[tuple[Location, Any]]:
+    """kustomize makes each item of a `v1 List` its own resource: so do the targets."""
+    out = []
+    for loc, obj in pairs:
+        if _is_list(obj):
+            for i, item in enumerate(obj["items"]):
+                out.append((Location(loc.file, loc.index, field=f"items[{i}]"), item))
+        else:
+            out.append((loc, obj))
+    return out
+
+
+def _where(loc: Location, obj: Any) -> Location:
+    _, kind, ns, name = _identity(obj)
+    return Location(loc.file, loc.index, kind, name, ns, loc.field)
+
+
+def target_of(obj: dict) -> dict:
+    """A kustomize/Flux selector for exactly this object (its name is a regex there)."""
+    api_version, kind, ns, name = _identity(obj)
+    group, _, version = api_version.rpartition("/")
+    target = {"group": group, "version": version, "kind": kind, "name": _REGEX_SPECIAL.sub(r"\\\1", name)}
+    if not group:
+        del target["group"]
+    if ns:
+        target["namespace"] = ns
+    return target
+
+
+def _matches(target: dict, obj: Any) -> bool:
+    api_version, kind, ns, name = _identity(obj)
+    want_api = f"{target['group']}/{target['version']}" if "group" in target else target["version"]
+    return (api_version == want_api and kind == target["kind"] and isinstance(name, str)
+            and re.fullmatch(target["name"], name) is not None
+            and ("namespace" not in target or ns == target["namespace"]))
+
+
+def compute(sources: list[tuple[str, str]], spec: Spec) -> PatchSet:
+    """The patches that make kustomize produce what `render` produces from `sources`."""
+    environ = {var: PLACEHOLDER for var in (ENV_SYSTEM, ENV_STORK, ENV_SHARED)} if spec.secret_create else {}
+    result = pipeline.render(sources, spec, environ=environ, allow_short_secrets=True)
+    ins = [p for name, text in sources for p in _documents(text, name)]
+    outs = _documents(result.text, "<rendered>")
+    if len(outs) < len(ins) or any(_identity(a) != _identity(b) for (_, a), (_, b) in zip(ins, outs)):
+        raise PxsecError("the rendered stream does not line up with the input; use `pxsec render` instead")
+    warnings = list(result.warnings)
+    pairs = []
+    for (loc, a), (_, b) in zip(ins, outs):
+        if _is_list(a) and _is_list(b) and len(a["items"]) == len(b["items"]):
+            pairs += [(Location(loc.file, loc.index, field=f"items[{i}]"), x, y)
+                      for i, (x, y) in enumerate(zip(a["items"], b["items"]))]
+        else:
+            pairs.append((loc, a, b))
+    resources = [obj for _, obj in _flatten(ins)]
+    patches = []
+    for loc, a, b in pairs:
+        if jsonpatch.same(a, b):
+            continue
+        where = _where(loc, a)
+        if _identity(a)[1] == "Secret":
+            warnings.append(_secret_warning(b, "refreshes"))
+            continue
+        if _identity(a) != _identity(b) or _is_list(a):
+            raise PxsecError("render changes what identifies this object; that cannot be a patch", where)
+        if not isinstance(_identity(a)[0], str) or not isinstance(_identity(a)[1], str) \
+                or not isinstance(_identity(a)[3], str) or not _identity(a)[3]:
+            raise PxsecError("no apiVersion, kind or metadata.name to target, so render's edit cannot be a "
+                             "patch; name the object, or use `pxsec render`", where)
+        target = target_of(a)
+        if sum(1 for r in resources if _matches(target, r)) > 1:
+            raise PxsecError("another object of this kind and name in the input would match the same patch "
+                             "target (give both a metadata.namespace)", where)
+        try:
+            ops = jsonpatch.json6902(a, b)
+        except jsonpatch.CannotPatch as e:
+            raise PxsecError(f"render's edit cannot be a patch: {e}", where) from None
+        patches.append(Patch(target, ops, _label(a)))
+    for _, extra in outs[len(ins):]:
+        warnings.append(_secret_warning(extra, "generates"))
+    return PatchSet(patches, list(dict.fromkeys(warnings)))
+
+
+def _secret_warning(obj: Any, verb: str) -> str:
+    ns = _identity(obj)[2]
+    return (f"{_label(obj)}: render {verb} this Secret (secret.create: true); a Secret is not a patch and its "
+            f"values are not printed: commit it separately, encrypted (SOPS), e.g. from "
+            f"`pxsec keys generate --spec SPEC{' -n ' + ns if ns else ''}`")
+
+
+# --- output ------------------------------------------------------------------------------------
+
+_WIDTH = 1 << 30
+HEADER = ("# Generated by `pxsec patches`: JSON6902 patches that give what `pxsec render` gives. Each\n"
+          "# `test` op makes the build fail if a chart upgrade moved what the patch edits. Regenerate\n"
+          "# after every chart or values change; `pxsec check --spec` on the patched output finds drift.\n")
+
+
+def _flow(value: Any) -> str:
+    """One line of YAML flow style (JSON, which is YAML too, where a string would span lines)."""
+    text = yaml.dump(value, Dumper=yaml.CSafeDumper, default_flow_style=True, sort_keys=False,
+                     width=_WIDTH, allow_unicode=True).strip()
+    return text if "\n" not in text else json.dumps(value, ensure_ascii=False, default=str)
+
+
+def _patch_items(patches: list[Patch], indent: int) -> str:
+    pad = " " * indent
+    out = []
+    for p in patches:
+        out.append(f"{pad}# {_label_comment(p.label)}\n")
+        out.append(f"{pad}- target:\n")
+        out += [f"{pad}    {k}: {_flow(v)}\n" for k, v in p.target.items()]
+        out.append(f"{pad}  patch: |\n")
+        out += [f"{pad}    - {_flow(op)}\n" for op in p.ops]
+    return "".join(out)
+
+
+def _label_comment(label: str) -> str:
+    return "".join(c if c.isprintable() else "?" for c in label)
+
+
+def format_patches(patch_set: PatchSet, form: str) -> str:
+    """`--for kustomization`: a list for a kustomization's `patches:`; `--for helmrelease`: a
+    `postRenderers:` block for a Flux HelmRelease's spec. Checked by reading it back."""
+    if form == KUSTOMIZATION:
+        text = HEADER + _patch_items(patch_set.patches, 0)
+        got = yaml.safe_load(text)
+    else:
+        text = HEADER + "postRenderers:\n  - kustomize:\n      patches:\n" + _patch_items(patch_set.patches, 8)
+        got = yaml.safe_load(text)["postRenderers"][0]["kustomize"]["patches"]
+    want = [{"target": p.target, "ops": p.ops} for p in patch_set.patches]
+    if [{"target": g["target"], "ops": yaml.safe_load(g["patch"])} for g in got or []] != want:
+        raise PxsecError("internal error: the patches do not read back as written")
+    return text
