@@ -31,7 +31,8 @@ from typing import Any
 
 import yaml
 
-from . import jsonpatch, pipeline
+from . import jsonpatch, kyaml, pipeline, stream, yamlsafe
+from . import portworx as px
 from .errors import Location, PxsecError
 from .spec import ENV_SHARED, ENV_STORK, ENV_SYSTEM, Spec
 
@@ -67,8 +68,8 @@ def _identity(obj: Any) -> tuple:
 
 
 def _is_list(obj: Any) -> bool:
-    return (isinstance(obj, dict) and obj.get("apiVersion") == "v1" and str(obj.get("kind") or "").endswith("List")
-            and isinstance(obj.get("items"), list))
+    """`v1 List` and every `<Kind>List` with items: kustomize, like kubectl, makes each item a resource."""
+    return px.is_list(obj) and isinstance(obj.get("items"), list)
 
 
 def _label(obj: Any) -> str:
@@ -76,41 +77,41 @@ def _label(obj: Any) -> str:
     return f"{kind} {ns + '/' if ns else ''}{name}"
 
 
-class _DuplicateKey(Exception):
-    pass
+def _duplicate_key(root: Any) -> str | None:
+    """kustomize (go-yaml v3) refuses a mapping with a key twice, so a patch for it is useless."""
+    stack, seen = [root], set()
+    while stack:
+        node = stack.pop()
+        if id(node) in seen:
+            continue
+        seen.add(id(node))
+        if isinstance(node, yaml.MappingNode):
+            keys = set()
+            for k, v in node.value:
+                if isinstance(k, yaml.ScalarNode) and k.value != "<<":
+                    if k.value in keys:
+                        return f"duplicate key {k.value!r} at line {k.start_mark.line + 1}"
+                    keys.add(k.value)
+                stack.append(v)
+        elif isinstance(node, yaml.SequenceNode):
+            stack.extend(node.value)
+    return None
 
 
-class _StrictLoader(yaml.CSafeLoader):
-    """kustomize (Go's YAML) refuses a mapping with a key twice, so a patch for it is useless."""
-
-    def construct_mapping(self, node, deep=False):
-        seen = set()
-        for key, _ in node.value:
-            if isinstance(key, yaml.ScalarNode) and key.tag != "tag:yaml.org,2002:merge":
-                if (key.tag, key.value) in seen:
-                    raise _DuplicateKey(f"duplicate key {key.value!r} at line {key.start_mark.line + 1}: "
-                                        f"kustomize, and so Flux, cannot read this document")
-                seen.add((key.tag, key.value))
-        return super().construct_mapping(node, deep)
-
-
-_StrictLoader.add_constructor("tag:yaml.org,2002:map", _StrictLoader.construct_yaml_map)
-
-
-def _documents(text: str, source: str) -> list[tuple[Location, Any]]:
-    loader = _StrictLoader(text)
+def _documents(text: str, source: str, fancy: set | None = None) -> list[tuple[Location, Any]]:
+    """The objects of a stream, as Kubernetes reads them (kyaml). `fancy` collects the indexes of
+    documents written with tags, merge keys or aliases."""
     docs = []
-    try:
-        while loader.check_data():
-            docs.append(loader.get_data())
-    except _DuplicateKey as e:
-        raise PxsecError(str(e), Location(source, len(docs))) from None
-    except yaml.YAMLError as e:  # render read it already: only a reader difference gets here
-        raise PxsecError(f"cannot read the YAML: {getattr(e, 'problem', None) or type(e).__name__}",
-                         Location(source, len(docs))) from None
-    finally:
-        loader.dispose()
-    return [(Location(source, i), d) for i, d in enumerate(docs) if d is not None]
+    for doc in stream.parse(text, source):
+        if doc.index < 0 or doc.node is None or doc.empty:
+            continue
+        dup = _duplicate_key(doc.node)
+        if dup:
+            raise PxsecError(f"{dup}: kustomize, and so Flux, cannot read this document", Location(source, doc.index))
+        docs.append((Location(source, doc.index), kyaml.unshare(doc.view())))
+        if fancy is not None and doc.features is not None and doc.features.any:
+            fancy.add((source, doc.index))
+    return docs
 
 
 def _flatten(pairs: list[tuple[Location, Any]]) -> list[tuple[Location, Any]]:
@@ -154,7 +155,8 @@ def compute(sources: list[tuple[str, str]], spec: Spec) -> PatchSet:
     """The patches that make kustomize produce what `render` produces from `sources`."""
     environ = {var: PLACEHOLDER for var in (ENV_SYSTEM, ENV_STORK, ENV_SHARED)} if spec.secret_create else {}
     result = pipeline.render(sources, spec, environ=environ, allow_short_secrets=True)
-    ins = [p for name, text in sources for p in _documents(text, name)]
+    fancy: set = set()
+    ins = [p for name, text in sources for p in _documents(text, name, fancy)]
     outs = _documents(result.text, "<rendered>")
     if len(outs) < len(ins) or any(_identity(a) != _identity(b) for (_, a), (_, b) in zip(ins, outs)):
         raise PxsecError("the rendered stream does not line up with the input; use `pxsec render` instead")
@@ -172,6 +174,10 @@ def compute(sources: list[tuple[str, str]], spec: Spec) -> PatchSet:
         if jsonpatch.same(a, b):
             continue
         where = _where(loc, a)
+        if (loc.file, loc.index) in fancy:
+            raise PxsecError("this document is written with YAML tags, merge keys or aliases, which kustomize reads "
+                             "differently from Kubernetes, so a patch could miss what render secures; write it "
+                             "plainly, or use `pxsec render`", where)
         if _identity(a)[1] == "Secret":
             warnings.append(_secret_warning(b, "refreshes"))
             continue
@@ -212,8 +218,7 @@ HEADER = ("# Generated by `pxsec patches`: JSON6902 patches that give what `pxse
 
 def _flow(value: Any) -> str:
     """One line of YAML flow style (JSON, which is YAML too, where a string would span lines)."""
-    text = yaml.dump(value, Dumper=yaml.CSafeDumper, default_flow_style=True, sort_keys=False,
-                     width=_WIDTH, allow_unicode=True).strip()
+    text = kyaml.dump(value, default_flow_style=True).strip()
     return text if "\n" not in text else json.dumps(value, ensure_ascii=False, default=str)
 
 
@@ -233,16 +238,20 @@ def _label_comment(label: str) -> str:
     return "".join(c if c.isprintable() else "?" for c in label)
 
 
+def _read(text: str) -> Any:
+    return kyaml.construct(yaml.compose(text, Loader=yamlsafe.SyntaxLoader))
+
+
 def format_patches(patch_set: PatchSet, form: str) -> str:
     """`--for kustomization`: a list for a kustomization's `patches:`; `--for helmrelease`: a
     `postRenderers:` block for a Flux HelmRelease's spec. Checked by reading it back."""
     if form == KUSTOMIZATION:
         text = HEADER + _patch_items(patch_set.patches, 0)
-        got = yaml.safe_load(text)
+        got = _read(text)
     else:
         text = HEADER + "postRenderers:\n  - kustomize:\n      patches:\n" + _patch_items(patch_set.patches, 8)
-        got = yaml.safe_load(text)["postRenderers"][0]["kustomize"]["patches"]
+        got = _read(text)["postRenderers"][0]["kustomize"]["patches"]
     want = [{"target": p.target, "ops": p.ops} for p in patch_set.patches]
-    if [{"target": g["target"], "ops": yaml.safe_load(g["patch"])} for g in got or []] != want:
+    if not kyaml.same([{"target": g["target"], "ops": _read(g["patch"])} for g in got or []], want):
         raise PxsecError("internal error: the patches do not read back as written")
     return text

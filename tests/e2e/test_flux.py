@@ -13,7 +13,7 @@ import pytest
 import yaml
 
 from conftest import CORPUS, ROOT, corpus_files, require_corpus
-from renderer import flux, pipeline
+from renderer import flux, kyaml, pipeline, stream
 from renderer import spec as specmod
 from renderer.errors import PxsecError
 
@@ -68,17 +68,22 @@ def _id(path: Path) -> str:
     return f"{path.parent.name}/{path.name}"
 
 
+def _kube_read(text: str) -> list:
+    """Objects as Kubernetes reads them (kyaml), not as PyYAML does."""
+    return [kyaml.unshare(d.view()) for d in stream.parse(text, "<test>") if d.node is not None and not d.empty]
+
+
 def documents(text: str) -> list:
     """support.documents, with libyaml (the corpus has 50-document files and a large CRD)."""
-    docs = [strip_orchestrator_annotations(d) for d in yaml.load_all(text, Loader=yaml.CSafeLoader) if d is not None]
+    docs = [strip_orchestrator_annotations(d) for d in _kube_read(text) if d is not None]
     return sorted(docs, key=lambda d: json.dumps([d.get("apiVersion"), d.get("kind"), d.get("metadata")],
                                                  sort_keys=True, default=str))
 
 
 def not_generated(text: str) -> str:
-    docs = [d for d in yaml.load_all(text, Loader=yaml.CSafeLoader) if d is not None and not (
+    docs = [d for d in _kube_read(text) if d is not None and not (
         isinstance(d, dict) and ((d.get("metadata") or {}).get("annotations") or {}).get(GENERATED) == "true")]
-    return yaml.dump_all(docs, Dumper=yaml.CSafeDumper, sort_keys=False)
+    return "---\n".join(kyaml.dump(d) for d in docs)
 
 
 def kustomize_build(directory: Path, resource: str, text: str, patches: list | str | None = None,
@@ -123,6 +128,11 @@ def test_kustomize_with_the_patches_gives_what_render_gives(path, tmp_path):
         try:
             patch_set = flux.compute([(str(path), text)], spec)
         except PxsecError as e:
+            if "tags, merge keys or aliases" in e.message:
+                # kustomize's reader (go-yaml v3) and Kubernetes' (go-yaml v2) differ on these:
+                # refused by design rather than a patch that might miss (issue 9)
+                assert "written with YAML tags" in e.message and "\n" not in e.message
+                continue
             assert "duplicate key" in e.message, e
             # kustomize (and so Flux) cannot read this input at all: refusing is right
             refused = kustomize_build(tmp_path / name / "raw", "input.yaml", text, check=False)
