@@ -11,7 +11,8 @@ from __future__ import annotations
 from typing import Any, Mapping
 
 from .errors import Location, PxsecError
-from .filters import autopilot, portworx_daemonset, secrets, stork, storagecluster
+from . import generated_secret as secrets
+from .filters import autopilot, portworx_daemonset, stork, storagecluster
 from .filters.common import Report
 from .spec import Spec
 from .stream import Document, Stream, pod_containers
