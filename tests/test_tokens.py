@@ -18,7 +18,8 @@ import pytest
 from renderer import tokens
 from tokenkit import (  # fixtures too: cli, files
     EC_KEY, FIXTURES, HS_ENV, NS, OTHER_SECRET, OidcProvider, REPO, REQUIRE, RSA_KEY, SECRET,
-    SPEC_YAML, STORK_KEY, _tls_pair, claims, cli, files, forge, hs, pem_private)  # noqa: F401
+    SPEC_YAML, STORK_KEY, TricklingProvider, _tls_pair, claims, cli, files, forge, hs, pem_private,
+    signed_raw)  # noqa: F401
 
 
 @pytest.mark.parametrize("sign_args,alg,pyjwt_key", [
@@ -200,3 +201,43 @@ def test_entry_point_invalid_token_exit_code(tmp_path):
                        input=token, cwd=REPO, capture_output=True, text=True, env=env, timeout=60)
     assert (r.returncode, r.stdout) == (1, "")
     assert r.stderr == "pxsec: error: invalid token: unsigned token (alg none) refused\n"
+
+
+def test_entry_point_nan_iat_is_an_invalid_token_not_an_internal_error(tmp_path):
+    (tmp_path / "spec.yaml").write_text(SPEC_YAML)
+    now = int(datetime.datetime.now().timestamp())
+    c = claims(exp=now + 3600)
+    del c["iat"]
+    token = signed_raw(json.dumps(c)[:-1] + ', "iat": NaN}')
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("PXSEC_", "PORTWORX_AUTH_"))}
+    env[tokens.ENV_SHARED] = SECRET
+    for extra in ((), ("--json",)):
+        r = subprocess.run([sys.executable, "-m", "renderer", "token", "verify", "-s", str(tmp_path / "spec.yaml"),
+                            *extra], input=token, cwd=REPO, capture_output=True, text=True, env=env, timeout=60)
+        assert r.returncode == 1, r.stderr
+        assert "internal error" not in r.stderr and "Traceback" not in r.stderr
+        if extra:
+            assert json.loads(r.stdout)["reason"].startswith("claim iat must be a finite number")
+        else:
+            assert r.stdout == "" and r.stderr == ("pxsec: error: invalid token: claim iat must be a finite number "
+                                                   "of seconds since the epoch\n")
+
+
+def test_entry_point_oidc_fetch_has_an_overall_deadline(tmp_path):
+    """A provider trickling one byte every 2 s over https: PXSEC_OIDC_TIMEOUT=1 ends it with one
+    clean line and exit 1 (the subprocess timeout only guards against a hang)."""
+    tls, ca = _tls_pair(tmp_path)
+    with TricklingProvider("/.well-known/openid-configuration", "body", tls=tls) as p:
+        spec = tmp_path / "spec.yaml"
+        spec.write_text(yaml.dump({"apiVersion": "pxsec.io/v1alpha1", "kind": "PortworxSecurity",
+                                   "spec": {"oidc": {"issuer": p.issuer, "clientId": "portworx"}}}))
+        token = jwt.encode(claims(iss=p.issuer, aud="portworx"), RSA_KEY, algorithm="RS256", headers={"kid": "k1"})
+        env = {k: v for k, v in os.environ.items() if not k.startswith(("PXSEC_", "PORTWORX_AUTH_"))}
+        env["PXSEC_OIDC_TIMEOUT"] = "1"
+        r = subprocess.run([sys.executable, "-m", "renderer", "token", "verify", "--spec", str(spec),
+                            "--oidc-ca-file", str(ca)], input=token, cwd=REPO, capture_output=True, text=True,
+                           env=env, timeout=120)
+        assert (r.returncode, r.stdout) == (1, ""), r.stderr
+        assert r.stderr == (f'pxsec: error: cannot fetch "{p.issuer}/.well-known/openid-configuration": took longer '
+                            f'than 1s (the OIDC discovery and JWKS deadline; --oidc-timeout)\n')
+        assert p.bytes_sent > 0

@@ -11,7 +11,7 @@ import pytest
 from renderer import tokens
 from renderer.errors import PxsecError
 from tokenkit import (  # fixtures too: provider
-    DROP, EC_KEY, NOW, NS, OidcProvider, RSA_KEY, RSA_OTHER, SECRET, b64, check, claims, forge,
+    DROP, EC_KEY, NOW, NS, OidcProvider, RSA_KEY, RSA_OTHER, SECRET, TricklingProvider, b64, check, claims, forge,
     hmac_with, hs, oidc_claims, oidc_keys, oidc_spec, pem_public, provider, rejected)  # noqa: F401
 
 
@@ -170,3 +170,28 @@ def test_jwks_file_works_offline(tmp_path):
                  spec=spec, keys=keys).valid
     # The symmetric key in the set is never used: HS tokens are refused for OIDC.
     rejected(hs(oidc_claims(issuer), headers={"kid": "h"}), "algorithm confusion", spec=spec, keys=keys)
+
+
+# --- an overall deadline, not only a per-read timeout ------------------------------------------
+
+@pytest.mark.parametrize("slow_path,where", [
+    ("/.well-known/openid-configuration", "head"),  # the status line itself trickles
+    ("/keys", "body"),  # discovery is quick, then the JWKS body trickles
+])
+def test_a_trickling_provider_meets_the_deadline(slow_path, where):
+    """One byte every 2 s never trips the 10 s per-read timeout; the 1 s deadline for discovery and
+    the JWKS together ends the fetch with an error instead of holding `verify` for minutes."""
+    with TricklingProvider(slow_path, where) as p:
+        token = jwt.encode(oidc_claims(p.issuer), RSA_KEY, algorithm="RS256", headers={"kid": "k1"})
+        keys = tokens.VerifyKeys(jwks=tokens.Jwks(p.issuer, allow_insecure=True, timeout=10, deadline=1))
+        with pytest.raises(PxsecError, match=r"^cannot fetch \"http://127\.0\.0\.1:\d+" + slow_path +
+                           r"\": took longer than 1s \(the OIDC discovery and JWKS deadline; --oidc-timeout\)$"):
+            check(token, spec=oidc_spec(p.issuer), keys=keys)
+        assert 0 < p.bytes_sent < 10  # it was trickling, and the client stopped listening early
+
+
+def test_the_deadline_does_not_cut_a_prompt_provider(provider):
+    keys = tokens.VerifyKeys(jwks=tokens.Jwks(provider.issuer, allow_insecure=True, timeout=10, deadline=30))
+    token = jwt.encode(oidc_claims(provider.issuer), RSA_KEY, algorithm="RS256", headers={"kid": "k1"})
+    assert check(token, spec=oidc_spec(provider.issuer), keys=keys).valid
+    keys.jwks.close()

@@ -12,7 +12,7 @@ from renderer import tokens
 from renderer.errors import PxsecError
 from tokenkit import (
     DROP, EC_KEY, EC_OTHER, EC_P384, NOW, OTHER_SECRET, RSA_KEY, RSA_OTHER, SECRET, STORK_KEY,
-    all_keys, b64, check, claims, forge, hmac_with, hs, make_spec, pem_public, rejected)
+    all_keys, b64, check, claims, forge, hmac_with, hs, make_spec, pem_public, rejected, signed_raw)
 from cryptography.hazmat.primitives.asymmetric import ed25519
 
 
@@ -204,3 +204,23 @@ def test_generated_claims_round_trip_through_verify(name, email, roles, groups):
     v = check(token)
     assert v.valid and (v.user, v.name, v.email, v.roles, v.groups) == (ident.sub, name, email, tuple(roles),
                                                                          tuple(groups))
+
+
+# --- numbers JSON allows and go's float64 does not ------------------------------------------
+
+@pytest.mark.parametrize("claim", ["iat", "exp", "nbf"])
+@pytest.mark.parametrize("number", ["NaN", "Infinity", "-Infinity", "1e400", "1" + "0" * 400])
+def test_time_claims_must_be_finite(claim, number):
+    """A validly signed token with `iat: NaN` (or an overflowing number) is an invalid token,
+    not an internal error: Go's JSON decoder, and so Portworx, refuses these values."""
+    c = claims()
+    c.pop(claim, None)
+    body = json.dumps(c)[:-1] + f', "{claim}": {number}}}'
+    v = rejected(signed_raw(body), f"claim {claim} must be a finite number of seconds since the epoch")
+    assert v.as_dict() == {"valid": False, "reason": v.reason} and v.summary() == [f"invalid: {v.reason}"]
+
+
+def test_huge_but_finite_times_are_judged_not_crashed():
+    v = check(signed_raw(json.dumps(claims(exp=10 ** 300))))
+    assert v.valid and "expires_in_seconds" in v.as_dict(now=NOW) and v.summary(now=NOW)[0].startswith("valid")
+    rejected(signed_raw(json.dumps(claims(iat=1e300))), "issued in the future")

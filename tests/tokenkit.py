@@ -76,6 +76,13 @@ def hmac_with(key: bytes):
     return lambda msg: hmac.new(key, msg, hashlib.sha256).digest()
 
 
+def signed_raw(payload_json: str, secret: str = SECRET) -> str:
+    """An HS256 token over payload text exactly as given (pyjwt would re-encode it): for numbers
+    JSON parsers disagree on, such as NaN and 1e400."""
+    head = b64(b'{"alg":"HS256","typ":"JWT"}') + "." + b64(payload_json.encode())
+    return head + "." + b64(hmac_with(secret.encode())(head.encode()))
+
+
 SELF_SIGNED = {"selfSigned": {"issuer": "openstorage.io", "sharedSecret": True,
                               "rsaPublicKey": {"secretName": "rsa", "key": "k"},
                               "ecdsaPublicKey": {"secretName": "ec", "key": "k"}}}
@@ -268,3 +275,70 @@ def files(tmp_path):
 
 
 HS_ENV = {tokens.ENV_SHARED: SECRET}
+
+
+class TricklingProvider:
+    """An OIDC provider on 127.0.0.1 that answers `slow_path` one byte every `interval` seconds,
+    either from the status line on ("head") or after complete headers ("body"); any other path
+    is answered at once. Every byte arrives well within a per-read timeout, so only an overall
+    deadline ends the fetch."""
+
+    def __init__(self, slow_path: str, where: str = "head", interval: float = 2.0,
+                 tls: ssl.SSLContext | None = None):
+        import socketserver
+
+        self.stop = threading.Event()
+        self.slow_path, self.where, self.interval = slow_path, where, interval
+        self.bytes_sent = 0
+        provider = self
+
+        class Handler(socketserver.BaseRequestHandler):
+            def handle(self):
+                conn = self.request
+                if tls is not None:
+                    conn = tls.wrap_socket(conn, server_side=True)
+                head = b""
+                while b"\r\n\r\n" not in head:
+                    chunk = conn.recv(4096)
+                    if not chunk:
+                        return
+                    head += chunk
+                path = head.split(b" ", 2)[1].decode()
+                body = json.dumps({"issuer": provider.issuer, "jwks_uri": provider.issuer + "/keys",
+                                   "keys": [], "padding": "x" * 200}).encode()
+                response = (b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: "
+                            + str(len(body)).encode() + b"\r\nConnection: close\r\n\r\n" + body)
+                try:
+                    if path != provider.slow_path:
+                        conn.sendall(response)
+                        return
+                    start = 0 if provider.where == "head" else response.index(b"\r\n\r\n") + 4
+                    conn.sendall(response[:start])
+                    for i in range(start, len(response)):
+                        conn.sendall(response[i:i + 1])
+                        provider.bytes_sent += 1
+                        if provider.stop.wait(provider.interval):
+                            return
+                except OSError:
+                    return
+
+        class Server(socketserver.ThreadingTCPServer):
+            daemon_threads = True
+            allow_reuse_address = True
+
+        self.server = Server(("127.0.0.1", 0), Handler)
+        self.scheme = "https" if tls else "http"
+        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+
+    @property
+    def issuer(self) -> str:
+        return f"{self.scheme}://127.0.0.1:{self.server.server_address[1]}"
+
+    def __enter__(self):
+        self.thread.start()
+        return self
+
+    def __exit__(self, *exc):
+        self.stop.set()
+        self.server.shutdown()
+        self.server.server_close()
