@@ -254,16 +254,17 @@ def test_cli_key_pair_files_and_public_key_secret(cli, tmp_path, spec_file, kind
 def test_cli_key_pair_line_matches_the_readme_spec_example(cli, tmp_path):
     """Without a spec the Secret/key names are the README's: the printed lines paste into it."""
     readme = (REPO / "README.md").read_text()
+    spec_example = readme.split("## The spec", 1)[1].split("```yaml\n", 1)[1].split("```", 1)[0]
+    example = yaml.load(spec_example, Loader=yaml.CSafeLoader)["spec"]["selfSigned"]
     code, out, err = cli("keys", "generate", "--rsa", "--ecdsa", "--key-dir", tmp_path)
     assert code == 0, err
     lines = out.splitlines()
     assert len(lines) == 2
-    example = yaml.load("\n".join(ln.split("#")[0].strip() for ln in readme.splitlines()
-                                  if ln.strip().startswith(("rsaPublicKey:", "ecdsaPublicKey:"))),
-                        Loader=yaml.CSafeLoader)
-    assert yaml.load(out, Loader=yaml.CSafeLoader) == example == {
+    printed = yaml.load(out, Loader=yaml.CSafeLoader)
+    assert printed == {k: example[k] for k in ("rsaPublicKey", "ecdsaPublicKey")} == {
         "rsaPublicKey": {"secretName": "px-jwt-keys", "key": "rsa.pub"},
         "ecdsaPublicKey": {"secretName": "px-jwt-keys", "key": "ecdsa.pub"}}
+    assert f"```yaml\n{lines[0]}\n```" in readme  # the Keys and tokens section shows the exact line
     # One Secret holds both keys, so applying it never drops the other one.
     doc = yaml.load((tmp_path / "secret-px-jwt-keys.yaml").read_text(), Loader=yaml.CSafeLoader)
     assert sorted(doc["data"]) == ["ecdsa.pub", "rsa.pub"]

@@ -45,6 +45,7 @@ def generate(
     `rsaPublicKey: {secretName: ..., key: ...}` line to paste under spec.selfSigned. The
     shared keys are then made only with --shared. No file is overwritten without --force.
 
+    \b
     Example: pxsec keys generate --spec pxsec.yaml -n kube-system -o px-keys.yaml
     """
     from .. import keys as keysmod, spec as specmod

@@ -57,6 +57,7 @@ def generate(
     """Sign a token with the claims openstorage requires: iss, sub, exp, iat, name and email,
     plus the custom claims roles and groups.
 
+    \b
     Example: pxsec token auth-config -o admin.yaml && pxsec token generate --spec pxsec.yaml --auth-config admin.yaml
     """
     from .. import tokens
@@ -84,6 +85,7 @@ def auth_config_sample(
     """Print a commented --auth-config file (name, email, sub, roles, groups) to edit; without
     options, the administrator sample (roles [system.admin], groups ["*"]).
 
+    \b
     Example: pxsec token auth-config --name k8s --email k8s@example.com -r system.user -o user.yaml
     """
     from .. import tokens
