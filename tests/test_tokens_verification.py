@@ -98,8 +98,8 @@ def test_refuses_hmac_signed_with_the_public_key():
 def test_pyjwt_only_gets_the_family_of_the_key():
     """Even handed a public key for an HS256 token, the decoder allows RS* only, so it refuses."""
     token = forge({"alg": "HS256"}, claims(), hmac_with(pem_public(RSA_KEY)))
-    with pytest.raises(tokens._Rejected, match="not allowed"):
-        tokens._decode(token, RSA_KEY.public_key(), "RS256", "the RSA public key")
+    with pytest.raises(tokens.Rejected, match="not allowed"):
+        tokens.decode(token, RSA_KEY.public_key(), "RS256", "the RSA public key")
 
 
 def test_refuses_algorithms_the_spec_has_no_key_for():
