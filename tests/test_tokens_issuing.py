@@ -85,8 +85,8 @@ def test_sample_auth_config_is_the_admin_fixture():
 @pytest.mark.parametrize("name", ["a: b", "it's \"quoted\"", "#not a comment", "- x", "yes", "0o17", "line\nbreak",
                                   "\u00e9\u2603", "emoji \U0001f600"])
 def test_sample_auth_config_carries_any_value_safely(name):
-    ident = tokens.make_identity(None, name=name, email=name, sub=name, roles=[name, "system.user"], groups=[name])
-    config, _ = tokens.parse_auth_config(tokens.sample_auth_config(ident).encode(), "sample")
+    text = tokens.sample_auth_config(name, name, name, (name, "system.user"), (name,))
+    config, _ = tokens.parse_auth_config(text.encode(), "sample")
     assert config == {"name": name, "email": name, "sub": name, "roles": (name, "system.user"), "groups": (name,)}
 
 

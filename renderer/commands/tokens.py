@@ -91,13 +91,7 @@ def auth_config_sample(
     from .. import tokens
     from ..outfiles import OutFile, is_file_target, write_all
 
-    if any(v for v in (name, email, sub, role, group)):
-        base = tokens.SAMPLE_AUTH_CONFIG
-        ident = tokens.make_identity(None, name=name or base["name"], email=email or base["email"], sub=sub,
-                                     roles=role or base["roles"], groups=group or base["groups"])
-        text = tokens.sample_auth_config(ident)
-    else:
-        text = tokens.sample_auth_config()
+    text = tokens.sample_auth_config(name, email, sub, tuple(role or ()), tuple(group or ()))
     if is_file_target(output):
         write_all([OutFile(output, text.encode("utf-8"), None)], force)
     else:

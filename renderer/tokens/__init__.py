@@ -15,6 +15,8 @@ Everything below is re-exported here, so `from renderer import tokens; tokens.ve
 """
 from __future__ import annotations
 
+# flake8: noqa: F401 (re-exports)
+
 from .claims import (AUTH_CONFIG_FIELDS, CUSTOM_CLAIMS, IAT_BACKDATE, REQUIRED_CLAIMS, STRING_CLAIMS,
                      USERNAME_CLAIMS, Identity, Rejected, check_claims, check_self_signed_issuer, default_subject,
                      load_auth_config, make_claims, make_identity, parse_auth_config, seconds_claim)

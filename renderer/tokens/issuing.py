@@ -12,11 +12,10 @@ from typing import Mapping
 from ..errors import Location, PxsecError, UsageError
 from ..outfiles import OutFile, check_writable, is_file_target, write_all
 from ..spec import Spec
-from .claims import Identity, load_auth_config, make_claims, make_identity, parse_auth_config
+from .claims import check_self_signed_issuer, load_auth_config, make_claims, make_identity, parse_auth_config
 from .common import ENV_PASSPHRASE, ENV_SHARED
 from .lifetimes import DEFAULT_LIFETIME, parse_lifetime
 from .signing import Signer, load_private_key, shared_secret_signer, sign, token_secret
-from .claims import check_self_signed_issuer
 
 SAMPLE_AUTH_CONFIG = {"name": "Administrator", "email": "admin@example.com", "sub": "admin@example.com/admin",
                       "roles": ("system.admin",), "groups": ("*",)}
@@ -114,15 +113,22 @@ def generate(req: GenerateRequest, environ: Mapping[str, str], now: float | None
     return Generated(text, warnings)
 
 
-def sample_auth_config(ident: Identity | None = None) -> str:
-    """A commented auth config (templates/auth-config.yaml.j2); the administrator sample by default."""
+def sample_auth_config(name: str | None = None, email: str | None = None, sub: str | None = None,
+                       roles=(), groups=()) -> str:
+    """A commented auth config (templates/auth-config.yaml.j2): the administrator sample, with
+    whatever is given in its place (a missing sub is then derived from name and email)."""
     from .. import templating
 
-    fields = SAMPLE_AUTH_CONFIG if ident is None else {
-        "name": ident.name, "email": ident.email, "sub": ident.sub, "roles": ident.roles, "groups": ident.groups}
+    if not any((name, email, sub, roles, groups)):
+        fields = dict(SAMPLE_AUTH_CONFIG)
+    else:
+        base = SAMPLE_AUTH_CONFIG
+        ident = make_identity(None, name=name or base["name"], email=email or base["email"], sub=sub,
+                              roles=roles or base["roles"], groups=groups or base["groups"])
+        fields = {"name": ident.name, "email": ident.email, "sub": ident.sub, "roles": ident.roles,
+                  "groups": ident.groups}
     text, _ = templating.render("auth-config.yaml.j2", **fields)
     got, _ = parse_auth_config(text.encode("utf-8"), "<auth-config template>")
-    want = {k: v for k, v in fields.items() if v is not None}
-    if got != {k: tuple(v) if isinstance(v, (list, tuple)) else v for k, v in want.items()}:
+    if got != {k: tuple(v) if isinstance(v, (list, tuple)) else v for k, v in fields.items()}:
         raise PxsecError("the auth config did not serialize faithfully; refusing to print it")
     return text
