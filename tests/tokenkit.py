@@ -290,6 +290,7 @@ class TricklingProvider:
         self.stop = threading.Event()
         self.slow_path, self.where, self.interval = slow_path, where, interval
         self.bytes_sent = 0
+        self.requests: Counter = Counter()
         provider = self
 
         class Handler(socketserver.BaseRequestHandler):
@@ -304,6 +305,7 @@ class TricklingProvider:
                         return
                     head += chunk
                 path = head.split(b" ", 2)[1].decode()
+                provider.requests[path] += 1
                 body = json.dumps({"issuer": provider.issuer, "jwks_uri": provider.issuer + "/keys",
                                    "keys": [], "padding": "x" * 200}).encode()
                 response = (b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: "
