@@ -1,7 +1,5 @@
-"""Key material for PX-Security: random shared keys, JWT signing key pairs, Secret manifests.
-
-Pure core behind `pxsec keys generate` (and the file writer `pxsec token generate` shares).
-Nothing here prints; values only leave through the return values the caller asked for.
+"""Key material for PX-Security: random shared keys, JWT signing key pairs, their Secrets, and
+everything `pxsec keys generate` decides (the command only parses arguments and prints).
 
 - Shared keys (system, Stork, JWT shared secret) are 48 bytes from `secrets` encoded as
   base64url: 64 characters carrying 384 bits, the length and entropy of the operator's own
@@ -11,38 +9,35 @@ Nothing here prints; values only leave through the return values the caller aske
   with). Private keys are written as traditional OpenSSL PEM (PKCS#1 / SEC1), which both
   jwt-go parsers `pxctl auth token generate` uses accept; public keys as SubjectPublicKeyInfo
   PEM, which `ParseRSAPublicKeyFromPEM` / `ParseECPublicKeyFromPEM` read.
-- Manifests are built as dicts and serialized with yaml.dump (CSafeDumper); no value is ever
-  spliced into YAML text.
+- Secrets are built by renderer.generated_secret (the one Secret builder); no value is ever
+  spliced into YAML text. Files go through renderer.outfiles (checked first, written atomically).
 """
 from __future__ import annotations
 
-import base64
 import os
 import re
 import secrets
 import shlex
-import tempfile
-from dataclasses import dataclass
-from pathlib import Path
+from dataclasses import dataclass, field
+from typing import Iterable
 
-import yaml
-
-from .errors import Location, PxsecError
+from . import generated_secret, templating
+from .errors import Location, PxsecError, UsageError
+from .outfiles import OutFile, check_writable, is_file_target, write_all
 from .spec import ENV_SHARED, ENV_STORK, ENV_SYSTEM, KeyRef, Spec, build as build_spec
 
 KEY_BYTES = 48  # -> 64 base64url characters, 384 bits (the operator's keys: 64 base64 chars)
 RSA_BITS = 3072
 
-
-# The operator marks its key and token Secrets so Stork never copies them to another cluster.
-SKIP_RESOURCE = {"stork.libopenstorage.org/skip-resource": "true"}
-
+SKIP_RESOURCE = generated_secret.SKIP_RESOURCE
 KEY_TYPES = ("rsa", "ecdsa")
+FORMATS = ("secret", "env")
+SPEC_FIELD = {"rsa": "rsaPublicKey", "ecdsa": "ecdsaPublicKey"}
 
-# Name/key of the public-key Secret when the spec does not name one.
+# Name/key of the public-key Secret when the spec does not name one: the README's spec example.
 DEFAULT_PUBLIC_KEY_REF = {
-    "rsa": KeyRef("px-jwt-rsa-public-key", "rsa-public.pem"),
-    "ecdsa": KeyRef("px-jwt-ecdsa-public-key", "ecdsa-public.pem"),
+    "rsa": KeyRef("px-jwt-keys", "rsa.pub"),
+    "ecdsa": KeyRef("px-jwt-keys", "ecdsa.pub"),
 }
 
 
@@ -108,27 +103,12 @@ def env_lines(keys: SharedKeys) -> str:
 
 
 def secret_manifest(name: str, data: dict[str, bytes | str], namespace: str | None = None,
-                    annotations: dict[str, str] | None = None) -> dict:
-    """A v1 Opaque Secret with every value base64-encoded under `data`."""
-    metadata: dict = {"name": name}
-    if namespace:
-        metadata["namespace"] = namespace
-    if annotations:
-        metadata["annotations"] = dict(annotations)
-    encoded = {}
-    for key, value in data.items():
-        raw = value.encode("utf-8") if isinstance(value, str) else value
-        encoded[key] = base64.b64encode(raw).decode("ascii")
-    return {"apiVersion": "v1", "kind": "Secret", "metadata": metadata, "type": "Opaque", "data": encoded}
+                    annotations=()) -> str:
+    """The YAML of a v1 Opaque Secret with every value base64-encoded under `data`."""
+    return generated_secret.manifest(name, data, namespace, annotations)[0]
 
 
-def dump_yaml(*docs: dict) -> str:
-    """One or more manifests as a YAML stream (CSafeDumper; values are never spliced into text)."""
-    return yaml.dump_all(list(docs), Dumper=yaml.CSafeDumper, sort_keys=False,
-                         default_flow_style=False, explicit_start=len(docs) > 1)
-
-
-def shared_keys_secret(keys: SharedKeys, spec: Spec | None = None, namespace: str | None = None) -> dict:
+def shared_keys_secret(keys: SharedKeys, spec: Spec | None = None, namespace: str | None = None) -> str:
     spec = spec or default_spec()
     return secret_manifest(spec.secret_name, keys.secret_data(), namespace, SKIP_RESOURCE)
 
@@ -138,7 +118,7 @@ def shared_keys_secret(keys: SharedKeys, spec: Spec | None = None, namespace: st
 @dataclass(frozen=True)
 class KeyPair:
     kind: str  # "rsa" | "ecdsa"
-    private_pem: bytes
+    private_pem: bytes = field(repr=False)
     public_pem: bytes
 
     @property
@@ -172,86 +152,125 @@ def public_key_ref(kind: str, spec: Spec | None) -> KeyRef:
     return ref or DEFAULT_PUBLIC_KEY_REF[kind]
 
 
-def public_key_secret(pair: KeyPair, ref: KeyRef, namespace: str | None = None) -> dict:
-    return secret_manifest(ref.secret_name, {ref.key: pair.public_pem}, namespace)
+def spec_line(kind: str, ref: KeyRef) -> str:
+    """`rsaPublicKey: {secretName: ..., key: ...}`: the line to paste under spec.selfSigned."""
+    return templating.render("public-key-ref.yaml.j2", kind=kind, secret_name=ref.secret_name, key=ref.key)[0]
 
+
+def private_key_path(key_dir: str, kind: str) -> str:
+    return os.path.join(key_dir, f"jwt-{kind}-private.pem")
+
+
+def public_key_path(key_dir: str, kind: str) -> str:
+    return os.path.join(key_dir, f"jwt-{kind}-public.pem")
+
+
+def secret_path(key_dir: str, secret_name: str) -> str:
+    return os.path.join(key_dir, f"secret-{secret_name}.yaml")
+
+
+# --- `keys generate` -------------------------------------------------------------------------
 
 @dataclass(frozen=True)
-class KeyPairFiles:
-    private: Path
-    public: Path
-    manifest: Path
+class Generated:
+    stdout: str  # what the command prints (secret values only when the user asked for them)
+    notes: list[str]  # for stderr: what was written where (names only, never a value)
 
 
-def key_pair_files(kind: str, directory: str | os.PathLike) -> KeyPairFiles:
-    d = Path(directory)
-    return KeyPairFiles(d / f"jwt-{kind}-private.pem", d / f"jwt-{kind}-public.pem",
-                        d / f"jwt-{kind}-public-secret.yaml")
+def generate(spec: Spec | None = None, *, fmt: str | None = None, namespace: str | None = None,
+             output: str | None = None, kinds: Iterable[str] = (), key_dir: str = ".",
+             shared: bool | None = None, force: bool = False) -> Generated:
+    """Shared keys (as a Secret or env lines) and/or key pairs with their public-key Secrets.
 
-
-# --- files -----------------------------------------------------------------------------------
-
-def check_writable(paths, force: bool) -> None:
-    """Refuse before anything is written if one target exists (unless force) or is a directory."""
-    for p in paths:
-        p = Path(p)
-        if p.is_dir():
-            raise PxsecError("is a directory", Location(file=str(p)))
-        if (p.exists() or p.is_symlink()) and not force:
-            raise PxsecError("already exists; pass --force to overwrite it", Location(file=str(p)))
-        parent = p.parent if str(p.parent) else Path(".")
-        if not parent.is_dir():
-            raise PxsecError("directory does not exist", Location(file=str(parent)))
-
-
-def write_file(path: str | os.PathLike, data: bytes, mode: int = 0o600, force: bool = False) -> None:
-    """Write atomically with exactly `mode`: a temporary file in the same directory, fsynced,
-    then linked into place (which cannot overwrite) or, with force, renamed over the target.
-    A reader never sees a partial file and the data is never readable with wider permissions.
+    Without key pairs the shared keys are the output. With key pairs they are made only when
+    `shared` is true (asked for), and the output is the `rsaPublicKey: ...` line(s) to paste
+    into the spec. Nothing is written unless every target can be (no file is overwritten
+    without `force`).
     """
-    target = Path(path)
-    directory = target.parent if str(target.parent) else Path(".")
-    loc = Location(file=str(target))
-    try:
-        fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=directory)
-    except OSError as e:
-        raise PxsecError(f"cannot write: {e.strerror}", loc) from None
-    try:
-        try:
-            with os.fdopen(fd, "wb") as f:
-                os.fchmod(f.fileno(), mode)
-                f.write(data)
-                f.flush()
-                os.fsync(f.fileno())
-            if force:
-                os.replace(tmp, target)
-            else:
-                try:
-                    os.link(tmp, target)
-                except FileExistsError:
-                    raise PxsecError("already exists; pass --force to overwrite it", loc) from None
-                except OSError:  # no hard links here (some network/FUSE filesystems)
-                    if target.exists() or target.is_symlink():
-                        raise PxsecError("already exists; pass --force to overwrite it", loc) from None
-                    os.replace(tmp, target)
+    kinds = [k for k in KEY_TYPES if k in set(kinds)]
+    check_namespace(namespace)
+    if fmt is not None and fmt not in FORMATS:
+        raise UsageError(f"--format must be one of {', '.join(FORMATS)}")
+    if shared is None:
+        shared = not kinds
+    if not shared and (fmt is not None or is_file_target(output)):
+        raise UsageError("--format and --output apply to the shared keys; add --shared to generate them "
+                         "with the key pair")
+    targets: list[str] = []
+    refs = {kind: public_key_ref(kind, spec) for kind in kinds}
+    if kinds:
+        _check_refs(refs, spec)
+        secret_names = sorted({ref.secret_name for ref in refs.values()})
+        targets += [p for kind in kinds for p in (private_key_path(key_dir, kind), public_key_path(key_dir, kind))]
+        targets += [secret_path(key_dir, name) for name in secret_names]
+        if os.path.isdir(key_dir):
+            check_writable(targets, force)
+        elif os.path.lexists(key_dir):
+            raise PxsecError("not a directory", Location(file=key_dir))
+    if shared and is_file_target(output):
+        check_writable([output], force)
+
+    files: list[OutFile] = []
+    notes: list[str] = []
+    out = ""
+    if shared:
+        keys = generate_shared_keys(spec)
+        fmt = fmt or ("secret" if spec else "env")
+        text = shared_keys_secret(keys, spec, namespace) if fmt == "secret" else env_lines(keys)
+        if is_file_target(output):
+            files.append(OutFile(output, text.encode("utf-8"), 0o600))
+        else:
+            out = text
+    lines = []
+    if kinds:
+        pairs = {kind: generate_key_pair(kind) for kind in kinds}
+        for kind, pair in pairs.items():
+            files.append(OutFile(private_key_path(key_dir, kind), pair.private_pem, 0o600))
+            files.append(OutFile(public_key_path(key_dir, kind), pair.public_pem, None))
+            notes.append(f"wrote {private_key_path(key_dir, kind)} (private key, mode 0600: sign {pair.algorithm} "
+                         f"tokens with `pxsec token generate --private-key`) and {public_key_path(key_dir, kind)}")
+        for name in sorted({ref.secret_name for ref in refs.values()}):
+            data, held = {}, []
+            for kind in KEY_TYPES:
+                ref = public_key_ref(kind, spec)
+                if ref.secret_name != name:
+                    continue
+                pem = pairs[kind].public_pem if kind in pairs else _existing_public_key(key_dir, kind)
+                if pem is not None:
+                    data[ref.key] = pem
+                    held.append(f"{ref.key} ({kind}{'' if kind in pairs else ', kept from ' + public_key_path(key_dir, kind)})")
+            files.append(OutFile(secret_path(key_dir, name), secret_manifest(name, data, namespace).encode("utf-8"),
+                                 None))
+            notes.append(f"wrote {secret_path(key_dir, name)}: Secret {name} with {', '.join(held)}; apply it "
+                         f"where Portworx runs")
+        lines = [spec_line(kind, refs[kind]) for kind in kinds]
+        if out:
+            notes += [f"paste under spec.selfSigned: {line.rstrip()}" for line in lines]
+        else:
+            out = "".join(lines)
+            notes.append("paste the line(s) above under spec.selfSigned of the PortworxSecurity spec")
+    if kinds and not os.path.isdir(key_dir):
+        try:  # a new key directory holds a private key: only its owner may read it
+            os.makedirs(key_dir, mode=0o700)
         except OSError as e:
-            raise PxsecError(f"cannot write: {e.strerror}", loc) from None
-    finally:
-        try:
-            os.unlink(tmp)
-        except OSError:
-            pass
-    _fsync_dir(directory)
+            raise PxsecError(f"cannot create key directory: {e.strerror}", Location(file=key_dir)) from None
+    write_all(files, force)
+    return Generated(out, notes)
 
 
-def _fsync_dir(directory: Path) -> None:
-    try:
-        fd = os.open(directory, os.O_RDONLY)
-    except OSError:
-        return
-    try:
-        os.fsync(fd)
-    except OSError:
-        pass
-    finally:
-        os.close(fd)
+def _check_refs(refs: dict[str, KeyRef], spec: Spec | None) -> None:
+    both = [public_key_ref(kind, spec) for kind in KEY_TYPES]
+    if both[0] == both[1]:
+        raise PxsecError(f"rsaPublicKey and ecdsaPublicKey both name key {both[0].key} of Secret "
+                         f"{both[0].secret_name}; give each its own key",
+                         Location(file=spec.source if spec else None, field="spec.selfSigned"))
+
+
+def _existing_public_key(key_dir: str, kind: str) -> bytes | None:
+    """The public key an earlier run left in key_dir, so a Secret both kinds share keeps both."""
+    path = public_key_path(key_dir, kind)
+    if not os.path.isfile(path):
+        return None
+    from .sources import read_bytes
+
+    return read_bytes(path, "public key")

@@ -13,7 +13,8 @@ from typing import Any, Mapping
 
 from . import portworx as px
 from .errors import Location, PxsecError
-from .filters import autopilot, envfrom, portworx_daemonset, secrets, storageclass, stork, storagecluster
+from . import generated_secret as secrets
+from .filters import autopilot, envfrom, portworx_daemonset, storageclass, stork, storagecluster
 from .filters.common import Report
 from .portworx import AUTOPILOT, LIST, PORTWORX, STORAGECLASS, STORAGECLUSTER, STORK, WORKLOADS
 from .spec import Spec

@@ -57,35 +57,87 @@ def read_inputs(paths: list[str]) -> list[tuple[str, str]]:
     return out
 
 
-def write_atomic(path: str | os.PathLike, data: bytes, mode: int | None = None) -> None:
-    """Write `data` to `path` through a temporary file in the same directory, fsynced, then
-    renamed over it: readers see the old file or the new one, never a part. `mode` defaults to
-    the replaced file's mode, else 0644."""
-    import tempfile
-    from pathlib import Path
+def write_atomic(path: str | os.PathLike, data: bytes, mode: int | None = None, *, replace: bool = True) -> None:
+    """The one file writer: `data` goes to a new temporary file in the target's directory, is
+    fsynced, then moved into place, so a reader sees the old file or the new one, never a part.
 
-    target = Path(path)
-    directory = target.parent if str(target.parent) else Path(".")
+    - `mode` given: the file gets exactly that mode, and never has wider permissions on the way
+      (the temporary file is created 0600). Pass 0600 for anything holding secret data.
+    - `mode` None: a replaced file keeps its mode; a new file gets 0666 minus the process
+      umask (and the directory's default ACL), like any file a shell redirect creates.
+    - `replace=False`: refuse ("already exists") if the target exists, without a race: the
+      file is hard-linked into place, which cannot overwrite. With `replace` a symlink at the
+      target is replaced itself, never followed.
+    Missing parent directories are created. Errors are one line naming the file.
+    """
+    import stat
+
+    target = os.fspath(path)
+    directory = os.path.dirname(target) or "."
+    loc = Location(file=target)
+    existing = None
+    if mode is None and replace:
+        try:
+            st = os.stat(target)
+            if stat.S_ISREG(st.st_mode):
+                existing = stat.S_IMODE(st.st_mode)
+        except OSError:
+            pass
+    flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_CLOEXEC", 0)
     try:
-        directory.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", dir=directory)
+        os.makedirs(directory, exist_ok=True)
+        for _ in range(100):
+            tmp = os.path.join(directory, f".{os.path.basename(target)}.{os.urandom(6).hex()}.tmp")
+            try:  # 0666 lets the kernel apply the umask; an explicit or kept mode starts private
+                fd = os.open(tmp, flags, 0o666 if mode is None and existing is None else 0o600)
+                break
+            except FileExistsError:
+                continue
+        else:
+            raise PxsecError("cannot write: no free temporary name", loc)
     except OSError as e:
-        raise PxsecError(f"cannot write: {e.strerror}", Location(file=str(path))) from None
+        raise PxsecError(f"cannot write: {e.strerror}", loc) from None
     try:
-        with os.fdopen(fd, "wb") as f:
-            f.write(data)
-            f.flush()
-            os.fsync(f.fileno())
-        if mode is None:
-            mode = target.stat().st_mode & 0o7777 if target.exists() else 0o644
-        os.chmod(tmp, mode)
-        os.replace(tmp, target)
-    except OSError as e:
+        try:
+            with os.fdopen(fd, "wb") as f:
+                final = mode if mode is not None else existing
+                if final is not None:
+                    os.fchmod(f.fileno(), final)
+                f.write(data)
+                f.flush()
+                os.fsync(f.fileno())
+            if replace:
+                os.replace(tmp, target)
+            else:
+                try:
+                    os.link(tmp, target)
+                except FileExistsError:
+                    raise PxsecError("already exists; pass --force to overwrite it", loc) from None
+                except OSError:  # no hard links here (some network/FUSE filesystems)
+                    if os.path.lexists(target):
+                        raise PxsecError("already exists; pass --force to overwrite it", loc) from None
+                    os.replace(tmp, target)
+        except OSError as e:
+            raise PxsecError(f"cannot write: {e.strerror}", loc) from None
+    finally:
         try:
             os.unlink(tmp)
         except OSError:
             pass
-        raise PxsecError(f"cannot write: {e.strerror}", Location(file=str(path))) from None
+    _fsync_dir(directory)
+
+
+def _fsync_dir(directory: str) -> None:
+    try:
+        fd = os.open(directory, os.O_RDONLY)
+    except OSError:
+        return
+    try:
+        os.fsync(fd)
+    except OSError:
+        pass
+    finally:
+        os.close(fd)
 
 
 def write_output(text: str, output: str | None) -> None:

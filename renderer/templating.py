@@ -19,10 +19,22 @@ class _Scalar(str):
     """A value already serialized as a YAML scalar."""
 
 
+def _astral(m) -> str:
+    hi, lo = int(m.group(1), 16), int(m.group(2), 16)
+    return "\\U%08x" % (0x10000 + ((hi - 0xD800) << 10) + (lo - 0xDC00))
+
+
 def _yaml_filter(value) -> _Scalar:
     if value is None or isinstance(value, (bool, int, float)):
         return _Scalar(json.dumps(value))
-    return _Scalar(json.dumps(str(value), ensure_ascii=True))
+    text = str(value)
+    text.encode("utf-8")  # a lone surrogate is not text: UnicodeEncodeError (a ValueError)
+    quoted = json.dumps(text, ensure_ascii=True)
+    if "\\ud" in quoted:  # JSON writes U+10000 and above as a surrogate pair; YAML wants \UXXXXXXXX
+        import re
+
+        quoted = re.sub(r"\\u(d[89ab][0-9a-f]{2})\\u(d[c-f][0-9a-f]{2})", _astral, quoted)
+    return _Scalar(quoted)
 
 
 def _finalize(value):

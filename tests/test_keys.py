@@ -1,4 +1,5 @@
-"""`pxsec keys generate` and renderer.keys: random shared keys, key pairs, Secret manifests, files."""
+"""`pxsec keys generate` and renderer.keys: random shared keys, key pairs, Secret manifests, files
+(the writer itself, sources.write_atomic, is tested in test_write_atomic.py)."""
 from __future__ import annotations
 
 import base64
@@ -121,7 +122,7 @@ names = st.from_regex(r"[a-z0-9]([-a-z0-9]{0,20}[a-z0-9])?", fullmatch=True)
                               st.text() | st.binary(), min_size=1, max_size=4),
        st.none() | names)
 def test_secret_manifest_round_trips_any_value(name, data, namespace):
-    text = keysmod.dump_yaml(keysmod.secret_manifest(name, data, namespace))
+    text = keysmod.secret_manifest(name, data, namespace)
     doc = yaml.load(text, Loader=yaml.CSafeLoader)
     assert doc["apiVersion"] == "v1" and doc["kind"] == "Secret" and doc["type"] == "Opaque"
     assert doc["metadata"]["name"] == name
@@ -207,15 +208,25 @@ def test_cli_rejects_a_bad_namespace(cli):
 
 # --- CLI: key pairs --------------------------------------------------------------------------
 
+def _umask() -> int:
+    old = os.umask(0o022)
+    os.umask(old)
+    return old
+
+
 @pytest.mark.parametrize("kind", ["rsa", "ecdsa"])
 def test_cli_key_pair_files_and_public_key_secret(cli, tmp_path, spec_file, kind):
     code, out, err = cli("keys", "generate", f"--{kind}", "--key-dir", tmp_path, "--spec", spec_file, "-n", "px")
     assert code == 0, err
+    # The spec names the RSA Secret; the ECDSA one falls back to the README's spec example.
+    want = ("px-rsa-pub", "rsa.pem") if kind == "rsa" else ("px-jwt-keys", "ecdsa.pub")
     private = tmp_path / f"jwt-{kind}-private.pem"
     public = tmp_path / f"jwt-{kind}-public.pem"
-    manifest = tmp_path / f"jwt-{kind}-public-secret.yaml"
+    manifest = tmp_path / f"secret-{want[0]}.yaml"
+    assert sorted(p.name for p in tmp_path.iterdir()) == sorted([private.name, public.name, manifest.name,
+                                                                 spec_file.name])
     assert stat.S_IMODE(private.stat().st_mode) == 0o600
-    assert stat.S_IMODE(public.stat().st_mode) == 0o644
+    assert stat.S_IMODE(public.stat().st_mode) == 0o666 & ~_umask()  # no secret: the umask decides
 
     priv = load_pem_private_key(private.read_bytes(), password=None)
     pub = load_pem_public_key(public.read_bytes())
@@ -228,15 +239,72 @@ def test_cli_key_pair_files_and_public_key_secret(cli, tmp_path, spec_file, kind
     assert pub.public_numbers() == priv.public_key().public_numbers()
 
     doc = yaml.load(manifest.read_text(), Loader=yaml.CSafeLoader)
-    # The spec names the RSA Secret; the ECDSA one falls back to pxsec's default name.
-    want = ("px-rsa-pub", "rsa.pem") if kind == "rsa" else ("px-jwt-ecdsa-public-key", "ecdsa-public.pem")
     assert (doc["metadata"]["name"], list(doc["data"])) == (want[0], [want[1]])
     assert doc["metadata"]["namespace"] == "px"
     assert base64.b64decode(doc["data"][want[1]]) == public.read_bytes()
 
-    # The shared keys still go to stdout; no private material on stderr.
-    assert yaml.load(out, Loader=yaml.CSafeLoader)["kind"] == "Secret"
-    assert "PRIVATE" not in err and private.name in err
+    # stdout is the line to paste under spec.selfSigned, and it parses to what the Secret holds;
+    # the shared keys are not made unless asked for (--shared).
+    field = "rsaPublicKey" if kind == "rsa" else "ecdsaPublicKey"
+    assert out.count("\n") == 1
+    assert yaml.load(out, Loader=yaml.CSafeLoader) == {field: {"secretName": want[0], "key": want[1]}}
+    assert "PRIVATE" not in err and private.name in err and manifest.name in err
+
+
+def test_cli_key_pair_line_matches_the_readme_spec_example(cli, tmp_path):
+    """Without a spec the Secret/key names are the README's: the printed lines paste into it."""
+    readme = (REPO / "README.md").read_text()
+    spec_example = readme.split("## The spec", 1)[1].split("```yaml\n", 1)[1].split("```", 1)[0]
+    example = yaml.load(spec_example, Loader=yaml.CSafeLoader)["spec"]["selfSigned"]
+    code, out, err = cli("keys", "generate", "--rsa", "--ecdsa", "--key-dir", tmp_path)
+    assert code == 0, err
+    lines = out.splitlines()
+    assert len(lines) == 2
+    printed = yaml.load(out, Loader=yaml.CSafeLoader)
+    assert printed == {k: example[k] for k in ("rsaPublicKey", "ecdsaPublicKey")} == {
+        "rsaPublicKey": {"secretName": "px-jwt-keys", "key": "rsa.pub"},
+        "ecdsaPublicKey": {"secretName": "px-jwt-keys", "key": "ecdsa.pub"}}
+    assert f"```yaml\n{lines[0]}\n```" in readme  # the Keys and tokens section shows the exact line
+    # One Secret holds both keys, so applying it never drops the other one.
+    doc = yaml.load((tmp_path / "secret-px-jwt-keys.yaml").read_text(), Loader=yaml.CSafeLoader)
+    assert sorted(doc["data"]) == ["ecdsa.pub", "rsa.pub"]
+    assert base64.b64decode(doc["data"]["rsa.pub"]) == (tmp_path / "jwt-rsa-public.pem").read_bytes()
+
+
+def test_cli_key_pair_keeps_the_other_key_in_a_shared_secret(cli, tmp_path):
+    assert cli("keys", "generate", "--rsa", "--key-dir", tmp_path)[0] == 0
+    code, _, err = cli("keys", "generate", "--ecdsa", "--key-dir", tmp_path)
+    assert code == 1 and "secret-px-jwt-keys.yaml: already exists; pass --force" in err
+    assert not (tmp_path / "jwt-ecdsa-private.pem").exists()
+    code, _, err = cli("keys", "generate", "--ecdsa", "--key-dir", tmp_path, "--force")
+    assert code == 0, err
+    doc = yaml.load((tmp_path / "secret-px-jwt-keys.yaml").read_text(), Loader=yaml.CSafeLoader)
+    assert base64.b64decode(doc["data"]["rsa.pub"]) == (tmp_path / "jwt-rsa-public.pem").read_bytes()
+    assert base64.b64decode(doc["data"]["ecdsa.pub"]) == (tmp_path / "jwt-ecdsa-public.pem").read_bytes()
+    assert "rsa.pub (rsa, kept from" in err
+
+
+def test_cli_key_pair_with_shared_keys_only_when_asked(cli, tmp_path, spec_file):
+    code, out, err = cli("keys", "generate", "--rsa", "--shared", "--key-dir", tmp_path, "--spec", spec_file)
+    assert code == 0, err
+    doc = yaml.load(out, Loader=yaml.CSafeLoader)
+    assert doc["kind"] == "Secret" and set(doc["data"]) == {"sys-key", "stork-key", "jwt-key"}
+    assert "paste under spec.selfSigned: rsaPublicKey: " in err  # stdout carries the keys: the line goes to stderr
+    for value in _secret_values(doc).values():
+        assert value not in err
+
+    code, out, err = cli("keys", "generate", "--rsa", "-o", tmp_path / "k.yaml", "--key-dir", tmp_path / "x")
+    assert code == 2 and "add --shared" in err and out == ""
+    assert not (tmp_path / "x").exists() and not (tmp_path / "k.yaml").exists()
+
+
+def test_cli_refuses_the_same_key_for_both_public_keys(cli, tmp_path):
+    spec = tmp_path / "same.yaml"
+    spec.write_text(SPEC.replace("    rsaPublicKey: {secretName: px-rsa-pub, key: rsa.pem}\n",
+                                 "    rsaPublicKey: {secretName: s, key: k}\n    ecdsaPublicKey: {secretName: s, key: k}\n"))
+    code, out, err = cli("keys", "generate", "--rsa", "--spec", spec, "--key-dir", tmp_path)
+    assert code == 1 and out == "" and "both name key k of Secret s" in err
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["same.yaml"]
 
 
 def test_cli_key_pair_refuses_to_overwrite_and_writes_nothing(cli, tmp_path):
@@ -250,28 +318,6 @@ def test_cli_key_pair_refuses_to_overwrite_and_writes_nothing(cli, tmp_path):
     code, _, err = cli("keys", "generate", "--ecdsa", "--key-dir", tmp_path, "--force")
     assert code == 0, err
     assert b"BEGIN PUBLIC KEY" in (tmp_path / "jwt-ecdsa-public.pem").read_bytes()
-
-
-def test_write_file_refuses_an_existing_target_and_cleans_up(tmp_path):
-    target = tmp_path / "k.pem"
-    keysmod.write_file(target, b"one", mode=0o600)
-    with pytest.raises(PxsecError, match="already exists"):
-        keysmod.write_file(target, b"two", mode=0o600)
-    assert target.read_bytes() == b"one"
-    assert [p.name for p in tmp_path.iterdir()] == ["k.pem"]
-    keysmod.write_file(target, b"two", mode=0o640, force=True)
-    assert target.read_bytes() == b"two" and stat.S_IMODE(target.stat().st_mode) == 0o640
-
-
-def test_write_file_does_not_follow_a_symlink(tmp_path):
-    victim = tmp_path / "victim"
-    victim.write_text("untouched")
-    link = tmp_path / "link.pem"
-    link.symlink_to(victim)
-    with pytest.raises(PxsecError, match="already exists"):
-        keysmod.write_file(link, b"secret")
-    keysmod.write_file(link, b"secret", force=True)  # replaces the link itself
-    assert victim.read_text() == "untouched" and not link.is_symlink() and link.read_bytes() == b"secret"
 
 
 def test_entry_point_writes_a_private_key_with_mode_0600(tmp_path):
@@ -295,5 +341,5 @@ def test_key_dir_is_created_private(tmp_path):
     r = run_pxsec(["keys", "generate", "--ecdsa", "--key-dir", str(target)], cwd=tmp_path)
     assert r.returncode == 0, r.stderr
     assert stat.S_IMODE(target.stat().st_mode) == 0o700
-    assert sorted(p.name for p in target.iterdir()) == ["jwt-ecdsa-private.pem", "jwt-ecdsa-public-secret.yaml",
-                                                        "jwt-ecdsa-public.pem"]
+    assert sorted(p.name for p in target.iterdir()) == ["jwt-ecdsa-private.pem", "jwt-ecdsa-public.pem",
+                                                        "secret-px-jwt-keys.yaml"]

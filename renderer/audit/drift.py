@@ -16,7 +16,7 @@ from typing import Any
 
 from .. import pipeline
 from ..errors import PxsecError
-from ..filters import secrets as secretsmod
+from .. import generated_secret as secretsmod
 from ..spec import Spec
 from ..stream import Document, Stream
 from .inventory import field_path, node_line

@@ -7,7 +7,7 @@ from typing import List, Optional
 
 import typer
 
-from ..errors import Location, PxsecError, UsageError
+from ..errors import UsageError
 from ..log import log_error, log_warning
 
 app = typer.Typer(
@@ -31,13 +31,16 @@ def generate(
     issuer: Optional[str] = typer.Option(None, "--issuer", metavar="ISSUER", help="Issuer (iss); default: the spec's selfSigned.issuer."),
     spec: Optional[str] = typer.Option(None, "--spec", "-s", metavar="FILE", help=f"PortworxSecurity spec (or env {SPEC_ENV})."),
     auth_config: Optional[str] = typer.Option(
-        None, "--auth-config", metavar="FILE", help="YAML with name, email, sub, roles, groups (as pxctl auth token generate reads)."),
+        None, "--auth-config", metavar="FILE", help="YAML with name, email, sub, roles, groups (as pxctl auth token generate reads); "
+             "`pxsec token auth-config` prints a sample."),
     name: Optional[str] = typer.Option(None, "--name", metavar="NAME", help="Account name (overrides --auth-config)."),
     email: Optional[str] = typer.Option(None, "--email", metavar="EMAIL", help="Account email (overrides --auth-config)."),
     sub: Optional[str] = typer.Option(
         None, "--sub", metavar="SUB", help="Unique subject; default: base64 of openstorage.io/<name>/<email>, as openstorage does."),
-    role: Optional[List[str]] = typer.Option(None, "--role", "-r", metavar="ROLE", help="Role, repeatable (e.g. system.user)."),
-    group: Optional[List[str]] = typer.Option(None, "--group", "-g", metavar="GROUP", help="Group, repeatable ('*' = every group)."),
+    role: Optional[List[str]] = typer.Option(
+        None, "--role", "-r", metavar="ROLE", help="Custom claim roles, repeatable (e.g. system.user)."),
+    group: Optional[List[str]] = typer.Option(
+        None, "--group", "-g", metavar="GROUP", help="Custom claim groups, repeatable ('*' = every group)."),
     lifetime: Optional[str] = typer.Option(
         None, "--lifetime", "--token-duration", "-l", metavar="DURATION",
         help="<integer><s|m|h|d|y> (y = 365 days); default: the spec's tokenLifetime, else 1d."),
@@ -51,71 +54,48 @@ def generate(
     output: Optional[str] = typer.Option(None, "--output", "-o", metavar="FILE", help="Write to this file (mode 0600) instead of stdout."),
     force: bool = typer.Option(False, "--force", help="Overwrite --output if it exists."),
 ) -> None:
-    """Sign a token with the claims openstorage requires."""
-    from .. import keys as keysmod, tokens
+    """Sign a token with the claims openstorage requires: iss, sub, exp, iat, name and email,
+    plus the custom claims roles and groups.
 
-    loaded = _load_spec(spec)
-    if issuer is None:
-        if loaded is None:
-            raise UsageError("no issuer: pass --issuer or --spec")
-        if loaded.self_signed is None:
-            raise PxsecError("the spec has no selfSigned issuer (OIDC tokens are signed by the provider); "
-                             "pass --issuer", Location(file=loaded.source, field="spec.selfSigned"))
-        issuer = loaded.self_signed.issuer
-    tokens.check_self_signed_issuer(issuer)
-    if lifetime is None:
-        lifetime = (loaded.token_lifetime if loaded else None) or tokens.DEFAULT_LIFETIME
-    seconds = tokens.parse_lifetime(lifetime, Location(field="--lifetime"))
-    if secret is not None:
-        keysmod.check_object_name(secret, "--secret")
-    keysmod.check_namespace(namespace)
-    if output and output != "-":
-        keysmod.check_writable([output], force)
+    \b
+    Example: pxsec token auth-config -o admin.yaml && pxsec token generate --spec pxsec.yaml --auth-config admin.yaml
+    """
+    from .. import tokens
 
-    config = None
-    if auth_config:
-        config, notes = tokens.load_auth_config(auth_config)
-        for note in notes:
-            log_warning(note)
-    ident = tokens.make_identity(config, name=name, email=email, sub=sub, roles=role, groups=group)
-
-    if private_key:
-        signer = tokens.load_private_key(private_key, os.environ.get(tokens.ENV_PASSPHRASE))
-    else:
-        shared = os.environ.get(tokens.ENV_SHARED)
-        if not shared:
-            raise UsageError(f"no signing key: set {tokens.ENV_SHARED} (HS256) or pass --private-key FILE")
-        signer = tokens.shared_secret_signer(shared)
-    for note in signer.warnings:
+    request = tokens.GenerateRequest(
+        spec=_load_spec(spec), issuer=issuer, auth_config=auth_config, name=name, email=email, sub=sub,
+        roles=tuple(role or ()), groups=tuple(group or ()), lifetime=lifetime, private_key=private_key,
+        secret=secret, namespace=namespace, output=output, force=force)
+    result = tokens.generate(request, os.environ)
+    for note in result.warnings:
         log_warning(note)
-    if not ident.roles:
-        log_warning("the token has no roles; Portworx will allow it nothing")
-    if loaded is not None:
-        for note in _spec_mismatch(loaded, issuer, signer.algorithm):
-            log_warning(note)
+    sys.stdout.write(result.stdout)
 
-    token = tokens.sign(tokens.make_claims(ident, issuer, seconds), signer)
-    if secret is not None:
-        text = keysmod.dump_yaml(tokens.token_secret(secret, token, namespace))
-    else:
-        text = token + "\n"
-    if output and output != "-":
-        keysmod.write_file(output, text.encode("utf-8"), mode=0o600, force=force)
+
+@app.command("auth-config")
+def auth_config_sample(
+    name: Optional[str] = typer.Option(None, "--name", metavar="NAME", help="Account name (default: Administrator)."),
+    email: Optional[str] = typer.Option(None, "--email", metavar="EMAIL", help="Account email (default: admin@example.com)."),
+    sub: Optional[str] = typer.Option(None, "--sub", metavar="SUB", help="Unique subject (default: derived from name and email)."),
+    role: Optional[List[str]] = typer.Option(None, "--role", "-r", metavar="ROLE", help="Role, repeatable (default: system.admin)."),
+    group: Optional[List[str]] = typer.Option(None, "--group", "-g", metavar="GROUP", help="Group, repeatable (default: '*')."),
+    output: Optional[str] = typer.Option(None, "--output", "-o", metavar="FILE", help="Write to this file instead of stdout."),
+    force: bool = typer.Option(False, "--force", help="Overwrite --output if it exists."),
+) -> None:
+    """Print a commented --auth-config file (name, email, sub, roles, groups) to edit; without
+    options, the administrator sample (roles [system.admin], groups ["*"]).
+
+    \b
+    Example: pxsec token auth-config --name k8s --email k8s@example.com -r system.user -o user.yaml
+    """
+    from .. import tokens
+    from ..outfiles import OutFile, is_file_target, write_all
+
+    text = tokens.sample_auth_config(name, email, sub, tuple(role or ()), tuple(group or ()))
+    if is_file_target(output):
+        write_all([OutFile(output, text.encode("utf-8"), None)], force)
     else:
         sys.stdout.write(text)
-
-
-def _spec_mismatch(loaded, issuer: str, algorithm: str) -> List[str]:
-    """Why Portworx configured by the spec would refuse what is being signed (names only)."""
-    ss = loaded.self_signed
-    if ss is None or ss.issuer != issuer:
-        return [f"{loaded.source}: the spec's self-signed issuer is not {issuer!r}; Portworx configured by it "
-                f"will not accept this token"]
-    accepted = {"HS": ss.shared_secret, "RS": ss.rsa_public_key is not None, "ES": ss.ecdsa_public_key is not None}
-    if not accepted[algorithm[:2]]:
-        return [f"{loaded.source}: the spec accepts no {algorithm} tokens (see spec.selfSigned); "
-                f"Portworx configured by it will not accept this token"]
-    return []
 
 
 def _read_token(token: Optional[str]) -> str:
@@ -141,6 +121,9 @@ def verify(
         None, "--oidc-ca-file", metavar="FILE", help="CA bundle (PEM) that signs the OIDC provider's https certificate."),
     leeway: Optional[int] = typer.Option(
         None, "--leeway", min=0, metavar="SECONDS", help="Seconds of clock skew tolerated for exp/iat/nbf (default 60)."),
+    oidc_timeout: float = typer.Option(
+        30.0, "--oidc-timeout", min=0.1, metavar="SECONDS", envvar="PXSEC_OIDC_TIMEOUT",
+        help="Give up on OIDC discovery and the JWKS fetch after this long in all (env PXSEC_OIDC_TIMEOUT)."),
     as_json: bool = typer.Option(False, "--json", help="Print the verdict as JSON."),
 ) -> None:
     """Would Portworx configured by the spec accept this token, and as whom?
@@ -156,9 +139,13 @@ def verify(
         raise UsageError(f"no spec: pass --spec FILE or set {SPEC_ENV}")
     loaded = _load_spec(path)
     keys = tokens.verify_keys(loaded, os.environ, rsa_public_key=rsa_public_key, ecdsa_public_key=ecdsa_public_key,
-                              jwks_file=jwks, ca_file=oidc_ca_file)
+                              jwks_file=jwks, ca_file=oidc_ca_file, deadline=oidc_timeout)
     raw = _read_token(token)
-    verdict = tokens.verify(raw, loaded, keys, leeway=tokens.DEFAULT_LEEWAY if leeway is None else leeway)
+    try:
+        verdict = tokens.verify(raw, loaded, keys, leeway=tokens.DEFAULT_LEEWAY if leeway is None else leeway)
+    finally:
+        if keys.jwks is not None:
+            keys.jwks.close()
     if as_json:
         print(json.dumps(verdict.as_dict(), indent=2))
     elif verdict.valid:

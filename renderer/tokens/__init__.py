@@ -1,0 +1,35 @@
+"""openstorage tokens: the pure core behind `pxsec token generate|verify` (no printing, no typer).
+
+One module per concern:
+
+- lifetimes    `<integer><s|m|h|d|y>` lifetimes, times for people
+- claims       identities, auth-config files, the claims openstorage requires, checking them
+- signing      HS256 with the shared secret, RS*/ES* with a private key
+- issuing      everything `token generate` decides (issuer, lifetime, key, output file)
+- httpclient   the https client for OIDC discovery and JWKS (per-read timeout + overall deadline)
+- jwks         an OIDC provider's keys, discovered or from a file
+- keyring      the keys a node configured by the spec holds
+- verification the verdict: would Portworx accept this token, and as whom?
+
+Everything below is re-exported here, so `from renderer import tokens; tokens.verify(...)` works.
+"""
+from __future__ import annotations
+
+# flake8: noqa: F401 (re-exports)
+
+from .claims import (AUTH_CONFIG_FIELDS, CUSTOM_CLAIMS, IAT_BACKDATE, REQUIRED_CLAIMS, STRING_CLAIMS,
+                     USERNAME_CLAIMS, Identity, Rejected, check_claims, check_self_signed_issuer, default_subject,
+                     load_auth_config, make_claims, make_identity, parse_auth_config, seconds_claim)
+from .common import (ENV_INSECURE_OIDC, ENV_PASSPHRASE, ENV_SHARED, ENV_STORK, MAX_DOCUMENT_BYTES, MAX_TOKEN_CHARS,
+                     MIN_SECRET_BYTES, show)
+from .httpclient import DEFAULT_DEADLINE, DEFAULT_TIMEOUT, ENV_OIDC_TIMEOUT, Deadline, check_url, fetch_json
+from .issuing import SAMPLE_AUTH_CONFIG, GenerateRequest, Generated, generate, sample_auth_config
+from .jwks import Jwks
+from .keyring import VerifyKeys, load_public_key, verify_keys
+from .lifetimes import DEFAULT_LIFETIME, LIFETIME_UNITS, MAX_LIFETIME, human_duration, iso, parse_lifetime
+from .signing import (EC_ALGS, EC_CURVE_ALG, FAMILIES, HMAC_ALGS, RSA_ALGS, TOKEN_SECRET_KEY, Signer, load_private_key,
+                      shared_secret_signer, sign, token_secret)
+from .verification import DEFAULT_LEEWAY, Verdict, decode, trusted_issuers, verify
+
+_Rejected = Rejected  # the names earlier callers used
+_decode = decode
