@@ -7,6 +7,11 @@ import sys
 from pathlib import Path
 
 import pytest
+from hypothesis import HealthCheck, settings
+
+# Tests assert, benchmarks measure: no per-example time limit (a loaded CI machine is not a bug).
+settings.register_profile("pxsec", deadline=None, suppress_health_check=[HealthCheck.too_slow])
+settings.load_profile("pxsec")
 
 ROOT = Path(__file__).resolve().parent.parent
 CORPUS = ROOT.parent / "shared" / "corpus"
