@@ -3,10 +3,15 @@
 // from the Go module proxy for the end-to-end tests (tests/e2e/test_argocd.py); see
 // scripts/install-tools.sh.
 //
-// Pinned: argo-cd v3.2.12. It builds with Go 1.25.5+ (the machine's Go, no toolchain
-// download). v3.6.1 needs a newer Go toolchain (GOTOOLCHAIN=go1.27.3) that every build script
-// and CI would have to export; v3.3-v3.5 do not build from the proxy (their gitops-engine
-// pseudo-version is refused). Keep argocd/Dockerfile's base image on the same version.
+// Pinned: argo-cd v3.2.12, the newest release that builds as released with a stock Go 1.25.5+
+// (this machine and CI have Go 1.26) without a toolchain download. v3.3-v3.5 build gitops-engine
+// from an in-tree copy (`replace ... => ./gitops-engine`) that is not published as a module: for
+// v3.4/v3.5 the proxy refuses the required github.com/argoproj/argo-cd/gitops-engine
+// pseudo-version (403), and v3.3 would get a September 2025 snapshot of the separate
+// gitops-engine repository instead of its own copy (not the released code). v3.6.1 publishes
+// gitops-engine/v3 but needs a Go 1.27 toolchain (GOTOOLCHAIN=go1.27.3), which .ci/run and every
+// build script would have to export. README's Argo CD section states this version as the tested
+// one: move both together.
 //
 // argo-cd's go.mod has replace directives, which `go install module@version` refuses and which
 // a dependent module does not inherit, so the block below is argo-cd v3.2.12's own replace block,
