@@ -132,6 +132,10 @@ def test_kustomize_app_over_corpus_through_argocd_equals_pxsec_render(e2e, sidec
     assert "PX_SHARED_SECRET" in [e["name"] for e in stork["spec"]["template"]["spec"]["containers"][0]["env"]]
     portworx = [d for d in result.of_kind("DaemonSet") if d["metadata"]["name"] == "portworx"]
     assert portworx and "-oidc_client_id" in first_args(portworx[0])
+    # KUSTOMIZE_ARGS is what let kustomize read outside the app dir: without it, Argo CD gets an error.
+    without = generate(server, repo, APP, {"PXSEC_SPEC": "pxsec-spec.yaml"})
+    assert not without.ok and "kustomize build" in without.error and "is not in or below" in without.error, (
+        without.error)
 
 
 def test_argocd_tracking_is_added_to_what_pxsec_rendered(e2e, sidecar):
