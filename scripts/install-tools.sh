@@ -35,4 +35,31 @@ command -v go >/dev/null || { echo "install-tools: go is not on PATH" >&2; exit 
 build helm3 helm.sh/helm/v3/cmd/helm "$HELM3_VERSION"
 build helm4 helm.sh/helm/v4/cmd/helm "$HELM4_VERSION"
 build kustomize sigs.k8s.io/kustomize/kustomize/v5 "$KUSTOMIZE_VERSION"
+
+# Argo CD (issue 15): Argo CD's own argocd-cmp-server and argocd-generate (a client that calls
+# Argo CD's repo-server GenerateManifests), built from tools/argocd-cmp (a small Go module that
+# pins argo-cd; see its go.mod for why that version). Rebuilt only when the module changes: the
+# stamp is the pinned argo-cd version plus a hash of the module's files. A lock makes concurrent
+# runs wait for one build instead of each spending minutes on it.
+build_argocd() {
+  local src version stamp tmp
+  src=$(cd "$(dirname "${BASH_SOURCE[0]}")/../tools/argocd-cmp" && pwd)
+  version=$(awk '$1 == "github.com/argoproj/argo-cd/v3" && $2 ~ /^v/ {print $2; exit}' "$src/go.mod")
+  stamp="argo-cd@$version $(cd "$src" && find . -type f \( -name '*.go' -o -name 'go.mod' -o -name 'go.sum' \) | LC_ALL=C sort | xargs cat | sha256sum | cut -c1-16)"
+  exec 9>"$bin/.argocd.lock"
+  command -v flock >/dev/null && flock 9
+  if [ -x "$bin/argocd-cmp-server" ] && [ -x "$bin/argocd-generate" ] &&
+     [ "$(cat "$bin/argocd-cmp-server.version" 2>/dev/null)" = "$stamp" ]; then
+    exec 9>&-; return 0
+  fi
+  tmp=$(mktemp -d "$root/build.XXXXXX")
+  echo "install-tools: go build argocd-cmp-server, argocd-generate ($stamp)" >&2
+  (cd "$src" && GOFLAGS=-mod=readonly CGO_ENABLED=0 \
+    go build -buildvcs=false -trimpath -ldflags='-s -w' -o "$tmp/" ./cmd/argocd-cmp-server ./cmd/argocd-generate) >&2
+  mv -f "$tmp/argocd-cmp-server" "$tmp/argocd-generate" "$bin/"
+  rm -rf "$tmp"
+  echo "$stamp" > "$bin/argocd-cmp-server.version"
+  exec 9>&-
+}
+build_argocd
 echo "$bin"

@@ -12,7 +12,7 @@ import shutil
 import pytest
 import yaml
 
-from .support import (CASES, CHART, KUSTOMIZE_BASE, TEST_KEYS, assert_failed,
+from .support import (CASES, CHART, KUSTOMIZE_BASE, assert_failed,
                       copy_kustomize_base, helm_template_args, install_helm4_plugin, install_kustomize_plugin,
                       need, post_renderer_args, run, snapshot)
 
@@ -132,9 +132,11 @@ def test_kpt_fn_eval_leaves_files_untouched(e2e, failure):
 @pytest.mark.parametrize("source", ["helm", "kustomize"])
 @pytest.mark.parametrize("failure", CASES_AND_CONTROL)
 def test_argocd_generate(e2e, failure, source):
-    from .test_argocd import generate_argv, sidecar_env
+    """Through Argo CD's own cmp-server and GenerateManifests (test_argocd.py): an error, never a list."""
+    from .argocd_cmp import CmpServer, generate
 
-    app = e2e.tmp / "app"
+    repo = e2e.tmp / "repo"
+    app = repo / "app"
     if source == "helm":
         shutil.copytree(CHART, app)
         plugin_env = {"HELM_ARGS": "--set brokenYaml=true"} if failure == "malformed-yaml" else {}
@@ -147,11 +149,17 @@ def test_argocd_generate(e2e, failure, source):
             k["resources"].append("broken.yaml")
             (app / "kustomization.yaml").write_text(yaml.safe_dump(k))
     (app / "pxsec-spec.yaml").write_text(yaml.safe_dump(spec_for(failure)))
-    env = sidecar_env(e2e, PXSEC_SPEC="pxsec-spec.yaml", **plugin_env)
-    if failure != "missing-env-secret":
-        env.update(TEST_KEYS)
-    proc = run(generate_argv(), env, cwd=app, check=False)
-    check_reason(proc, failure)
+    server = CmpServer(e2e, secrets=failure != "missing-env-secret")  # keys live in the sidecar's env
+    try:
+        result = generate(server, repo, "app", {"PXSEC_SPEC": "pxsec-spec.yaml", **plugin_env})
+    finally:
+        server.stop()
+    if failure == "control":
+        assert result.ok and result.manifests, result.error
+        return
+    assert not result.ok, f"Argo CD got {len(result.manifests)} manifests instead of an error"
+    if failure in REASON:
+        assert REASON[failure] in result.error, result.error
 
 
 @pytest.mark.parametrize("failure", CASES_AND_CONTROL)

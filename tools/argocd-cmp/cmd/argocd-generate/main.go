@@ -1,0 +1,102 @@
+// argocd-generate: asks Argo CD's repo-server code for an application's manifests, the way the
+// repo-server does for a sync, and prints them. It calls the exported
+// reposerver/repository.GenerateManifests with a ManifestRequest whose source names a config
+// management plugin, so Argo CD's own code finds the plugin's socket under
+// $ARGOCD_PLUGINSOCKFILEPATH, checks its configuration, streams the repository to it as a tar.gz,
+// and post-processes what it returns (tracking labels when --app-label-key is set).
+//
+// Output (stdout, exit 0): {"sourceType": "...", "manifests": ["<json>", ...]}.
+// Failure: Argo CD's error text on stderr, exit 1, nothing on stdout.
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"flag"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"k8s.io/apimachinery/pkg/api/resource"
+
+	"github.com/argoproj/argo-cd/v3/pkg/apis/application/v1alpha1"
+	"github.com/argoproj/argo-cd/v3/reposerver/apiclient"
+	"github.com/argoproj/argo-cd/v3/reposerver/repository"
+	utilio "github.com/argoproj/argo-cd/v3/util/io"
+)
+
+type envFlags v1alpha1.Env
+
+func (e *envFlags) String() string { return "" }
+
+func (e *envFlags) Set(s string) error {
+	name, value, ok := strings.Cut(s, "=")
+	if !ok || name == "" {
+		return fmt.Errorf("want NAME=VALUE, got %q", s)
+	}
+	*e = append(*e, &v1alpha1.EnvEntry{Name: name, Value: value})
+	return nil
+}
+
+func main() {
+	var env envFlags
+	repoRoot := flag.String("repo-root", "", "repository checkout (the tree streamed to the plugin)")
+	path := flag.String("path", ".", "application path inside the repository (spec.source.path)")
+	plugin := flag.String("plugin", "", "spec.source.plugin.name (empty: Argo CD discovers the plugin)")
+	appName := flag.String("app-name", "pxsec-e2e", "application name")
+	namespace := flag.String("namespace", "default", "application destination namespace")
+	appLabelKey := flag.String("app-label-key", "", "tracking label key (empty: no tracking)")
+	kubeVersion := flag.String("kube-version", "1.34.0", "cluster version Argo CD reports (KUBE_VERSION)")
+	apiVersions := flag.String("api-versions", "", "comma-separated API versions (KUBE_API_VERSIONS)")
+	timeout := flag.Duration("timeout", 2*time.Minute, "overall deadline")
+	flag.Var(&env, "env", "spec.source.plugin.env entry NAME=VALUE (repeatable; Argo CD adds ARGOCD_ENV_)")
+	flag.Parse()
+	if *repoRoot == "" {
+		fmt.Fprintln(os.Stderr, "argocd-generate: --repo-root is required")
+		os.Exit(2)
+	}
+	root, err := filepath.Abs(*repoRoot)
+	if err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		os.Exit(2)
+	}
+
+	const repoURL = "https://git.example.invalid/pxsec-e2e.git"
+	var versions []string
+	if *apiVersions != "" {
+		versions = strings.Split(*apiVersions, ",")
+	}
+	q := &apiclient.ManifestRequest{
+		Repo:        &v1alpha1.Repository{Repo: repoURL},
+		Revision:    "HEAD",
+		AppName:     *appName,
+		Namespace:   *namespace,
+		AppLabelKey: *appLabelKey,
+		KubeVersion: *kubeVersion,
+		ApiVersions: versions,
+		ApplicationSource: &v1alpha1.ApplicationSource{
+			RepoURL:        repoURL,
+			Path:           *path,
+			TargetRevision: "HEAD",
+			Plugin:         &v1alpha1.ApplicationSourcePlugin{Name: *plugin, Env: v1alpha1.Env(env)},
+		},
+	}
+
+	ctx, cancel := context.WithTimeout(context.Background(), *timeout)
+	defer cancel()
+	appPath := filepath.Join(root, *path)
+	res, err := repository.GenerateManifests(ctx, appPath, root, "0123456789abcdef0123456789abcdef01234567", q,
+		false, nil, resource.MustParse("100Mi"), utilio.NewRandomizedTempPaths(os.TempDir()))
+	if err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		os.Exit(1)
+	}
+	out, err := json.Marshal(map[string]any{"sourceType": res.SourceType, "manifests": res.Manifests})
+	if err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		os.Exit(1)
+	}
+	fmt.Println(string(out))
+}
