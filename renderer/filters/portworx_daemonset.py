@@ -9,6 +9,7 @@ import re
 
 from ..spec import STORK_ISSUER_KEY_ENV, Spec
 from . import common as c
+from . import helm_vars
 
 _OCI_MONITOR = re.compile(r"(^|/)portworx/oci-monitor(:|@|$)")
 
@@ -62,4 +63,5 @@ def apply(obj: dict, spec: Spec, loc) -> c.Report:
     for holder, key in absent:  # no empty lists where there were none
         if holder.get(key) == []:
             del holder[key]
+    helm_vars.scrub(obj, report)  # the chart's portworx.com/helm-vars annotation copies envVars/misc
     return report
