@@ -180,14 +180,15 @@ def _pin(holder: dict, what: str, issuer: str | None, loc, report: c.Report) -> 
     env = c.child(holder, "env", list, loc, path)
     key = c.secret_ref("PX_SHARED_SECRET", OPERATOR_SYSTEM_SECRET, OPERATOR_APPS_KEY)
     if issuer is not None:
-        report.add(c.set_env(env, key, loc, path))
-        report.add(c.set_env(env, c.literal("PX_JWT_ISSUER", issuer), loc, path))
+        wanted, drop = [key, c.literal("PX_JWT_ISSUER", issuer)], []
     elif what == "autopilot":
-        report.add(c.set_env(env, key, loc, path))
-        report.changes += [f"{ch} in {path}" for ch in c.remove_env(env, ["PX_JWT_ISSUER"], loc, path)]
+        wanted, drop = [key], ["PX_JWT_ISSUER"]
     else:
-        report.changes += [f"{ch} in {path}" for ch in
-                           c.remove_env(env, ["PX_SHARED_SECRET", "PX_JWT_ISSUER"], loc, path)]
+        wanted, drop = [], ["PX_SHARED_SECRET", "PX_JWT_ISSUER"]
+    for entry in wanted:
+        change = c.set_env(env, entry, loc, path)
+        report.add(change and f"{change} in {path}")
+    report.changes += [f"{ch} in {path}" for ch in c.remove_env(env, drop, loc, path)]
     if absent and not env:
         del holder["env"]
 
