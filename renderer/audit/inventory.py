@@ -350,6 +350,7 @@ class Inventory:
     env_lists: list[EnvList] = field(default_factory=list)
     pairings: list[Obj] = field(default_factory=list)  # ClusterPair / Migration objects
     errors: list = field(default_factory=list)  # findings for documents that could not be read
+    documents: list = field(default_factory=list)  # every document (rules_operator: Secrets, annotations)
 
     def workloads(self) -> int:
         """How many distinct Portworx, Stork and autopilot objects were looked at."""
@@ -541,7 +542,7 @@ def _objects(docs: list[Document], role_spec: Spec, errors: list) -> Iterator[Ob
 
 
 def build(docs: list[Document]) -> Inventory:
-    inv = Inventory()
+    inv = Inventory(documents=list(docs))
     role_spec = build_spec({}, "<check>")  # roles of workloads do not depend on the spec
     for o in _objects(docs, role_spec, inv.errors):
         inv.objects.append(o)
