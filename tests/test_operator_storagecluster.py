@@ -133,6 +133,10 @@ VERSIONS = [
                                            "value": "https://edge-install.portworx.com/2.5.3/version"}]},
      False, True, "release manifest URL"),
     ("portworx/oci-monitor:2.13.5", {}, {}, True, True, "plain tag"),
+    (None, {}, {"stork": {"enabled": True, "image": "openstorage/stork:2.4.0"}}, True, False,
+     "old Stork decides even when the PX version is unknown"),
+    (None, {}, {"stork": {"enabled": True, "image": "openstorage/stork:2.4.0"}}, False, False,
+     "old Stork decides even when the PX version is unknown (pre-2.6)"),
 ]
 
 

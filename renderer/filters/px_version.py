@@ -116,7 +116,9 @@ def stork_at_least_2_5(sc: dict) -> bool:
 def stork_issuer(sc: dict) -> str | None:
     """The issuer whose key Portworx gets for Stork (so the one Stork must sign as), or None when
     the operator decides at run time (no version pxsec can read)."""
+    if not stork_at_least_2_5(sc):
+        return STORK_ISSUER  # PORTWORX_AUTH_STORK_KEY whatever the PX version
     v, _ = portworx_version(sc)
     if v is None:
         return None
-    return APPS_ISSUER if at_least(v, (2, 6, 0)) and stork_at_least_2_5(sc) else STORK_ISSUER
+    return APPS_ISSUER if at_least(v, (2, 6, 0)) else STORK_ISSUER
