@@ -11,7 +11,6 @@ literal secret values are never stored, only the fact that a literal was given.
 from __future__ import annotations
 
 import re
-import shlex
 from dataclasses import dataclass, field
 from typing import Any, Iterator
 
@@ -20,6 +19,7 @@ import yaml
 from .. import pipeline
 from ..filters.autopilot import is_autopilot_container
 from ..filters import common as c
+from ..filters import goshlex
 from ..filters.storagecluster import (MISC_ARGS, OPERATOR_APPS_KEY, OPERATOR_SHARED_SECRET_KEY,
                                       OPERATOR_SYSTEM_KEY, OPERATOR_SYSTEM_SECRET, stork_issuer_for)
 from ..spec import Spec, build as build_spec
@@ -240,11 +240,13 @@ def scan_args(tokens: list, want: tuple[str, ...]) -> dict[str, list[tuple[int, 
 
 
 def split_misc(text: Any) -> list[str] | None:
+    """The px-runc args the operator reads (google/shlex, operator util.go `MiscArgs`); None when
+    it cannot split them (it then ignores them all)."""
     if not isinstance(text, str):
         return None
     try:
-        return shlex.split(text)
-    except ValueError:
+        return goshlex.split(text)
+    except goshlex.SplitError:
         return None
 
 
@@ -348,6 +350,7 @@ class Inventory:
     env_lists: list[EnvList] = field(default_factory=list)
     pairings: list[Obj] = field(default_factory=list)  # ClusterPair / Migration objects
     errors: list = field(default_factory=list)  # findings for documents that could not be read
+    documents: list = field(default_factory=list)  # every document (rules_operator: Secrets, annotations)
 
     def workloads(self) -> int:
         """How many distinct Portworx, Stork and autopilot objects were looked at."""
@@ -542,7 +545,7 @@ def _objects(docs: list[Document], role_spec: Spec, errors: list) -> Iterator[Ob
 
 
 def build(docs: list[Document]) -> Inventory:
-    inv = Inventory()
+    inv = Inventory(documents=list(docs))
     role_spec = build_spec({}, "<check>")  # roles of workloads do not depend on the spec
     for o in _objects(docs, role_spec, inv.errors):
         inv.objects.append(o)

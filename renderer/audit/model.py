@@ -88,6 +88,26 @@ _RULES = (
     Rule("PXS022", "autopilot-missing-shared-secret", "warning", "Autopilot has no PX_SHARED_SECRET",
          "Autopilot calls the Portworx API; with PX-Security on it needs PX_SHARED_SECRET from the apps key "
          "(the operator adds it; plain manifests must)."),
+    # Operator installs and annotations (rules_operator.py).
+    Rule("PXS030", "operator-owned-secret", "warning", "A Secret the Portworx operator owns is named or kept in the "
+         "manifests", "The operator rewrites px-system-secrets and the selfSigned.sharedSecret Secret on every "
+         "reconcile (labels, annotations, ownerReferences dropped) and deletes them with a deleteStrategy."),
+    Rule("PXS031", "misc-args-ignored", "error", "px-runc arguments the operator ignores",
+         "The operator splits portworx.io/misc-args with google/shlex: an unsplittable string is ignored whole, "
+         "and flags after an unquoted '#' are a comment."),
+    Rule("PXS032", "component-issuer-unknown", "warning", "Stork/autopilot issuer pinned without a knowable "
+         "pairing", "Which key Portworx gets depends on the PX and Stork versions the operator reads; an issuer "
+         "pinned in spec.stork.env/spec.autopilot.env may not pair with it."),
+    Rule("PXS033", "autopilot-key-overridden", "error", "Autopilot's PX_SHARED_SECRET is not the operator's apps "
+         "key", "The operator keeps a user PX_SHARED_SECRET for autopilot, but Portworx verifies autopilot with "
+         "px-system-secrets/apps-secret."),
+    Rule("PXS034", "secret-in-annotation", "error", "An annotation carries a key value",
+         "Annotations are readable by anyone who can read the object (the DaemonSet chart copies envVars and misc "
+         "into portworx.com/helm-vars)."),
+    Rule("PXS035", "stork-too-old-for-issuer", "warning", "Stork is too old to read PX_JWT_ISSUER",
+         "Stork before 2.5.0 ignores PX_JWT_ISSUER and signs as stork.openstorage.io."),
+    Rule("PXS036", "node-misc-args-without-security", "warning", "Per-node miscArgs without the security flags",
+         "spec.nodes[].miscArgs may replace the cluster's misc-args on those nodes."),
 )
 RULES: dict[str, Rule] = {r.id: r for r in _RULES}
 

@@ -12,6 +12,7 @@ from typing import Callable, Iterable
 from .inventory import (APPS_KEY, FLAG_SETTING, OPERATOR_ISSUER, SECRET_ENV, SECRET_FLAGS, SETTINGS, SHARED_KEY,
                         STORK_KEY, Env, Inventory, PxAuth, StorkAuth, as_list, get, read_env, scan_args, split_misc)
 from .model import Finding
+from . import rules_operator
 
 STORK_ISSUERS = ("stork.openstorage.io", "apps.portworx.io", OPERATOR_ISSUER)
 STORK_DEFAULT_ISSUER = "stork.openstorage.io"
@@ -414,7 +415,7 @@ RULE_FUNCTIONS: tuple[Callable[[Inventory], list[Finding]], ...] = (
     oidc_issuer_not_https, oidc_client_id_missing, username_claim_unknown, self_signed_without_key,
     self_signed_issuer_url, guest_access_enabled, guest_access_invalid, token_lifetime_invalid,
     token_reset_reminder, autopilot_missing_shared_secret,
-)
+) + rules_operator.RULE_FUNCTIONS
 
 
 def run(inv: Inventory) -> list[Finding]:

@@ -12,6 +12,7 @@ from .. import portworx as px
 from ..errors import PxsecError
 from ..spec import Spec
 from . import common as c
+from . import helm_vars
 
 is_portworx_container = px.is_portworx_container
 
@@ -66,4 +67,5 @@ def apply(obj: dict, spec: Spec, loc) -> c.Report:
     for holder, key in absent:  # no empty lists where there were none
         if holder.get(key) == []:
             del holder[key]
+    helm_vars.scrub(obj, report)  # the chart's portworx.com/helm-vars annotation copies envVars/misc
     return report

@@ -1,61 +1,62 @@
 """Operator installs (StorageCluster, core.libopenstorage.org): work with the operator.
 
-The operator owns `px-system-secrets` and the shared-secret Secret, and overwrites the
-portworx container's key env vars with references to them (facts §2.1-2.2). So pxsec:
-- turns on `spec.security` (auth, guestAccess, selfSigned issuer/tokenLifetime/sharedSecret);
-- seeds the operator's Secrets from the user's Secret through `spec.env` only where the user's
-  Secret/key differs from the operator's names (the operator copies `spec.env` values into
-  Secrets it creates; an existing Secret in the cluster keeps its values: we warn);
+The operator owns `px-system-secrets` and the shared-secret Secret (rewrites them on every
+reconcile, deletes them with a deleteStrategy: component/auth.go) and overwrites the portworx
+container's key env vars with references to them (deployment.go `getEnvList`). So pxsec:
+- turns on `spec.security` (auth, guestAccess - Disabled unless the spec says otherwise -,
+  selfSigned issuer/tokenLifetime, and `sharedSecret: px-shared-secret`, an operator-owned name);
+- seeds the operator's Secrets from the user's Secret through `spec.env` wherever the user's
+  Secret/key differs from the operator's (the operator copies `spec.env` values into Secrets it
+  creates; an existing Secret in the cluster keeps its values: we warn), and warns (or, with
+  `secret.create`, refuses) when the user's Secret is one the operator owns;
 - passes OIDC, username claim and public-key files as px-runc args through the
-  `portworx.io/misc-args` annotation (merged with what is there) and mounts keys via `spec.volumes`;
-- pins Stork to the same key/issuer pair the operator gives Portworx (`spec.stork.env` wins
-  over the operator's Stork env, so stale entries there would break the pairing).
+  `portworx.io/misc-args` annotation (split and joined as the operator's google/shlex reads it,
+  comments kept) and through each `spec.nodes[].miscArgs`, and mounts keys via `spec.volumes`;
+- pins Stork's and autopilot's key/issuer to the pair the operator gives Portworx when the PX
+  version is knowable (px_version.py), and otherwise leaves them to the operator.
 """
 from __future__ import annotations
-
-import re
-import shlex
 
 from ..errors import PxsecError
 from ..spec import Spec
 from . import common as c
+from . import goshlex, operator_secrets, px_version
 
 MISC_ARGS = "portworx.io/misc-args"
 OPERATOR_SYSTEM_SECRET = "px-system-secrets"
 OPERATOR_SYSTEM_KEY = "system-secret"
 OPERATOR_APPS_KEY = "apps-secret"
 OPERATOR_SHARED_SECRET_KEY = "shared-secret"
-_VERSION = re.compile(r":(\d+)\.(\d+)")
+OPERATOR_SHARED_SECRET = operator_secrets.SHARED_SECRET  # the operator's default name, px-shared-secret
+GUEST_ACCESS_DEFAULT = "Disabled"
 
 
 def stork_issuer_for(obj: dict) -> str:
-    """The issuer the operator gives Stork: apps.portworx.io from PX 2.6 on (facts §2.3)."""
-    spec = obj.get("spec") or {}
-    image = spec.get("image") or ""
-    m = _VERSION.search(image if isinstance(image, str) else "")
-    if not m and isinstance(spec.get("version"), str):
-        m = re.match(r"v?(\d+)\.(\d+)", spec["version"])
-        if m:
-            return "stork.openstorage.io" if (int(m.group(1)), int(m.group(2))) < (2, 6) else "apps.portworx.io"
-        return "apps.portworx.io"
-    if m and (int(m.group(1)), int(m.group(2))) < (2, 6):
-        return "stork.openstorage.io"
-    return "apps.portworx.io"
+    """The issuer the operator gives Stork; its own default (max version: apps) when unknowable."""
+    return px_version.stork_issuer(obj) or px_version.APPS_ISSUER
+
+
+def _edit_args(text, wanted, loc, path: str) -> tuple[str | None, list[str]]:
+    """(new text or None when unchanged, changes) of a px-runc argument string, split and joined as
+    the operator's google/shlex does; comments stay comments."""
+    if text is not None and not isinstance(text, str):
+        raise PxsecError("expected a string", c.at(loc, path))
+    try:
+        words, comments = goshlex.tokens(text or "")
+    except goshlex.SplitError as e:
+        raise PxsecError(f"cannot split px-runc arguments as the operator does (google/shlex: {e}); the operator "
+                         f"would ignore every argument in it", c.at(loc, path)) from None
+    before = list(words)
+    # The operator passes the self-signed issuer as PORTWORX_AUTH_JWT_ISSUER: no -jwt_issuer here.
+    changes = c.set_flags(words, wanted, c.MANAGED_FLAGS + c.SECRET_FLAGS)
+    return (goshlex.join(words, comments) if words != before else None), changes
 
 
 def _misc_args(annotations: dict, loc, spec: Spec, paths: dict[str, str], report: c.Report) -> None:
-    current = annotations.get(MISC_ARGS)
-    if current is not None and not isinstance(current, str):
-        raise PxsecError("expected a string", c.at(loc, f"metadata.annotations.{MISC_ARGS}"))
-    try:
-        tokens = shlex.split(current or "")
-    except ValueError as e:
-        raise PxsecError(f"cannot split px-runc arguments: {e}", c.at(loc, f"metadata.annotations.{MISC_ARGS}")) from None
-    before = list(tokens)
-    # The operator passes the self-signed issuer as PORTWORX_AUTH_JWT_ISSUER: no -jwt_issuer here.
-    changes = c.set_flags(tokens, c.wanted_flags(spec, paths, with_issuer=False), c.MANAGED_FLAGS + c.SECRET_FLAGS)
-    if tokens != before:
-        annotations[MISC_ARGS] = shlex.join(tokens)
+    new, changes = _edit_args(annotations.get(MISC_ARGS), c.wanted_flags(spec, paths, with_issuer=False), loc,
+                              f"metadata.annotations.{MISC_ARGS}")
+    if new is not None:
+        annotations[MISC_ARGS] = new
         report.changes += [f"{ch} in annotation {MISC_ARGS}" for ch in changes]
 
 
@@ -68,22 +69,30 @@ def _security(sc: dict, spec: Spec, loc, report: c.Report) -> None:
     if "enabled" in auth and auth["enabled"] is not True:
         auth["enabled"] = True
         report.add("set spec.security.auth.enabled")
-    if spec.guest_access and auth.get("guestAccess") != spec.guest_access:
-        auth["guestAccess"] = spec.guest_access
+    guest = spec.guest_access or GUEST_ACCESS_DEFAULT
+    if auth.get("guestAccess") != guest:
+        auth["guestAccess"] = guest
         report.add("set spec.security.auth.guestAccess")
+        if not spec.guest_access:
+            report.warnings.append(
+                f"the spec has no guestAccess: pxsec set spec.security.auth.guestAccess: {guest} (the operator's "
+                f"default, Enabled, lets clients without a token manage volumes); set guestAccess: Enabled or "
+                f"Managed in the spec to choose otherwise")
     wanted = {}
     if spec.self_signed:
         wanted["issuer"] = spec.self_signed.issuer
     if spec.token_lifetime:
         wanted["tokenLifetime"] = spec.token_lifetime
-    if spec.uses_shared_secret and spec.key_jwt_shared_secret == OPERATOR_SHARED_SECRET_KEY:
-        wanted["sharedSecret"] = spec.secret_name  # the operator reads key shared-secret of it
-    if wanted:
-        ss = c.child(auth, "selfSigned", dict, loc, "spec.security.auth.selfSigned")
-        for k, v in wanted.items():
-            if ss.get(k) != v:
-                ss[k] = v
-                report.add(f"set spec.security.auth.selfSigned.{k}")
+    # Always an operator-owned Secret: the operator rewrites (and may delete) the one named here.
+    wanted["sharedSecret"] = OPERATOR_SHARED_SECRET
+    ss = c.child(auth, "selfSigned", dict, loc, "spec.security.auth.selfSigned")
+    old = ss.get("sharedSecret")
+    if old not in (None, OPERATOR_SHARED_SECRET):
+        report.warnings.append(operator_secrets.renamed_warning(old))
+    for k, v in wanted.items():
+        if ss.get(k) != v:
+            ss[k] = v
+            report.add(f"set spec.security.auth.selfSigned.{k}")
 
 
 def _seed_env(sc: dict, spec: Spec, loc, report: c.Report) -> list[str]:
@@ -100,7 +109,8 @@ def _seed_env(sc: dict, spec: Spec, loc, report: c.Report) -> list[str]:
         seeds.append(c.secret_ref("PORTWORX_AUTH_SYSTEM_APPS_KEY", s, spec.key_stork))
     else:
         remove.append("PORTWORX_AUTH_SYSTEM_APPS_KEY")
-    if spec.uses_shared_secret and spec.key_jwt_shared_secret != OPERATOR_SHARED_SECRET_KEY:
+    if spec.uses_shared_secret and (s, spec.key_jwt_shared_secret) != (OPERATOR_SHARED_SECRET,
+                                                                         OPERATOR_SHARED_SECRET_KEY):
         seeds.append(c.secret_ref("PORTWORX_AUTH_JWT_SHAREDSECRET", s, spec.key_jwt_shared_secret))
     else:
         remove.append("PORTWORX_AUTH_JWT_SHAREDSECRET")
@@ -116,8 +126,11 @@ def _seed_env(sc: dict, spec: Spec, loc, report: c.Report) -> list[str]:
     return [e["name"] for e in seeds]
 
 
-def _nodes(sc: dict, loc, report: c.Report) -> None:
-    """Per-node overrides must not make some nodes differently secured than others."""
+def _nodes(sc: dict, spec: Spec, paths: dict[str, str], loc, report: c.Report) -> None:
+    """Per-node overrides must not make some nodes differently secured than others.
+
+    The CRD says `spec.nodes[].miscArgs` "overrides/adds onto" the annotation: where it replaces
+    it, those nodes would lose the security flags, so they carry the same flags (same values)."""
     nodes = c.child(sc, "nodes", list, loc, "spec.nodes", create=False) or []
     for i, node in enumerate(nodes):
         if not isinstance(node, dict):
@@ -127,15 +140,17 @@ def _nodes(sc: dict, loc, report: c.Report) -> None:
             names = [n for n in c.SECRET_ENV + c.FLAG_ENV_TWINS if n != "PX_SHARED_SECRET"]
             report.changes += [f"{ch} in spec.nodes[{i}]" for ch in c.remove_env(env, names, loc, f"spec.nodes[{i}].env")]
         misc = node.get("miscArgs")
-        if isinstance(misc, str):
-            try:
-                tokens = shlex.split(misc)
-            except ValueError as e:
-                raise PxsecError(f"cannot split px-runc arguments: {e}", c.at(loc, f"spec.nodes[{i}].miscArgs")) from None
-            changes = c.set_flags(tokens, [], c.MANAGED_FLAGS + c.SECRET_FLAGS)
-            if changes:
-                node["miscArgs"] = shlex.join(tokens)
-                report.changes += [f"{ch} in spec.nodes[{i}].miscArgs" for ch in changes]
+        if misc is None or misc == "":
+            continue
+        wanted = c.wanted_flags(spec, paths, with_issuer=False)
+        new, changes = _edit_args(misc, wanted, loc, f"spec.nodes[{i}].miscArgs")
+        if new is not None:
+            node["miscArgs"] = new
+            report.changes += [f"{ch} in spec.nodes[{i}].miscArgs" for ch in changes]
+        if wanted:
+            report.warnings.append(
+                f"spec.nodes[{i}].miscArgs may replace the cluster's {MISC_ARGS} on those nodes, so pxsec puts "
+                f"the same security flags there too; keep them when you edit it")
 
 
 def _volumes(sc: dict, spec: Spec, loc, report: c.Report) -> dict[str, str]:
@@ -156,29 +171,73 @@ def _volumes(sc: dict, spec: Spec, loc, report: c.Report) -> dict[str, str]:
     return paths
 
 
+def _pin(holder: dict, what: str, issuer: str | None, loc, report: c.Report) -> None:
+    """Pin a component's PX_SHARED_SECRET (the operator's apps key) and PX_JWT_ISSUER to the pair the
+    operator gives Portworx; with no knowable issuer, leave both to the operator (Stork) or keep
+    only the operator's own key reference (autopilot: `component/autopilot.go` sets no issuer)."""
+    path = f"spec.{what}.env"
+    absent = holder.get("env") is None
+    env = c.child(holder, "env", list, loc, path)
+    key = c.secret_ref("PX_SHARED_SECRET", OPERATOR_SYSTEM_SECRET, OPERATOR_APPS_KEY)
+    if issuer is not None:
+        wanted, drop = [key, c.literal("PX_JWT_ISSUER", issuer)], []
+    elif what == "autopilot":
+        wanted, drop = [key], ["PX_JWT_ISSUER"]
+    else:
+        wanted, drop = [], ["PX_SHARED_SECRET", "PX_JWT_ISSUER"]
+    for entry in wanted:
+        change = c.set_env(env, entry, loc, path)
+        report.add(change and f"{change} in {path}")
+    report.changes += [f"{ch} in {path}" for ch in c.remove_env(env, drop, loc, path)]
+    if absent and not env:
+        del holder["env"]
+
+
+def _unknown_version_warning(what: str) -> str:
+    return (f"cannot tell which Portworx version the operator will run (no version in spec.image, a PX_IMAGE "
+            f"value, the {px_version.PX_VERSION_ANNOTATION} annotation or PX_RELEASE_MANIFEST_URL), so not which "
+            f"issuer it pairs with {what}'s key: pxsec leaves {what}'s issuer to the operator")
+
+
 def _stork(sc: dict, spec: Spec, obj: dict, loc, report: c.Report) -> None:
     stork = sc.get("stork")
     if not isinstance(stork, dict) or stork.get("enabled") is not True or not spec.stork_enabled:
         return
-    issuer = stork_issuer_for(obj)
-    if spec.stork_issuer_explicit and spec.stork_issuer != issuer:
+    issuer = px_version.stork_issuer(obj)
+    if issuer is None:
+        report.warnings.append(_unknown_version_warning("Stork"))
+    elif spec.stork_issuer_explicit and spec.stork_issuer != issuer:
         report.warnings.append(
             f"spec.stork.issuer {spec.stork_issuer} is ignored for the operator install: the operator "
             f"gives Portworx the key for {issuer}, so Stork uses that issuer")
-    env = c.child(stork, "env", list, loc, "spec.stork.env")
-    report.add(c.set_env(env, c.secret_ref("PX_SHARED_SECRET", OPERATOR_SYSTEM_SECRET, OPERATOR_APPS_KEY),
-                         loc, "spec.stork.env"))
-    report.add(c.set_env(env, c.literal("PX_JWT_ISSUER", issuer), loc, "spec.stork.env"))
+    _pin(stork, "stork", issuer, loc, report)
+
+
+def _autopilot(sc: dict, obj: dict, loc, report: c.Report) -> None:
+    """The operator sets autopilot's PX_SHARED_SECRET only when `spec.autopilot.env` has none
+    (component/autopilot.go `setDefaultAutopilotSecret`): a stale one would win, so pxsec owns it."""
+    ap = sc.get("autopilot")
+    if not isinstance(ap, dict):
+        return
+    env = ap.get("env") if isinstance(ap.get("env"), list) else []
+    stale = any(isinstance(e, dict) and e.get("name") in ("PX_SHARED_SECRET", "PX_JWT_ISSUER") for e in env)
+    if ap.get("enabled") is not True and not stale:
+        return
+    issuer = px_version.stork_issuer(obj)
+    if issuer is None and ap.get("enabled") is True:
+        report.warnings.append(_unknown_version_warning("autopilot"))
+    _pin(ap, "autopilot", issuer, loc, report)
 
 
 def apply(obj: dict, spec: Spec, loc) -> c.Report:
     report = c.Report()
     meta = c.child(obj, "metadata", dict, loc, "metadata")
     sc = c.child(obj, "spec", dict, loc, "spec")
+    operator_secrets.check_secret_name(spec, loc, report)
     _security(sc, spec, loc, report)
     seeded = _seed_env(sc, spec, loc, report)
-    _nodes(sc, loc, report)
     paths = _volumes(sc, spec, loc, report)
+    _nodes(sc, spec, paths, loc, report)
     had_key, before = "annotations" in meta, meta.get("annotations")
     annotations = c.child(meta, "annotations", dict, loc, "metadata.annotations")
     _misc_args(annotations, loc, spec, paths, report)
@@ -188,6 +247,9 @@ def apply(obj: dict, spec: Spec, loc) -> c.Report:
         else:
             del meta["annotations"]
     _stork(sc, spec, obj, loc, report)
+    _autopilot(sc, obj, loc, report)
+    if not spec.uses_shared_secret:
+        report.warnings.append(operator_secrets.always_hs256_warning(loc.namespace))
     if seeded:
         report.warnings.append(
             f"seeded {', '.join(seeded)} from Secret {spec.secret_name} through spec.env; if the operator's "

@@ -1,0 +1,212 @@
+"""Rules about what the Portworx operator does with a StorageCluster, and secrets in annotations.
+
+Each rule states the operator behaviour it relies on (libopenstorage/operator):
+- PXS030: component/auth.go `createPrivateKeysSecret` / `Delete` rewrite and delete the Secrets
+  it owns (`CreateOrAppendToSecret` drops labels, annotations, ownerReferences);
+- PXS031: util.go `MiscArgs` splits misc-args with google/shlex; on an error deployment.go passes
+  none of them, and a `#` word starts a comment;
+- PXS032: util.go `GetPortworxVersion` / `GetStorkVersion` decide which key Portworx gets; a
+  `spec.stork.env` / `spec.autopilot.env` issuer pinned without a readable version may be wrong;
+- PXS033: component/autopilot.go `setDefaultAutopilotSecret` keeps a user PX_SHARED_SECRET;
+- PXS034: any annotation carrying a key value (the DaemonSet chart's `portworx.com/helm-vars`);
+- PXS035: Stork before 2.5.0 ignores PX_JWT_ISSUER (the operator requires 2.5.0 for the apps issuer);
+- PXS036: `spec.nodes[].miscArgs` may replace the cluster's misc-args on those nodes.
+"""
+from __future__ import annotations
+
+import yaml
+
+from ..filters import goshlex, helm_vars, px_version
+from ..filters.operator_secrets import OWNED, SHARED_SECRET, SYSTEM_SECRETS
+from ..filters.storagecluster import MISC_ARGS
+from .inventory import FLAG_SETTING, SECRET_FLAGS, Inventory, as_list, get, read_env, scan_args
+from .model import Finding, finding
+
+_MISC_PATH = ("metadata", "annotations", MISC_ARGS)
+_SECURITY_FLAGS = tuple(FLAG_SETTING) + SECRET_FLAGS
+
+
+def _operators(inv: Inventory):
+    return [p for p in inv.portworx if p.operator]
+
+
+def operator_owned_secret(inv: Inventory) -> list[Finding]:
+    """PXS030: sharedSecret naming a non-default Secret; an operator-owned Secret kept in manifests."""
+    out = []
+    namespaces = {}
+    for px in _operators(inv):
+        shared = get(px.obj.data, "spec", "security", "auth", "selfSigned", "sharedSecret")
+        owned = set(OWNED) | ({shared} if isinstance(shared, str) and shared else set())
+        namespaces.setdefault(px.obj.namespace, set()).update(owned)
+        if isinstance(shared, str) and shared and shared != SHARED_SECRET and px.enabled:
+            out.append(px.obj.at("PXS030", ("spec", "security", "auth", "selfSigned", "sharedSecret"),
+                                 f"selfSigned.sharedSecret names Secret {shared}: the operator rewrites it on every "
+                                 f"reconcile (labels, annotations and ownerReferences dropped); use {SHARED_SECRET} "
+                                 f"and seed it through spec.env PORTWORX_AUTH_JWT_SHAREDSECRET"))
+    for doc in getattr(inv, "documents", []):
+        if doc.kind != "Secret" or not doc.name:
+            continue
+        for ns, names in namespaces.items():
+            if doc.name in names and (ns is None or doc.namespace is None or ns == doc.namespace):
+                out.append(finding("PXS030", f"Secret {doc.name} is owned by the Portworx operator: it rewrites it "
+                                   f"on every reconcile, dropping its labels, annotations and ownerReferences (so a "
+                                   f"GitOps tool and the operator keep undoing each other), and deletes "
+                                   f"{SYSTEM_SECRETS}/{SHARED_SECRET} with the cluster under a deleteStrategy",
+                                   file=doc.source, index=doc.index, kind=doc.kind, name=doc.name,
+                                   namespace=doc.namespace, line=doc.line))
+                break
+    return out
+
+
+def misc_args_ignored(inv: Inventory) -> list[Finding]:
+    """PXS031: misc-args the operator cannot split (all ignored), or security flags in a comment."""
+    out = []
+    for px in _operators(inv):
+        texts = [(_MISC_PATH, px.obj.annotations().get(MISC_ARGS))]
+        texts += [(("spec", "nodes", i, "miscArgs"), get(n, "miscArgs"))
+                  for i, n in enumerate(as_list(get(px.obj.data, "spec", "nodes")))]
+        for path, text in texts:
+            if not isinstance(text, str):
+                continue
+            try:
+                _, comments = goshlex.tokens(text)
+            except goshlex.SplitError as e:
+                out.append(px.obj.at("PXS031", path, f"the operator cannot split these px-runc arguments "
+                                     f"(google/shlex: {e}) and passes none of them to Portworx"))
+                continue
+            hidden = sorted({f for c in comments for f in scan_args(c.split(), _SECURITY_FLAGS)})
+            if hidden:
+                out.append(px.obj.at("PXS031", path, f"{', '.join(hidden)} follow an unquoted '#': the operator reads "
+                                     f"the rest of the line as a comment and ignores them"))
+    return out
+
+
+def _pinned(px, comp: str):
+    return read_env(get(px.obj.data, "spec", comp, "env"), ("spec", comp, "env"))
+
+
+def component_issuer_unknown(inv: Inventory) -> list[Finding]:
+    """PXS032: spec.stork.env / spec.autopilot.env pin an issuer while the PX version is unreadable,
+    or pin one that does not pair with the key the operator gives Portworx."""
+    out = []
+    for px in _operators(inv):
+        if not px.enabled:
+            continue
+        want = px_version.stork_issuer(px.obj.data)
+        for comp in ("stork", "autopilot"):
+            env = _pinned(px, comp)
+            e = env.get("PX_JWT_ISSUER")
+            if e is None or e.source != "literal":
+                continue
+            if want is None:
+                out.append(px.obj.at("PXS032", e.path, f"spec.{comp}.env pins PX_JWT_ISSUER but the Portworx version "
+                                     f"cannot be read (spec.image tag, PX_IMAGE, {px_version.PX_VERSION_ANNOTATION}, "
+                                     f"PX_RELEASE_MANIFEST_URL): the operator decides at run time which key Portworx "
+                                     f"gets, so this issuer may be refused; leave it to the operator"))
+            elif comp == "autopilot" and e.value != want:
+                out.append(px.obj.at("PXS032", e.path, f"autopilot signs as {e.value} but the operator gives "
+                                     f"Portworx the key for {want}"))
+    return out
+
+
+def autopilot_key_overridden(inv: Inventory) -> list[Finding]:
+    """PXS033: spec.autopilot.env PX_SHARED_SECRET other than the operator's apps key."""
+    out = []
+    for px in _operators(inv):
+        e = _pinned(px, "autopilot").get("PX_SHARED_SECRET")
+        if px.enabled and e is not None and e.source == "secret" and e.ref != (SYSTEM_SECRETS, "apps-secret"):
+            out.append(px.obj.at("PXS033", e.path, f"autopilot's PX_SHARED_SECRET is {e.ref[0]}/{e.ref[1]}, which "
+                                 f"wins over the operator's {SYSTEM_SECRETS}/apps-secret: Portworx verifies autopilot "
+                                 f"with the latter, so autopilot's calls are refused"))
+    return out
+
+
+def _annotation_maps(data: dict, prefix: tuple):
+    if not isinstance(data, dict):
+        return
+    yield prefix + ("metadata", "annotations"), get(data, "metadata", "annotations")
+    yield prefix + ("spec", "template", "metadata", "annotations"), get(data, "spec", "template", "metadata",
+                                                                        "annotations")
+    for i, item in enumerate(as_list(data.get("items")) if data.get("kind", "").endswith("List") else []):
+        yield from _annotation_maps(item, prefix + ("items", i))
+
+
+def _line(doc, key: str) -> int | None:
+    for n, text in enumerate(doc.text.splitlines()):
+        if key + ":" in text or f'"{key}":' in text:
+            return doc.line + n
+    return doc.line
+
+
+def secret_in_annotation(inv: Inventory) -> list[Finding]:
+    """PXS034: a key value (env var or secret flag) inside any annotation of any object."""
+    out = []
+    needles = tuple(helm_vars.c.SECRET_ENV) + tuple(helm_vars.c.SECRET_FLAGS)
+    for doc in getattr(inv, "documents", []):
+        if not any(n in doc.text for n in needles):
+            continue
+        try:
+            data = yaml.load(doc.text, Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader))
+        except yaml.YAMLError:
+            continue
+        for path, ann in _annotation_maps(data, ()):
+            for key, value in (ann.items() if isinstance(ann, dict) else ()):
+                names = helm_vars.secrets_in(value) if isinstance(value, str) else []
+                if names:
+                    field = ".".join(str(p) for p in path) + f'["{key}"]'
+                    out.append(finding("PXS034", f"annotation {key} carries the value of {', '.join(names)}: anyone "
+                                       f"who can read this object can read the key (`pxsec render` removes it); "
+                                       f"rotate the key", file=doc.source, index=doc.index, kind=doc.kind,
+                                       name=doc.name, namespace=doc.namespace, field=field, line=_line(doc, key)))
+    return out
+
+
+def stork_too_old_for_issuer(inv: Inventory) -> list[Finding]:
+    """PXS035: a Stork image older than 2.5.0 with PX_JWT_ISSUER (it signs as stork.openstorage.io)."""
+    out = []
+    for st in inv.stork:
+        if st.operator:
+            image = get(st.obj.data, "spec", "stork", "image")
+        else:  # env_path is the Stork container's path + ("env",)
+            image = get(st.obj.data, *st.env_path[:-1], "image")
+        tag = image.split(":")[-1] if isinstance(image, str) and ":" in image else None
+        v = px_version.semver(tag) if tag else None
+        e = st.env.get("PX_JWT_ISSUER")
+        if v and not px_version.at_least(v, (2, 5, 0)) and e and e.source == "literal" \
+                and e.value and e.value != px_version.STORK_ISSUER:
+            out.append(st.obj.at("PXS035", e.path, f"Stork {tag} predates the release that reads PX_JWT_ISSUER: it "
+                                 f"ignores {e.value} and signs as {px_version.STORK_ISSUER}; upgrade Stork to 2.5.0 "
+                                 f"or later"))
+    return out
+
+
+def node_misc_args_without_security(inv: Inventory) -> list[Finding]:
+    """PXS036: spec.nodes[].miscArgs without the security flags the cluster's misc-args carries."""
+    out = []
+    for px in _operators(inv):
+        cluster = scan_args(goshlex_split(px.obj.annotations().get(MISC_ARGS)), _SECURITY_FLAGS)
+        if not cluster:
+            continue
+        for i, node in enumerate(as_list(get(px.obj.data, "spec", "nodes"))):
+            words = goshlex_split(get(node, "miscArgs"))
+            if not words:
+                continue
+            missing = sorted(set(cluster) - set(scan_args(words, _SECURITY_FLAGS)))
+            if missing:
+                out.append(px.obj.at("PXS036", ("spec", "nodes", i, "miscArgs"), f"spec.nodes[{i}].miscArgs lacks "
+                                     f"{', '.join(missing)}: if it replaces the cluster's {MISC_ARGS} on those nodes "
+                                     f"(the CRD says it 'overrides/adds onto' them), they run without them"))
+    return out
+
+
+def goshlex_split(text) -> list[str]:
+    if not isinstance(text, str):
+        return []
+    try:
+        return goshlex.split(text)
+    except goshlex.SplitError:
+        return []
+
+
+RULE_FUNCTIONS = (operator_owned_secret, misc_args_ignored, component_issuer_unknown, autopilot_key_overridden,
+                  secret_in_annotation, stork_too_old_for_issuer, node_misc_args_without_security)
