@@ -23,6 +23,7 @@ from .filters.common import SECRET_ENV, SECRET_FLAGS
 
 LITERAL = "<literal value>"
 HIDDEN = "<secret value hidden>"
+CHANGED = "<new secret value hidden>"
 _SECRETISH = re.compile(r"SECRET|PASSW|TOKEN|CREDENTIAL|PRIVATE|(^|_)(API_?)?KEY$", re.I)
 _FLAG_IN_TEXT = re.compile("(" + "|".join(map(re.escape, SECRET_FLAGS)) + r")(=|\s+)(\S+)")
 
