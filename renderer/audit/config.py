@@ -35,7 +35,7 @@ class Config:
 def find(directory: str = ".") -> str | None:
     """The config file of `directory`, if there is one."""
     for name in (FILENAME, FILENAME[:-5] + ".yml"):
-        path = os.path.join(directory, name)
+        path = name if directory == "." else os.path.join(directory, name)
         if os.path.isfile(path):
             return path
     return None
