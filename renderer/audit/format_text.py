@@ -44,9 +44,10 @@ def line(f: Finding, colour: bool = False) -> str:
     if f.field:
         subject = f"{subject} {f.field}".strip()
     if subject:
-        subject = _paint(subject, "dim", colour) + ": "
+        subject = _paint(_printable(subject), "dim", colour) + ": "
     sev = _paint(f.severity, f.severity, colour)
-    return _printable(f"{_paint(location(f), 'head', colour)}: {sev} {f.rule_id} {subject}{f.message}")
+    where = _paint(_printable(location(f)), "head", colour)
+    return f"{where}: {sev} {f.rule_id} {subject}{_printable(f.message)}"
 
 
 def _plural(n: int, word: str) -> str:
