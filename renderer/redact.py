@@ -82,9 +82,11 @@ def value_at(root: Any, path: tuple, found: Any) -> Any:
         if isinstance(parent, list) and isinstance(last, int) and last > 0 and _flag_of(parent[last - 1]) \
                 and parent[last - 1] in SECRET_FLAGS:
             return LITERAL
-        if isinstance(root, dict) and root.get("kind") == "Secret" and path[0] in ("data", "stringData") \
-                and len(path) >= 2:
-            return LITERAL if found is not None else None
+        if isinstance(root, dict) and root.get("kind") == "Secret" and path[0] in ("data", "stringData"):
+            if len(path) >= 2:
+                return LITERAL if found is not None else None
+            if isinstance(found, dict):
+                return {k: (LITERAL if v is not None else None) for k, v in found.items()}
     return value(found)
 
 

@@ -99,7 +99,10 @@ def _show(v: Any) -> str:
     """A value as one line of flow YAML, shortened; secret values are already masked."""
     if isinstance(v, str) and v.startswith("<") and v.endswith(">"):
         return v  # <literal value>
-    text = json.dumps(v, ensure_ascii=False, separators=(", ", ": "), default=str)
+    return _cap(json.dumps(v, ensure_ascii=False, separators=(", ", ": "), default=str))
+
+
+def _cap(text: str) -> str:
     return text if len(text) <= MAX_SHOWN else text[:MAX_SHOWN - 3] + "..."
 
 
@@ -109,9 +112,12 @@ def _scalars(v: Any) -> bool:
 
 def _list_change(found: list, expected: list) -> str:
     """What render does to a list of scalars (args, command): what it adds and removes."""
-    missing, extra = Counter(map(_show, expected)), Counter(map(_show, found))
+    def one(x: Any) -> str:
+        return json.dumps(x, ensure_ascii=False, default=str)
+
+    missing, extra = Counter(map(one, expected)), Counter(map(one, found))
     adds, removes = list((missing - extra).elements()), list((extra - missing).elements())
-    parts = [f"adds {' '.join(adds)}" if adds else "", f"removes {' '.join(removes)}" if removes else ""]
+    parts = [f"adds {_cap(' '.join(adds))}" if adds else "", f"removes {_cap(' '.join(removes))}" if removes else ""]
     what = " and ".join(p for p in parts if p) or "reorders it"
     return f"render {what} (expected {_show(expected)}, found {_show(found)})"
 
