@@ -227,3 +227,12 @@ def test_sarif_leaves_out_ignored_findings_and_has_columns(mixed):
     assert {res["ruleId"] for res in results} == {"PXS008", "PXS016"}
     assert all(res["locations"][0]["physicalLocation"]["region"]["startColumn"] >= 1 for res in results)
     assert SECRET_VALUE.encode() not in r.stdout + r.stderr
+
+
+def test_config_accepts_a_list_or_a_string_of_rules():
+    from renderer.audit import config
+
+    assert config.parse("ignore: PXS021 guest-access-enabled,PXS008\n", "c").ignore == {"PXS021", "PXS016", "PXS008"}
+    assert config.parse("ignore: [pxs021]\nminSeverity: error\n", "c") == config.Config("c", frozenset({"PXS021"}),
+                                                                                         "error", False)
+    assert config.parse("# nothing yet\n", "c") == config.Config("c")

@@ -13,6 +13,7 @@ must not turn a rule off or leave it on unnoticed.
 from __future__ import annotations
 
 import os
+import re
 from dataclasses import dataclass
 
 import yaml
@@ -42,7 +43,7 @@ def find(directory: str = ".") -> str | None:
 
 
 def _rules(value, source: str) -> frozenset[str]:
-    items = value.split(",") if isinstance(value, str) else value
+    items = [t for t in re.split(r"[\s,]+", value) if t] if isinstance(value, str) else value
     if not isinstance(items, list):
         raise UsageError("must be a list of rule ids or names", Location(file=source, field="ignore"))
     ids = set()
