@@ -229,3 +229,13 @@ def test_fast_and_typer_paths_agree_on_diff_and_check(argv):
                f"sys.exit(_guarded(run_cli, {argv!r}))")
     assert (fast.returncode, fast.stdout, fast.stderr) == (slow.returncode, slow.stdout, slow.stderr)
     assert fast.returncode == (1 if "--check" in argv else 0)
+
+
+def test_diff_and_check_stay_on_the_fast_path_without_typer(tmp_path):
+    code = ("import sys; from renderer.main import main; code = main({argv!r}); "
+            "sys.stdout.flush(); print('MODULES', 'typer' in sys.modules, 'click' in sys.modules, file=sys.stderr); "
+            "sys.exit(code)")
+    for argv in (["render", "--diff", "--spec", SPEC, str(EXAMPLE)], ["render", "--check", "--spec", SPEC, str(EXAMPLE)]):
+        r = subprocess.run([sys.executable, "-c", code.format(argv=argv)], capture_output=True, env=clean_env(),
+                           cwd=ROOT)
+        assert r.stderr.decode().splitlines()[-1] == "MODULES False False", r.stderr
