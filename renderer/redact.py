@@ -5,7 +5,8 @@ What counts as a secret value:
   `PX_SHARED_SECRET`) or looks like one (`*SECRET*`, `*PASSW*`, `*TOKEN*`, `*_KEY`, ...);
 - the argument after `-jwt_shared_secret` / `-auth_system_key` (or `-flag=value`), and any
   string that carries such a flag (a misc-args annotation);
-- every value under `data` / `stringData` of a `Secret`.
+- every value under `data` / `stringData` of a `Secret`, and the value of any key named like a
+  key variable (a ConfigMap that feeds one).
 
 Two forms: `value_at` masks constructed values (drift messages), `text` masks a document's
 YAML text by the marks of the composed nodes, so quoting, flow style and block scalars never
@@ -50,6 +51,9 @@ def value(obj: Any) -> Any:
         out = {k: value(v) for k, v in obj.items()}
         if secret_env_name(obj.get("name")) and "value" in obj:
             out["value"] = LITERAL
+        for k in obj:
+            if k in SECRET_ENV and not isinstance(obj[k], (dict, list)):  # a ConfigMap key, say
+                out[k] = LITERAL
         if obj.get("kind") == "Secret":
             for key in ("data", "stringData"):
                 if isinstance(obj.get(key), dict):
@@ -78,6 +82,8 @@ def value_at(root: Any, path: tuple, found: Any) -> Any:
     if path:
         parent, last = parents[-1], path[-1]
         if isinstance(parent, dict) and last == "value" and secret_env_name(parent.get("name")):
+            return LITERAL
+        if isinstance(parent, dict) and last in SECRET_ENV and not isinstance(found, (dict, list)):
             return LITERAL
         if isinstance(parent, list) and isinstance(last, int) and last > 0 and _flag_of(parent[last - 1]) \
                 and parent[last - 1] in SECRET_FLAGS:
@@ -115,6 +121,7 @@ def _secret_nodes(root: Any) -> list[yaml.Node]:
             pairs = {_scalar(k): v for k, v in node.value}
             if secret_env_name(_scalar(pairs.get("name"))) and "value" in pairs:
                 out.append(pairs["value"])
+            out.extend(v for k, v in node.value if _scalar(k) in SECRET_ENV and isinstance(v, yaml.ScalarNode))
             for k, v in node.value:
                 stack.extend((k, v))
         elif isinstance(node, yaml.SequenceNode):

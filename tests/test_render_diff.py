@@ -177,6 +177,8 @@ def test_context_lines_from_other_secrets_are_hidden_too(tmp_path):
     "kind: Secret\ndata: {a: b}\n---\nkind: Secret\n",  # not one document: shown as a placeholder
     "a: b\r\nkind: Secret\r\ndata:\r\n  k: " + SECRET_VALUE + "\r\n",
     "kind: Secret\ndata:\n  k: " + SECRET_VALUE + "\u2028x\n",
+    "kind: ConfigMap\ndata: {a: b}\n---\n",
+    "kind: ConfigMap\ndata:\n  PORTWORX_AUTH_SYSTEM_KEY: " + SECRET_VALUE + "\n",
 ])
 def test_redact_text_is_safe_on_odd_documents(chunk):
     shown = redact.text(chunk)
