@@ -129,3 +129,16 @@ def test_json_findings_carry_the_values_for_tools():
     from renderer.audit import format_json
     [f] = [f for f in json.loads(format_json.render(report))["findings"] if f["rule_id"] == "PXS019"]
     assert "apps.portworx.io" in f["message"] and f["field"].endswith("env[1].value")
+
+
+def test_expected_values_are_masked_in_the_rendered_object_by_their_own_path():
+    from renderer.audit import drift
+
+    a = {"env": [{"name": "A", "value": "1"}, {"name": "B", "value": "x"}]}
+    b = {"env": [{"name": "PX_SHARED_SECRET", "value": "s"}, {"name": "B", "value": "y"},
+                 {"name": "A", "value": "2"}]}
+    diffs = {(d[0], d[5]) for d in drift.diff(a, b) if d[1] == "changed"}
+    assert diffs == {(("env", 0, "value"), ("env", 2, "value")), (("env", 1, "value"), ("env", 1, "value"))}
+    added = [d for d in drift.diff(a, b) if d[1] == "added"]
+    assert [(d[2], redact.value_at(b, d[5], d[4])) for d in added] == [
+        ("PX_SHARED_SECRET", {"name": "PX_SHARED_SECRET", "value": redact.LITERAL})]

@@ -63,17 +63,19 @@ def _named(items: list) -> dict[str, int] | None:
     return names
 
 
-def diff(a: Any, b: Any, path: tuple = ()) -> list[tuple[tuple, str, str | None, Any, Any]]:
-    """(path in `a`, what, name, found, expected) for each difference from `a` (input) to `b`
-    (rendered); `found`/`expected` are the values there (None where one side has nothing)."""
+def diff(a: Any, b: Any, path: tuple = (), bpath: tuple | None = None) -> list[tuple]:
+    """(path in `a`, what, name, found, expected, path in `b`) for each difference from `a` (input)
+    to `b` (rendered); `found`/`expected` are the values there (None where one side has nothing).
+    Named list entries (env, volumes) are matched by name, so the two paths can differ."""
+    bpath = path if bpath is None else bpath
     if isinstance(a, dict) and isinstance(b, dict):
         out = []
         for k in a:
             if k not in b:
-                out.append((path + (k,), "removed", None, a[k], None))
+                out.append((path + (k,), "removed", None, a[k], None, bpath + (k,)))
             else:
-                out += diff(a[k], b[k], path + (k,))
-        out += [(path + (k,), "added", None, None, b[k]) for k in b if k not in a]
+                out += diff(a[k], b[k], path + (k,), bpath + (k,))
+        out += [(path + (k,), "added", None, None, b[k], bpath + (k,)) for k in b if k not in a]
         return out
     if isinstance(a, list) and isinstance(b, list):
         na, nb = _named(a), _named(b)
@@ -81,14 +83,14 @@ def diff(a: Any, b: Any, path: tuple = ()) -> list[tuple[tuple, str, str | None,
             out = []
             for name, i in na.items():
                 if name not in nb:
-                    out.append((path + (i,), "removed", name, a[i], None))
+                    out.append((path + (i,), "removed", name, a[i], None, bpath))
                 else:
-                    out += diff(a[i], b[nb[name]], path + (i,))
-            out += [(path, "added", name, None, b[nb[name]]) for name in nb if name not in na]
+                    out += diff(a[i], b[nb[name]], path + (i,), bpath + (nb[name],))
+            out += [(path, "added", name, None, b[nb[name]], bpath + (nb[name],)) for name in nb if name not in na]
             return out
-        return [] if a == b else [(path, "changed", None, a, b)]
+        return [] if a == b else [(path, "changed", None, a, b, bpath)]
     if type(a) is not type(b) or a != b:
-        return [(path, "changed", None, a, b)]
+        return [(path, "changed", None, a, b, bpath)]
     return []
 
 
@@ -152,8 +154,8 @@ def _compare(doc: Document, out: Document, spec: Spec) -> list[Finding]:
     except PxsecError:
         return []  # an unreadable document is reported by the other rules
     diffs = diff(a, b)
-    found = [finding("PXS019", _message(p, what, name, redact.value_at(a, p, x), redact.value_at(b, p, y)),
-                     **_where(doc, p)) for p, what, name, x, y in diffs[:MAX_PER_DOCUMENT]]
+    found = [finding("PXS019", _message(p, what, name, redact.value_at(a, p, x), redact.value_at(b, q, y)),
+                     **_where(doc, p)) for p, what, name, x, y, q in diffs[:MAX_PER_DOCUMENT]]
     if len(diffs) > MAX_PER_DOCUMENT:
         found.append(finding("PXS019", f"... and {len(diffs) - MAX_PER_DOCUMENT} more difference(s)", **_where(doc)))
     return found
