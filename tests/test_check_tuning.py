@@ -236,3 +236,14 @@ def test_config_accepts_a_list_or_a_string_of_rules():
     assert config.parse("ignore: [pxs021]\nminSeverity: error\n", "c") == config.Config("c", frozenset({"PXS021"}),
                                                                                          "error", False)
     assert config.parse("# nothing yet\n", "c") == config.Config("c")
+
+
+def test_kube_linter_style_annotation_with_a_reason():
+    sc = storagecluster(security={"enabled": True, "auth": {"guestAccess": "Enabled"}})
+    sc["metadata"]["annotations"] = {"ignore-check.pxsec.io/guest-access-enabled": "until every client has a token",
+                                     "ignore-check.pxsec.io/PXS21": "typo"}
+    report = audit.check([("sc.yaml", text(sc))])
+    assert [f.rule_id for f in report.findings] == ["PXS021"] and report.ignored == 1
+    assert report.notices == ['sc.yaml: document 0 (StorageCluster/px-cluster): metadata.annotations['
+                              '"ignore-check.pxsec.io/PXS21"]: unknown rule \'PXS21\'; did you mean PXS021? '
+                              '(not ignored)']

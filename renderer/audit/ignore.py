@@ -4,6 +4,8 @@ config file) or for one object (its `pxsec.io/ignore` annotation).
     metadata:
       annotations:
         pxsec.io/ignore: "PXS021,PXS016"   # ids or names, separated by commas or spaces
+        ignore-check.pxsec.io/PXS016: "guest access until every client has a token"  # kube-linter style,
+                                                                    # one rule per key, the value is the reason
 
 An annotation covers the findings about its object: a document, or an item of a `List` (an
 annotation on the List itself covers all its items). Annotations are read off the composed
@@ -21,6 +23,7 @@ from ..stream import Document, mapping_get, scalar
 from .model import Finding, rule_id, suggest
 
 ANNOTATION = "pxsec.io/ignore"
+PER_RULE = "ignore-check.pxsec.io/"
 _SPLIT = re.compile(r"[\s,]+")
 
 
@@ -39,8 +42,21 @@ def parse_rules(text: str) -> tuple[set[str], list[str]]:
     return ids, unknown
 
 
-def _object_ignores(node: Any) -> str | None:
-    return scalar(mapping_get(mapping_get(mapping_get(node, "metadata"), "annotations"), ANNOTATION))
+def _object_ignores(node: Any) -> list[tuple[str, str]]:
+    """(annotation, rule list) pairs of an object's ignore annotations."""
+    annotations = mapping_get(mapping_get(node, "metadata"), "annotations")
+    if not isinstance(annotations, yaml.MappingNode):
+        return []
+    out = []
+    for k, _ in annotations.value:
+        key = scalar(k)
+        if key == ANNOTATION:
+            value = scalar(mapping_get(annotations, ANNOTATION))
+            if value is not None:
+                out.append((key, value))
+        elif key and key.startswith(PER_RULE):
+            out.append((key, key[len(PER_RULE):] or "''"))
+    return out
 
 
 def _key(source: str | None, index: int | None, node: Any) -> tuple:
@@ -56,15 +72,13 @@ def annotations(docs: Iterable[Document]) -> tuple[dict[tuple, set[str]], list[s
     problems: list[str] = []
 
     def read(node: Any, key: tuple, where: str) -> None:
-        text = _object_ignores(node)
-        if text is None:
-            return
-        ids, unknown = parse_rules(text)
-        if ids:
-            found.setdefault(key, set()).update(ids)
-        for token in unknown:
-            problems.append(f"{where}: metadata.annotations[\"{ANNOTATION}\"]: unknown rule {token!r}"
-                            f"{suggest(token)} (not ignored)")
+        for annotation, text in _object_ignores(node):
+            ids, unknown = parse_rules(text)
+            if ids:
+                found.setdefault(key, set()).update(ids)
+            for token in unknown:
+                problems.append(f"{where}: metadata.annotations[\"{annotation}\"]: unknown rule {token!r}"
+                                f"{suggest(token)} (not ignored)")
 
     for doc in docs:
         node = doc.node
