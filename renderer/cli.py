@@ -29,12 +29,18 @@ def render(
     verbose: bool = typer.Option(False, "--verbose", "-v", help="Summarize what was changed on stderr (names only)."),
     allow_short_secrets: bool = typer.Option(
         False, "--allow-short-secrets", help="With secret.create: accept secret values shorter than 32 bytes."),
+    diff: bool = typer.Option(False, "--diff", help="Print a unified diff of what render would change (secret "
+                              "values hidden) instead of the output."),
+    check: bool = typer.Option(False, "--check", help="Write nothing; exit 1 when render would change anything."),
 ) -> None:
     """Secure the Portworx and Stork workloads in a manifest stream."""
     from . import fastpath
 
-    fastpath.render({"spec": spec, "output": output, "verbose": verbose,
-                     "allow_short_secrets": allow_short_secrets, "paths": paths or []})
+    code = fastpath.render({"spec": spec, "output": output, "verbose": verbose,
+                            "allow_short_secrets": allow_short_secrets, "diff": diff, "check": check,
+                            "paths": paths or []})
+    if code:
+        raise typer.Exit(code)
 
 
 @app.command()

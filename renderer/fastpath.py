@@ -10,13 +10,15 @@ from __future__ import annotations
 import os
 
 VALUE_OPTIONS = {"--spec": "spec", "-s": "spec", "--output": "output", "-o": "output"}
-FLAG_OPTIONS = {"--verbose": "verbose", "-v": "verbose", "--allow-short-secrets": "allow_short_secrets"}
+FLAG_OPTIONS = {"--verbose": "verbose", "-v": "verbose", "--allow-short-secrets": "allow_short_secrets",
+                "--diff": "diff", "--check": "check"}
 
 
 def parse(argv: list[str]) -> dict | None:
     if not argv or argv[0] != "render":
         return None
-    opts: dict = {"spec": None, "output": None, "verbose": False, "allow_short_secrets": False, "paths": []}
+    opts: dict = {"spec": None, "output": None, "verbose": False, "allow_short_secrets": False, "diff": False,
+                  "check": False, "paths": []}
     args = argv[1:]
     i = 0
     only_paths = False
@@ -50,6 +52,8 @@ def render(opts: dict) -> int:
     path = opts["spec"] or os.environ.get("PXSEC_SPEC")
     if not path:
         raise UsageError("no spec: pass --spec FILE or set PXSEC_SPEC")
+    if opts.get("output") and (opts.get("diff") or opts.get("check")):
+        raise UsageError("--diff and --check write no output stream; leave out --output")
     loaded = specmod.load(path)
     inputs = sources.read_inputs(opts["paths"] or ["-"])
     result = pipeline.render(inputs, loaded, environ=os.environ, allow_short_secrets=opts["allow_short_secrets"])
@@ -58,5 +62,28 @@ def render(opts: dict) -> int:
     if opts["verbose"]:
         for line in result.summary():
             log_info(line)
+    if opts.get("diff") or opts.get("check"):
+        return _show_changes(result, opts)
     sources.write_output(result.text, opts["output"])
+    return 0
+
+
+def _show_changes(result, opts: dict) -> int:
+    """--diff: the unified diff on stdout (coloured on a terminal unless NO_COLOR); --check: exit 1
+    when render would change anything. Neither writes the rendered stream."""
+    import sys
+
+    from . import diff, sources
+    from .log import log_info
+
+    if opts.get("diff"):
+        text = diff.unified(result.documents)
+        if text and sys.stdout.isatty() and not os.environ.get("NO_COLOR"):
+            text = diff.colourize(text)
+        sources.write_output(text, None)
+    changes = diff.changed(result.documents)
+    if opts.get("check") and changes:
+        more = f"; and {len(changes) - 5} more" if len(changes) > 5 else ""
+        log_info(f"render would change {len(changes)} document(s): {'; '.join(changes[:5])}{more}")
+        return 1
     return 0

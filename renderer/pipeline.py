@@ -104,6 +104,7 @@ class RenderResult:
         self.touched = touched or []
         self.generated = generated or []
         self.warnings = warnings or []
+        self.documents: list[Document] = []  # the stream, each document with its emitted text (render --diff)
 
     def summary(self) -> list[str]:
         lines = []
@@ -311,4 +312,6 @@ def render(sources: list[tuple[str, str]], spec: Spec, environ: Mapping[str, str
     warnings = list(dict.fromkeys(warnings))
     if any(not d.empty for d in stream.documents) and not any(t.role in WORKLOADS for t in renderer.touched):
         warnings.append("no Portworx workload (DaemonSet or StorageCluster) in the input: nothing was secured")
-    return RenderResult(stream.text(), renderer.touched, generated, warnings)
+    result = RenderResult(stream.text(), renderer.touched, generated, warnings)
+    result.documents = stream.documents
+    return result

@@ -78,23 +78,25 @@ def test_json_output(files):
     r = run_pxsec(["check", "--format", "json", str(files["insecure"]), str(files["warn"])])
     doc = json.loads(r.stdout)
     assert r.returncode == 1
-    assert doc["summary"] == {"error": 1, "warning": 1, "note": 1, "driftChecked": False, "workloads": 2}
+    assert doc["summary"] == {"error": 1, "warning": 1, "note": 1, "driftChecked": False, "workloads": 2,
+                              "ignored": 0, "belowMinSeverity": 0}
     [f] = [f for f in doc["findings"] if f["rule_id"] == "PXS001"]
     assert f == {"rule_id": "PXS001", "severity": "error",
                  "message": f["message"], "file": str(files["insecure"]), "index": 0, "kind": "DaemonSet",
                  "name": "portworx", "namespace": "kube-system", "field": "spec.template.spec.containers[0]",
-                 "line": 16}
+                 "line": 16, "column": 9}
     assert files["insecure"].read_text().splitlines()[15].strip() == "- name: portworx"
 
 
-def test_text_output_is_grouped_by_workload_and_plain_off_a_terminal(files):
+def test_text_output_is_one_clickable_line_per_finding_and_plain_off_a_terminal(files):
     r = run_pxsec(["check", str(files["insecure"]), str(files["warn"])])
     out = r.stdout.decode()
     assert "\033[" not in out
-    heads = [ln for ln in out.splitlines() if ln and not ln.startswith(" ")]
-    assert heads == [f"{files['insecure']}: DaemonSet kube-system/portworx (document 0)",
-                     f"{files['warn']}: StorageCluster portworx/px-cluster (document 0)",
-                     "1 error, 1 warning, 1 note"]
+    assert [ln.split(" ", 3)[:3] for ln in out.splitlines()[:-1]] == [
+        [f"{files['insecure']}:16:9:", "error", "PXS001"],
+        [f"{files['warn']}:11:3:", "note", "PXS021"],  # spec.security
+        [f"{files['warn']}:14:7:", "warning", "PXS016"]]  # spec.security.auth.guestAccess
+    assert out.splitlines()[-1] == "1 error, 1 warning, 1 note"
 
 
 def _run_on_a_terminal(args, env):
@@ -127,7 +129,7 @@ def test_colour_only_on_a_terminal_and_never_with_no_color(files):
 
 def test_stdin_and_directories(files):
     r = run_pxsec(["check"], stdin=files["insecure"].read_bytes())
-    assert r.returncode == 1 and b"<stdin>: DaemonSet kube-system/portworx" in r.stdout
+    assert r.returncode == 1 and b"<stdin>:16:9: error PXS001 DaemonSet kube-system/portworx" in r.stdout
     r = run_pxsec(["check", "--format", "json", str(files["dir"])])
     names = {f["file"] for f in json.loads(r.stdout)["findings"]}
     assert names == {str(files[k]) for k in ("insecure", "warn", "clean", "leak")}

@@ -162,3 +162,23 @@ def test_cli_writes_valid_sarif_with_relative_uris(tmp_path):
             for loc in res["locations"]}
     assert uris == {"m.yaml"}
     assert sarif["runs"][0]["originalUriBaseIds"]["%SRCROOT%"]["uri"] == tmp_path.resolve().as_uri() + "/"
+
+
+def test_rule_links_and_columns_are_valid_sarif(tmp_path):
+    report = rich_report(tmp_path)
+    sarif = format_sarif.to_dict(report, root=tmp_path)
+    assert errors(sarif) == []
+    driver = sarif["runs"][0]["tool"]["driver"]
+    assert driver["informationUri"].startswith("https://")
+    assert all(r["helpUri"].startswith(driver["informationUri"]) and "#pxs" in r["helpUri"] for r in driver["rules"])
+    regions = [res["locations"][0]["physicalLocation"]["region"] for res in sarif["runs"][0]["results"]
+               if "region" in res["locations"][0].get("physicalLocation", {})]
+    assert regions and all(r["startColumn"] >= 1 for r in regions if "startColumn" in r)
+    assert sum("startColumn" in r for r in regions) >= len(regions) - 1  # PXS000 may have none
+    for broken in (lambda s: s["runs"][0]["tool"]["driver"]["rules"][0].__setitem__("helpUri", 5),
+                   lambda s: s["runs"][0]["tool"]["driver"].__setitem__("informationUri", []),
+                   lambda s: regions and s["runs"][0]["results"][0]["locations"][0]["physicalLocation"]["region"]
+                   .__setitem__("startColumn", 0)):
+        copy_ = copy.deepcopy(sarif)
+        broken(copy_)
+        assert errors(copy_) != []

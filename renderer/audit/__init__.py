@@ -3,6 +3,7 @@
     sources -> parse (per file; a file that does not parse is a PXS000 finding)
             -> inventory (profiles of Portworx, Stork, autopilot; every env list)
             -> rules (pure, one function per rule)  [+ drift against `render` with --spec]
+            -> ignore (rules ignored for the run, or per object by annotation; see ignore.py)
             -> Report (sorted, de-duplicated findings) -> text | json | sarif
 
 Nothing here reads the environment or prints; values of secrets are never read into a finding.
@@ -10,13 +11,14 @@ Nothing here reads the environment or prints; values of secrets are never read i
 from __future__ import annotations
 
 from ..spec import Spec
-from . import drift, inventory, rules
+from . import drift, ignore as ignoremod, inventory, rules
 from .model import RULES, Finding, Report, Rule
 
 __all__ = ["check", "Finding", "Report", "Rule", "RULES"]
 
 
-def check(sources: list[tuple[str, str]], spec: Spec | None = None) -> Report:
+def check(sources: list[tuple[str, str]], spec: Spec | None = None, ignore: frozenset[str] = frozenset()) -> Report:
+    """Audit `sources`; `ignore` holds rule ids to leave out of the report (they are counted)."""
     docs, errors = inventory.parse_sources(sources)
     inv = inventory.build(docs)
     inv.errors = errors + inv.errors
@@ -26,4 +28,6 @@ def check(sources: list[tuple[str, str]], spec: Spec | None = None) -> Report:
         found += drift.check(sources, docs, spec)
         drift_checked = True
     unique = sorted(dict.fromkeys(found), key=Finding.sort_key)
-    return Report(unique, checked=inv.workloads(), drift_checked=drift_checked)
+    by_object, notices = ignoremod.annotations(docs)
+    kept, ignored = ignoremod.apply(unique, set(ignore), by_object)
+    return Report(kept, checked=inv.workloads(), drift_checked=drift_checked, ignored=ignored, notices=notices)

@@ -7,19 +7,23 @@ documents render would add (generated Secrets) are reported as missing.
 Secret values are never needed and never compared: render gets a fixed placeholder for every
 variable a `secret.create` spec reads (never the real environment), and the Secret pxsec
 manages is compared with its `data`/`stringData` values blanked (keys still count).
-Messages name fields, env vars and volumes, never values.
+Messages name fields, env vars and volumes, and show the values on both sides (expected from
+render, found in the input) through `redact`: a literal secret shows as `<literal value>`, the
+managed Secret's data not at all.
 """
 from __future__ import annotations
 
+import json
 import re
+from collections import Counter
 from typing import Any
 
-from .. import pipeline
+from .. import pipeline, redact
 from ..errors import PxsecError
 from .. import generated_secret as secretsmod
 from ..spec import Spec
 from ..stream import Document, Stream
-from .inventory import field_path, node_line
+from .inventory import field_path, node_line, node_position
 from .model import Finding, finding
 
 PLACEHOLDER = "pxsec-check-placeholder-not-a-secret-0123456789"
@@ -33,8 +37,9 @@ def placeholder_environ(spec: Spec) -> dict[str, str]:
 
 
 def _where(doc: Document, path: tuple = ()) -> dict:
+    line, column = (node_position(doc, path) if doc.node is not None else None) or (doc.line, None)
     return dict(file=doc.source, index=doc.index, kind=doc.kind, name=doc.name, namespace=doc.namespace,
-                field=field_path(path) or None, line=node_line(doc, path) if doc.node is not None else doc.line)
+                field=field_path(path) or None, line=line, column=column)
 
 
 def _redact(obj: Any, spec: Spec) -> Any:
@@ -58,16 +63,19 @@ def _named(items: list) -> dict[str, int] | None:
     return names
 
 
-def diff(a: Any, b: Any, path: tuple = ()) -> list[tuple[tuple, str, str | None]]:
-    """(path in `a`, what, name) for each difference from `a` (input) to `b` (rendered)."""
+def diff(a: Any, b: Any, path: tuple = (), bpath: tuple | None = None) -> list[tuple]:
+    """(path in `a`, what, name, found, expected, path in `b`) for each difference from `a` (input)
+    to `b` (rendered); `found`/`expected` are the values there (None where one side has nothing).
+    Named list entries (env, volumes) are matched by name, so the two paths can differ."""
+    bpath = path if bpath is None else bpath
     if isinstance(a, dict) and isinstance(b, dict):
         out = []
         for k in a:
             if k not in b:
-                out.append((path + (k,), "removed", None))
+                out.append((path + (k,), "removed", None, a[k], None, bpath + (k,)))
             else:
-                out += diff(a[k], b[k], path + (k,))
-        out += [(path + (k,), "added", None) for k in b if k not in a]
+                out += diff(a[k], b[k], path + (k,), bpath + (k,))
+        out += [(path + (k,), "added", None, None, b[k], bpath + (k,)) for k in b if k not in a]
         return out
     if isinstance(a, list) and isinstance(b, list):
         na, nb = _named(a), _named(b)
@@ -75,29 +83,63 @@ def diff(a: Any, b: Any, path: tuple = ()) -> list[tuple[tuple, str, str | None]
             out = []
             for name, i in na.items():
                 if name not in nb:
-                    out.append((path + (i,), "removed", name))
+                    out.append((path + (i,), "removed", name, a[i], None, bpath))
                 else:
-                    out += diff(a[i], b[nb[name]], path + (i,))
-            out += [(path, "added", name) for name in nb if name not in na]
+                    out += diff(a[i], b[nb[name]], path + (i,), bpath + (nb[name],))
+            out += [(path, "added", name, None, b[nb[name]], bpath + (nb[name],)) for name in nb if name not in na]
             return out
-        return [] if a == b else [(path, "changed", None)]
+        return [] if a == b else [(path, "changed", None, a, b, bpath)]
     if type(a) is not type(b) or a != b:
-        return [(path, "changed", None)]
+        return [(path, "changed", None, a, b, bpath)]
     return []
 
 
-def _message(path: tuple, what: str, name: str | None) -> str:
-    """What differs (the field path is the finding's `field`): names only, never values."""
+MAX_SHOWN = 160
+
+
+def _show(v: Any) -> str:
+    """A value as one line of flow YAML, shortened; secret values are already masked."""
+    if isinstance(v, str) and v.startswith("<") and v.endswith(">"):
+        return v  # <literal value>
+    return _cap(json.dumps(v, ensure_ascii=False, separators=(", ", ": "), default=str))
+
+
+def _cap(text: str) -> str:
+    return text if len(text) <= MAX_SHOWN else text[:MAX_SHOWN - 3] + "..."
+
+
+def _scalars(v: Any) -> bool:
+    return isinstance(v, list) and all(not isinstance(x, (dict, list)) for x in v)
+
+
+def _list_change(found: list, expected: list) -> str:
+    """What render does to a list of scalars (args, command): what it adds and removes."""
+    def one(x: Any) -> str:
+        return json.dumps(x, ensure_ascii=False, default=str)
+
+    missing, extra = Counter(map(one, expected)), Counter(map(one, found))
+    adds, removes = list((missing - extra).elements()), list((extra - missing).elements())
+    parts = [f"adds {_cap(' '.join(adds))}" if adds else "", f"removes {_cap(' '.join(removes))}" if removes else ""]
+    what = " and ".join(p for p in parts if p) or "reorders it"
+    return f"render {what} (expected {_show(expected)}, found {_show(found)})"
+
+
+def _message(path: tuple, what: str, name: str | None, found: Any, expected: Any) -> str:
+    """What differs (the field path is the finding's `field`), with the values on each side."""
     entry = next((p for p in reversed(path) if isinstance(p, str)), "list")
     if what == "added" and name is not None:
-        return f"no {entry} entry {name!r}: render would add it"
+        return f"no {entry} entry {name!r}: render would add {_show(expected)}"
     if what == "added":
-        return "missing: render would add it"
+        shown = "" if expected is None else f" {_show(expected)}"
+        return f"missing: render would add it{':' if shown else ''}{shown}"
     if what == "removed" and name is not None:
-        return f"{entry} entry {name!r} is not in the rendered output: render would remove it"
+        return f"{entry} entry {name!r} is not in the rendered output: render would remove {_show(found)}"
     if what == "removed":
-        return "not in the rendered output: render would remove it"
-    return "differs from the rendered output"
+        shown = "" if found is None else f" (found {_show(found)})"
+        return f"not in the rendered output: render would remove it{shown}"
+    if _scalars(found) and _scalars(expected):
+        return "differs from the rendered output: " + _list_change(found, expected)
+    return f"differs from the rendered output: expected {_show(expected)}, found {_show(found)}"
 
 
 def _body(text: str) -> str:
@@ -112,7 +154,8 @@ def _compare(doc: Document, out: Document, spec: Spec) -> list[Finding]:
     except PxsecError:
         return []  # an unreadable document is reported by the other rules
     diffs = diff(a, b)
-    found = [finding("PXS019", _message(p, what, name), **_where(doc, p)) for p, what, name in diffs[:MAX_PER_DOCUMENT]]
+    found = [finding("PXS019", _message(p, what, name, redact.value_at(a, p, x), redact.value_at(b, q, y)),
+                     **_where(doc, p)) for p, what, name, x, y, q in diffs[:MAX_PER_DOCUMENT]]
     if len(diffs) > MAX_PER_DOCUMENT:
         found.append(finding("PXS019", f"... and {len(diffs) - MAX_PER_DOCUMENT} more difference(s)", **_where(doc)))
     return found

@@ -1,10 +1,14 @@
 """Machine-readable report: one JSON object, findings in a stable order, keys always present.
 
     {"tool": {"name": "pxsec", "version": "..."}, "schemaVersion": 1,
-     "summary": {"error": 1, "warning": 0, "note": 2, "driftChecked": false, "workloads": 3},
+     "summary": {"error": 1, "warning": 0, "note": 2, "driftChecked": false, "workloads": 3,
+                 "ignored": 0, "belowMinSeverity": 0},
      "findings": [{"rule_id": "PXS001", "severity": "error", "message": ..., "file": ..., "index": 5,
                    "kind": "DaemonSet", "name": "portworx", "namespace": "kube-system",
-                   "field": "spec.template.spec.containers[0]", "line": 342}]}
+                   "field": "spec.template.spec.containers[0]", "line": 342, "column": 11}]}
+
+`ignored` counts findings of rules ignored by --ignore, the config file or a `pxsec.io/ignore`
+annotation; `belowMinSeverity` those left out by --min-severity / --quiet. Neither is listed.
 """
 from __future__ import annotations
 
@@ -18,7 +22,8 @@ SCHEMA_VERSION = 1
 
 def to_dict(report: Report) -> dict:
     summary = {s: report.count(s) for s in SEVERITIES}
-    summary.update(driftChecked=report.drift_checked, workloads=report.checked)
+    summary.update(driftChecked=report.drift_checked, workloads=report.checked, ignored=report.ignored,
+                   belowMinSeverity=report.hidden)
     return {"tool": {"name": "pxsec", "version": __version__}, "schemaVersion": SCHEMA_VERSION,
             "summary": summary, "findings": [f.to_dict() for f in report.findings]}
 

@@ -5,7 +5,10 @@ rule did not fire); one result per finding with the file as a repository-relativ
 (`%SRCROOT%` = the current directory) and `region.startLine` from the YAML node marks.
 Findings without a file (stdin) keep only their logical location (Kind namespace/name).
 `partialFingerprints` identify a finding by rule, file, object and field, not by line, so a
-result survives edits above it.
+result survives edits above it. Each rule's `helpUri` is its anchor in docs/check.md; the
+driver's `informationUri` is the project. Ignored findings (--ignore, config, annotation) and
+findings below --min-severity are left out, as kube-linter and checkov do: code-scanning UIs
+do not all honour SARIF `suppressions`, and would show them as open alerts.
 """
 from __future__ import annotations
 
@@ -16,7 +19,7 @@ from pathlib import Path
 from urllib.parse import quote
 
 from .. import __version__
-from .model import RULES, Finding, Report
+from .model import PROJECT_URL, RULES, Finding, Report
 
 SCHEMA_URI = "https://json.schemastore.org/sarif-2.1.0.json"
 SECURITY_SEVERITY = {"error": "8.0", "warning": "5.0", "note": "2.0"}
@@ -30,6 +33,7 @@ def _rule(rule) -> dict:
         "fullDescription": {"text": rule.why},
         "help": {"text": f"{rule.summary}. {rule.why}",
                  "markdown": f"**{rule.id} {rule.name}**: {rule.summary}.\n\n{rule.why}"},
+        "helpUri": rule.help_uri,
         "defaultConfiguration": {"level": rule.severity},
         "properties": {"tags": ["security", "portworx", "kubernetes"],
                        "security-severity": SECURITY_SEVERITY[rule.severity]},
@@ -64,7 +68,7 @@ def _result(f: Finding, index: dict[str, int], root: Path) -> dict:
             art["uriBaseId"] = where[1]
         phys: dict = {"artifactLocation": art}
         if f.line:
-            phys["region"] = {"startLine": f.line}
+            phys["region"] = {"startLine": f.line, **({"startColumn": f.column} if f.column else {})}
         location["physicalLocation"] = phys
     if f.kind or f.name:
         fqn = "/".join(x for x in (f.namespace, f.kind, f.name) if x)
@@ -90,7 +94,7 @@ def to_dict(report: Report, root: Path | None = None) -> dict:
     index = {r.id: i for i, r in enumerate(rules)}
     run = {
         "tool": {"driver": {"name": "pxsec", "version": __version__, "semanticVersion": __version__,
-                            "rules": [_rule(r) for r in rules]}},
+                            "informationUri": PROJECT_URL, "rules": [_rule(r) for r in rules]}},
         "originalUriBaseIds": {"%SRCROOT%": {"uri": root.as_uri() + "/"}},
         "results": [_result(f, index, root) for f in report.findings],
         "columnKind": "unicodeCodePoints",

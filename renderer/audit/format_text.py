@@ -1,11 +1,15 @@
-"""Readable report: findings grouped by workload, in line order within a group.
+"""Readable report: one line per finding, in the `file:line:col: ...` form that editors and
+terminals make clickable (vim's quickfix, Emacs' compilation mode, VS Code's problem matchers),
+then a summary line.
 
-    manifests/px.yaml: DaemonSet kube-system/portworx (document 5)
-      342  error    PXS001  spec.template.spec.containers[0]
-           PX-Security is off: ...
-    3 errors, 1 warning, 2 notes
+    deploy/px.yaml:16:11: error PXS001 DaemonSet kube-system/portworx spec.template.spec.containers[0]: PX-Security is off: ...
+    deploy/px.yaml:16:11: note PXS021 DaemonSet kube-system/portworx spec.template.spec.containers[0]: if this ...
+    1 error, 0 warnings, 1 note
 
-Colour (ANSI) only when asked for: the CLI asks when stdout is a terminal and NO_COLOR is unset.
+Findings come in file and line order. A finding without a line (stdin, a missing object)
+names the file alone. Colour (ANSI) only when asked for: the CLI asks when stdout is a
+terminal and NO_COLOR is unset. Control characters from the input are escaped, so a finding
+stays one line.
 """
 from __future__ import annotations
 
@@ -18,16 +22,32 @@ def _paint(text: str, what: str, colour: bool) -> str:
     return f"\033[{_COLOURS[what]}m{text}\033[0m" if colour else text
 
 
-def _group_key(f: Finding) -> tuple:
-    return (f.file or "", f.index if f.index is not None else -1, f.kind or "", f.namespace or "", f.name or "")
+def _printable(text: str) -> str:
+    if text.isprintable():
+        return text
+    return "".join(c if c.isprintable() else f"\\x{ord(c):02x}" if ord(c) < 0x100 else f"\\u{ord(c):04x}"
+                   for c in text)
 
 
-def _heading(f: Finding) -> str:
+def location(f: Finding) -> str:
+    """`file:line:col`, `file:line` or `file`."""
     where = f.file or "<input>"
-    if f.kind is None and f.name is None:
-        return where if f.index is None else f"{where} (document {f.index})"
-    doc = f" (document {f.index})" if f.index is not None else ""
-    return f"{where}: {f.workload}{doc}"
+    if f.line:
+        where += f":{f.line}"
+        if f.column:
+            where += f":{f.column}"
+    return where
+
+
+def line(f: Finding, colour: bool = False) -> str:
+    subject = f.workload if (f.kind or f.name) else ""
+    if f.field:
+        subject = f"{subject} {f.field}".strip()
+    if subject:
+        subject = _paint(_printable(subject), "dim", colour) + ": "
+    sev = _paint(f.severity, f.severity, colour)
+    where = _paint(_printable(location(f)), "head", colour)
+    return f"{where}: {sev} {f.rule_id} {subject}{_printable(f.message)}"
 
 
 def _plural(n: int, word: str) -> str:
@@ -37,25 +57,22 @@ def _plural(n: int, word: str) -> str:
 def summary(report: Report) -> str:
     if not report.findings:
         what = "no findings" if report.checked else "no findings (no Portworx or Stork workload in the input)"
-        return what + ("; no drift from render" if report.drift_checked else "")
-    return ", ".join(_plural(report.count(s), s) for s in SEVERITIES)
+        what += "; no drift from render" if report.drift_checked else ""
+    else:
+        what = ", ".join(_plural(report.count(s), s) for s in SEVERITIES)
+    left_out = []
+    if report.ignored:
+        left_out.append(f"{report.ignored} ignored")
+    if report.hidden:
+        left_out.append(f"{report.hidden} below --min-severity")
+    return what + (f" (not shown: {', '.join(left_out)})" if left_out else "")
 
 
-def render(report: Report, colour: bool = False) -> str:
-    groups: dict[tuple, list[Finding]] = {}
-    for f in report.findings:
-        groups.setdefault(_group_key(f), []).append(f)
-    width = max((len(str(f.line)) for f in report.findings if f.line), default=1)
-    lines: list[str] = []
-    for key in sorted(groups):
-        items = sorted(groups[key], key=lambda f: (f.line or 0, SEVERITIES.index(f.severity), f.rule_id))
-        lines.append(_paint(_heading(items[0]), "head", colour))
-        for f in items:
-            line = str(f.line) if f.line else "-"
-            sev = _paint(f"{f.severity:<7}", f.severity, colour)
-            field = f"  {_paint(f.field, 'dim', colour)}" if f.field else ""
-            lines.append(f"  {line:>{width}}  {sev}  {f.rule_id}{field}")
-            lines.append(f"  {'':>{width}}  {f.message}")
-        lines.append("")
-    lines.append(summary(report))
-    return "\n".join(lines) + "\n"
+def render(report: Report, colour: bool = False, quiet: bool = False) -> str:
+    """Every finding, then the summary (left out with `quiet`)."""
+    order = sorted(report.findings, key=lambda f: (f.file or "", f.index if f.index is not None else -1,
+                                                   f.line or 0, f.column or 0, f.rule_id, f.field or ""))
+    lines = [line(f, colour) for f in order]
+    if not quiet:
+        lines.append(summary(report))
+    return "".join(ln + "\n" for ln in lines)

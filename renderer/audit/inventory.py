@@ -72,6 +72,12 @@ def field_path(path: Path) -> str:
 
 def node_line(doc: Document, path: Path) -> int | None:
     """1-based line of the node at `path` (or of its nearest existing ancestor)."""
+    where = node_position(doc, path)
+    return where[0] if where else None
+
+
+def node_position(doc: Document, path: Path) -> tuple[int, int] | None:
+    """(1-based line, 1-based column) of the node at `path` (or of its nearest existing ancestor)."""
     node = doc.node
     if node is None:
         return None
@@ -92,7 +98,7 @@ def node_line(doc: Document, path: Path) -> int | None:
                 break
             mark = hit[0].start_mark  # the key's line: where an editor shows `field:`
             node = hit[1]
-    return doc.line + mark.line
+    return doc.line + mark.line, mark.column + 1
 
 
 # ---------------------------------------------------------------------------- objects
@@ -138,9 +144,10 @@ class Obj:
     def at(self, rule_id: str, path: Path, message: str):
         """A finding of `rule_id` at `path` inside this object."""
         full = self.prefix + tuple(path)
+        line, column = node_position(self.doc, full) or (None, None)
         return finding(rule_id, message, file=self.doc.source, index=self.doc.index, kind=self.kind,
                        name=self.name, namespace=self.namespace, field=field_path(full) or None,
-                       line=node_line(self.doc, full))
+                       line=line, column=column)
 
 
 def get(d: Any, *path) -> Any:
@@ -590,8 +597,10 @@ def parse_sources(sources: list[tuple[str, str]]) -> tuple[list[Document], list]
         try:
             docs.extend(Stream.from_sources([(name, text)]).documents)
         except PxsecError as e:
-            m = re.match(r"line (\d+)", e.message)
+            m = re.match(r"line (\d+)(?:, column (\d+))?", e.message)
             last = max(1, len(text.splitlines()))  # an error at the end of the stream: the last line
-            errors.append(finding("PXS000", e.message, file=name, index=e.location.index,
-                                  line=min(int(m.group(1)), last) if m else None))
+            line = min(int(m.group(1)), last) if m else None
+            column = int(m.group(2)) if m and m.group(2) and line == int(m.group(1)) else None
+            errors.append(finding("PXS000", e.message, file=name, index=e.location.index, line=line,
+                                  column=column))
     return docs, errors

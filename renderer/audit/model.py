@@ -6,11 +6,16 @@ value that could be a secret. Rule ids are stable; a retired id is never reused.
 """
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field as dc_field, replace
 from typing import Literal
 
 Severity = Literal["error", "warning", "note"]
 SEVERITIES: tuple[Severity, ...] = ("error", "warning", "note")
+
+# Where the rules are documented: SARIF `helpUri` is DOCS_URL#<id in lower case> (the anchors of
+# docs/check.md's rule table), `informationUri` is the project. One place to change on a move.
+PROJECT_URL = "https://github.com/pxsec/pxsec"
+DOCS_URL = PROJECT_URL + "/blob/HEAD/docs/check.md"
 
 
 @dataclass(frozen=True)
@@ -20,6 +25,10 @@ class Rule:
     severity: Severity
     summary: str  # one line: what the rule finds
     why: str  # why it matters (SARIF help, docs)
+
+    @property
+    def help_uri(self) -> str:
+        return f"{DOCS_URL}#{self.id.lower()}"
 
 
 _RULES = (
@@ -110,6 +119,24 @@ _RULES = (
          "spec.nodes[].miscArgs may replace the cluster's misc-args on those nodes."),
 )
 RULES: dict[str, Rule] = {r.id: r for r in _RULES}
+_BY_NAME = {r.name: r.id for r in _RULES}
+
+
+def rule_id(token: str) -> str | None:
+    """The rule a user names, by id (`PXS021`, any case) or name (`token-reset-reminder`)."""
+    t = token.strip()
+    return t.upper() if t.upper() in RULES else _BY_NAME.get(t.lower())
+
+
+def suggest(token: str) -> str:
+    """`; did you mean X?` for a misspelt rule id or name, else ``."""
+    import difflib
+
+    close = difflib.get_close_matches(token.strip().lower(), [*(i.lower() for i in RULES), *_BY_NAME], n=1)
+    if not close:
+        return ""
+    hit = close[0].upper() if close[0].upper() in RULES else close[0]
+    return f"; did you mean {hit}?"
 
 
 @dataclass(frozen=True)
@@ -124,6 +151,7 @@ class Finding:
     namespace: str | None = None
     field: str | None = None  # field path inside the object, e.g. spec.template.spec.containers[0].env[2]
     line: int | None = None  # 1-based line of the field (or of the nearest enclosing node) in `file`
+    column: int | None = None  # 1-based column of that node on `line`
 
     @property
     def rule(self) -> Rule:
@@ -154,9 +182,18 @@ class Report:
     findings: list[Finding]
     checked: int = 0  # Portworx, Stork and autopilot objects looked at
     drift_checked: bool = False
+    ignored: int = 0  # findings of ignored rules (--ignore, config file, pxsec.io/ignore annotations)
+    hidden: int = 0  # findings below --min-severity
+    notices: list[str] = dc_field(default_factory=list)  # e.g. an annotation naming an unknown rule
 
     def count(self, severity: Severity) -> int:
         return sum(1 for f in self.findings if f.severity == severity)
+
+    def at_least(self, severity: Severity) -> "Report":
+        """The report without findings less severe than `severity` (they count as hidden)."""
+        rank = SEVERITIES.index(severity)
+        kept = [f for f in self.findings if SEVERITIES.index(f.severity) <= rank]
+        return replace(self, findings=kept, hidden=self.hidden + len(self.findings) - len(kept))
 
     def failed(self, strict: bool = False) -> bool:
         return self.count("error") > 0 or (strict and self.count("warning") > 0)

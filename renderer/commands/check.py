@@ -1,8 +1,8 @@
 """`pxsec check`: argument parsing and output only; the audit is in renderer.audit.
 
 Exit status: 0 no error finding (warnings too with --strict), 1 findings that fail the check,
-2 usage errors (bad option, unreadable input path, invalid spec): a gate can tell "insecure"
-from "could not check".
+2 usage errors (bad option, unreadable input path, invalid spec or config file): a gate can
+tell "insecure" from "could not check".
 """
 from __future__ import annotations
 
@@ -22,6 +22,12 @@ class Format(str, Enum):
     sarif = "sarif"
 
 
+class Level(str, Enum):
+    note = "note"
+    warning = "warning"
+    error = "error"
+
+
 def _colour(output: Optional[str]) -> bool:
     if output and output != "-":
         return False
@@ -33,52 +39,87 @@ def _colour(output: Optional[str]) -> bool:
         return False
 
 
-def _as_usage(e):
+def _ignored(values: List[str]) -> frozenset:
+    from ..audit import ignore as ignoremod
+    from ..audit.model import suggest
     from ..errors import UsageError
 
-    err = UsageError(e.message, e.location)
-    return err
+    ids: set = set()
+    for value in values:
+        found, unknown = ignoremod.parse_rules(value)
+        if unknown:
+            raise UsageError(f"--ignore: unknown rule {unknown[0]!r}{suggest(unknown[0])} "
+                             f"(a rule id such as PXS021, or its name: see docs/check.md)")
+        ids |= found
+    return frozenset(ids)
 
 
-def run_check(paths: List[str], spec: Optional[str], fmt: Format, output: Optional[str], strict: bool) -> int:
+def run_check(paths: List[str], spec: Optional[str], fmt: Format, output: Optional[str], strict: bool,
+              ignore: Optional[List[str]] = None, min_severity: Optional[Level] = None, quiet: bool = False,
+              config: Optional[str] = None) -> int:
     from .. import audit, sources
     from .. import spec as specmod
-    from ..audit import format_json, format_sarif, format_text
-    from ..errors import PxsecError
-    from ..log import log_info
+    from ..audit import config as configmod, format_json, format_sarif, format_text
+    from ..audit.model import SEVERITIES
+    from ..errors import PxsecError, UsageError
+    from ..log import log_info, log_warning
 
     spec_path = spec or os.environ.get(SPEC_ENV)
     try:
+        conf_path = config or configmod.find()
+        conf = configmod.load(conf_path) if conf_path else configmod.Config()
+        ignored = conf.ignore | _ignored(ignore or [])
         loaded = specmod.load(spec_path) if spec_path else None
         inputs = sources.read_inputs(paths or ["-"])
+    except UsageError:
+        raise
     except PxsecError as e:
-        raise _as_usage(e) from None
-    report = audit.check(inputs, loaded)
+        raise UsageError(e.message, e.location) from None
+    strict = strict or conf.strict
+    report = audit.check(inputs, loaded, ignore=ignored)
+    for notice in report.notices:
+        log_warning(notice)
+    floor = min_severity.value if min_severity else (conf.min_severity or "note")
+    if quiet:  # only what fails the check
+        floor = min(floor, "warning" if strict else "error", key=SEVERITIES.index)
+    report = report.at_least(floor)
     if fmt is Format.json:
         text = format_json.render(report)
     elif fmt is Format.sarif:
         text = format_sarif.render(report)
     else:
-        text = format_text.render(report, colour=_colour(output))
-    sources.write_output(text, output)
-    if output and output != "-":
+        text = format_text.render(report, colour=_colour(output), quiet=quiet)
+    if text or output:
+        sources.write_output(text, output)
+    if output and output != "-" and not quiet:
         log_info(f"check: {format_text.summary(report)} (report in {output})")
     return 1 if report.failed(strict) else 0
 
 
 def register(app: typer.Typer) -> None:
-    @app.command()
+    @app.command(epilog="Example: helm template px ./chart | pxsec check --spec pxsec.yaml --ignore PXS021")
     def check(
         paths: List[str] = typer.Argument(
             None, help="Files or directories (*.yaml, *.yml, sorted); '-' or nothing reads stdin."),
         spec: Optional[str] = typer.Option(
             None, "--spec", "-s",
             help=f"PortworxSecurity spec (or env {SPEC_ENV}): also report any drift from `pxsec render`."),
-        fmt: Format = typer.Option(Format.text, "--format", "-f", help="text (grouped by workload), json or sarif."),
+        fmt: Format = typer.Option(Format.text, "--format", "-f",
+                                   help="text (file:line:col: lines), json or sarif."),
         output: Optional[str] = typer.Option(None, "--output", "-o", help="Write the report here instead of stdout."),
         strict: bool = typer.Option(False, "--strict", help="Fail (exit 1) on warnings too, not only errors."),
+        ignore: Optional[List[str]] = typer.Option(
+            None, "--ignore", "-i", metavar="RULES",
+            help="Leave out these rules (ids or names, comma-separated; repeatable), e.g. --ignore PXS021."),
+        min_severity: Optional[Level] = typer.Option(
+            None, "--min-severity", help="Leave out findings less severe than this (note, warning, error)."),
+        quiet: bool = typer.Option(
+            False, "--quiet", "-q", help="Only the findings that fail the check, and no summary line."),
+        config: Optional[str] = typer.Option(
+            None, "--config", "-c", metavar="FILE",
+            help="Config file (ignore, minSeverity, strict); default: ./.pxsec-check.yaml if present."),
     ) -> None:
         """Audit manifests: report what would leave a cluster without (full) PX-Security."""
-        code = run_check(paths, spec, fmt, output, strict)
+        code = run_check(paths, spec, fmt, output, strict, ignore, min_severity, quiet, config)
         if code:
             raise typer.Exit(code)

@@ -1,0 +1,144 @@
+"""Drift (PXS019) says what render expects and what the manifest has, never a secret value."""
+from __future__ import annotations
+
+import json
+
+import pytest
+import yaml
+
+from check.manifests import container, lit, of, portworx, ref, stork, text
+from conftest import ROOT, run_pxsec
+from renderer import audit, redact
+from renderer import spec as specmod
+
+SPEC = ROOT / "examples" / "spec.yaml"
+SECRET_VALUE = "drift-literal-secret-never-printed-0123456789"
+
+
+def drift(*objs) -> list[str]:
+    report = audit.check([("in.yaml", text(*objs))], specmod.load(str(SPEC)))
+    return [f.message for f in of(report.findings, "PXS019")]
+
+
+def secured():
+    """What render makes of the examples' spec: no drift at all."""
+    env = [ref("PORTWORX_AUTH_SYSTEM_KEY", "px-system-secrets", "system-secret"),
+           ref("PORTWORX_AUTH_JWT_SHAREDSECRET", "px-system-secrets", "shared-secret"),
+           ref("PORTWORX_AUTH_STORK_KEY", "px-system-secrets", "stork-secret")]
+    ds = portworx(extra_args=["-username_claim", "email"], env=env)
+    st = stork(env=[ref("PX_SHARED_SECRET", "px-system-secrets", "stork-secret"),
+                    lit("PX_JWT_ISSUER", "stork.openstorage.io")])
+    return ds, st
+
+
+def test_the_baseline_has_no_drift():
+    assert drift(*secured()) == []
+
+
+def test_a_changed_value_shows_expected_and_found():
+    ds, st = secured()
+    container(st)["env"][1] = lit("PX_JWT_ISSUER", "apps.portworx.io")
+    [msg] = drift(ds, st)
+    assert msg == 'differs from the rendered output: expected "stork.openstorage.io", found "apps.portworx.io"'
+
+
+def test_a_changed_secret_ref_shows_both_refs():
+    ds, st = secured()
+    container(ds)["env"][0] = ref("PORTWORX_AUTH_SYSTEM_KEY", "px-system-secrets", "old-key")
+    [msg] = drift(ds, st)
+    assert msg == 'differs from the rendered output: expected "system-secret", found "old-key"'
+
+
+def test_args_show_what_render_adds_and_removes():
+    ds, st = secured()
+    container(ds)["args"] = ["-c", "px-cluster", "-a", "-x", "kubernetes", "-jwt_issuer", "other.io",
+                             "-username_claim", "email"]
+    [msg] = drift(ds, st)
+    assert msg.startswith('differs from the rendered output: render adds "openstorage.io" and removes "other.io" '
+                          '(expected ["-c", ')
+    assert '"-jwt_issuer", "other.io"' in msg
+
+
+def test_a_missing_entry_shows_what_render_would_add():
+    ds, st = secured()
+    del container(st)["env"][0]
+    [msg] = drift(ds, st)
+    assert msg == ("no env entry 'PX_SHARED_SECRET': render would add {\"name\": \"PX_SHARED_SECRET\", "
+                   "\"valueFrom\": {\"secretKeyRef\": {\"name\": \"px-system-secrets\", \"key\": \"stork-secret\"}}}")
+
+
+def test_a_literal_secret_is_shown_as_literal_value_never_as_itself(tmp_path):
+    ds, st = secured()
+    container(ds)["env"][1] = lit("PORTWORX_AUTH_JWT_SHAREDSECRET", SECRET_VALUE)
+    container(ds)["args"] += ["-jwt_shared_secret", SECRET_VALUE + "-arg", f"-auth_system_key={SECRET_VALUE}-eq"]
+    container(st)["env"][0] = lit("PX_SHARED_SECRET", SECRET_VALUE + "-stork")
+    msgs = drift(ds, st)
+    assert 'not in the rendered output: render would remove it (found <literal value>)' in msgs
+    [args] = [m for m in msgs if "-jwt_shared_secret" in m]
+    assert 'removes "-jwt_shared_secret" "<literal value>" "-auth_system_key=<literal value>"' in args
+    assert not any(SECRET_VALUE in m for m in msgs)
+    path = tmp_path / "leak.yaml"
+    path.write_text(text(ds, st))
+    for fmt in ("text", "json", "sarif"):
+        r = run_pxsec(["check", "--spec", str(SPEC), "--format", fmt, str(path)])
+        assert r.returncode == 1 and b"PXS019" in r.stdout
+        assert SECRET_VALUE.encode() not in r.stdout + r.stderr, fmt
+        assert b"<literal value>" in r.stdout
+
+
+def test_a_long_value_is_shortened():
+    ds, st = secured()
+    container(st)["env"][1] = lit("PX_JWT_ISSUER", "x" * 500)
+    [msg] = drift(ds, st)
+    assert len(msg) < 260 and msg.endswith('found "' + "x" * (160 - 4) + "...")
+
+
+def test_generated_secret_values_are_never_shown(tmp_path):
+    spec = tmp_path / "spec.yaml"
+    spec.write_text(yaml.safe_dump({"apiVersion": "pxsec.io/v1alpha1", "kind": "PortworxSecurity", "spec": {
+        "secret": {"name": "pxkeys", "create": True},
+        "selfSigned": {"issuer": "openstorage.io", "sharedSecret": True}}}))
+    secret = {"apiVersion": "v1", "kind": "Secret", "metadata": {"name": "pxkeys", "namespace": "kube-system",
+                                                                  "annotations": {"pxsec.io/generated": "true"}},
+              "type": "Opaque", "data": {"system-secret": "c2VjcmV0LXZhbHVlLW5ldmVyLXByaW50ZWQ="}}
+    report = audit.check([("in.yaml", text(portworx(), secret))], specmod.load(str(spec)))
+    msgs = [f.message for f in of(report.findings, "PXS019")]
+    assert msgs and not any("c2VjcmV0" in m for m in msgs)
+
+
+@pytest.mark.parametrize("root, path, found, shown", [
+    ({"env": [{"name": "PX_SHARED_SECRET", "value": "s"}]}, ("env", 0, "value"), "s", redact.LITERAL),
+    ({"env": [{"name": "DB_PASSWORD", "value": "s"}]}, ("env", 0, "value"), "s", redact.LITERAL),
+    ({"env": [{"name": "PX_JWT_ISSUER", "value": "x"}]}, ("env", 0, "value"), "x", "x"),
+    ({"args": ["-jwt_shared_secret", "s"]}, ("args", 1), "s", redact.LITERAL),
+    ({"kind": "ConfigMap", "data": {"PX_SHARED_SECRET": "s"}}, ("data", "PX_SHARED_SECRET"), "s", redact.LITERAL),
+    ({"kind": "ConfigMap", "data": {"PX_SHARED_SECRET": "s"}}, ("data",), {"PX_SHARED_SECRET": "s"},
+     {"PX_SHARED_SECRET": redact.LITERAL}),
+    ({"kind": "Secret", "data": {"k": "s"}}, ("data", "k"), "s", redact.LITERAL),
+    ({"kind": "Secret", "stringData": {"k": "s"}}, ("stringData",), {"k": "s"}, {"k": redact.LITERAL}),
+    ({"m": "-a -jwt_shared_secret s -b"}, ("m",), "-a -jwt_shared_secret s -b", "-a -jwt_shared_secret <literal value> -b"),
+])
+def test_value_at_masks_by_context(root, path, found, shown):
+    assert redact.value_at(root, path, found) == shown
+
+
+def test_json_findings_carry_the_values_for_tools():
+    ds, st = secured()
+    container(st)["env"][1] = lit("PX_JWT_ISSUER", "apps.portworx.io")
+    report = audit.check([("in.yaml", text(ds, st))], specmod.load(str(SPEC)))
+    from renderer.audit import format_json
+    [f] = [f for f in json.loads(format_json.render(report))["findings"] if f["rule_id"] == "PXS019"]
+    assert "apps.portworx.io" in f["message"] and f["field"].endswith("env[1].value")
+
+
+def test_expected_values_are_masked_in_the_rendered_object_by_their_own_path():
+    from renderer.audit import drift
+
+    a = {"env": [{"name": "A", "value": "1"}, {"name": "B", "value": "x"}]}
+    b = {"env": [{"name": "PX_SHARED_SECRET", "value": "s"}, {"name": "B", "value": "y"},
+                 {"name": "A", "value": "2"}]}
+    diffs = {(d[0], d[5]) for d in drift.diff(a, b) if d[1] == "changed"}
+    assert diffs == {(("env", 0, "value"), ("env", 2, "value")), (("env", 1, "value"), ("env", 1, "value"))}
+    added = [d for d in drift.diff(a, b) if d[1] == "added"]
+    assert [(d[2], redact.value_at(b, d[5], d[4])) for d in added] == [
+        ("PX_SHARED_SECRET", {"name": "PX_SHARED_SECRET", "value": redact.LITERAL})]
