@@ -15,7 +15,7 @@ from . import portworx as px
 from .errors import Location, PxsecError
 from . import generated_secret as secrets
 from .filters import autopilot, envfrom, portworx_daemonset, storageclass, stork, storagecluster
-from .filters.common import Report
+from .filters.common import LiteralSecretReplaced, Report
 from .portworx import AUTOPILOT, LIST, PORTWORX, STORAGECLASS, STORAGECLUSTER, STORK, WORKLOADS
 from .spec import Spec
 from .stream import Document, Stream
@@ -285,30 +285,17 @@ def _secret_docs(stream: Stream, renderer: Renderer, spec: Spec, environ: Mappin
 
 def render(sources: list[tuple[str, str]], spec: Spec, environ: Mapping[str, str] | None = None,
            allow_short_secrets: bool = False, local_config: bool = False) -> RenderResult:
-    roles: dict[int, str] = {}
-
-    def keep(doc: Document) -> bool:
-        role = role_of_document(doc, spec)
-        if role is not None:
-            roles[id(doc)] = role
-        return role is not None
-
-    stream = Stream.from_sources(sources, keep, worth_composing(spec))
+    stream = Stream.from_sources(sources, lambda doc: role_of_document(doc, spec), worth_composing(spec))
     renderer = Renderer(spec, local_config)
-    secret_docs: list[Document] = []
+    secret_docs = [doc for doc in stream.documents if doc.role == SECRET]
     for doc in stream.documents:
-        role = roles.get(id(doc))
-        if role is None:
-            continue
-        if role == SECRET:
-            secret_docs.append(doc)
-        elif role is not None:
-            renderer.document(doc, role)
+        if doc.role is not None and doc.role != SECRET:
+            renderer.document(doc, doc.role)
     envfrom_warnings = envfrom.apply(stream, renderer.env_from, spec) + renderer.storageclasses(stream)
     generated = _secret_docs(stream, renderer, spec, environ or {}, allow_short_secrets, secret_docs)
     warnings = [w for t in renderer.touched for w in t.report.warnings] + envfrom_warnings
     warnings += [f"{t.label}: {ch} (keep secrets out of manifests)"
-                 for t in renderer.touched for ch in t.report.changes if "literal secret" in ch]
+                 for t in renderer.touched for ch in t.report.changes if isinstance(ch, LiteralSecretReplaced)]
     warnings = list(dict.fromkeys(warnings))
     if any(not d.empty for d in stream.documents) and not any(t.role in WORKLOADS for t in renderer.touched):
         warnings.append("no Portworx workload (DaemonSet or StorageCluster) in the input: nothing was secured")

@@ -42,6 +42,7 @@ class Document:
         self.generated = generated  # created by pxsec, not from the input
         self._view: Any = None  # what Kubernetes decodes (see view())
         self.skeleton: Any = None  # identity and containers, read cheaply (see identify())
+        self.role: str | None = None  # what the caller's `role` function made of it (parse)
         self.features: kyaml.Features | None = None  # aliases, merge keys, tags seen while constructing
         self.obj: Any = None  # unshared copy of the view, only for documents a filter edits
         self.changed = False
@@ -228,7 +229,7 @@ def _looks_empty(chunk: str) -> bool:
     return True
 
 
-def parse(text: str, source: str, keep: Callable[[Document], bool] | None = None,
+def parse(text: str, source: str, role: Callable[[Document], str | None] | None = None,
           worth_composing: Callable[[str], bool] | None = None) -> list[Document]:
     """All documents of a stream (composed, not constructed).
 
@@ -236,8 +237,8 @@ def parse(text: str, source: str, keep: Callable[[Document], bool] | None = None
     chunks for which `worth_composing(text)` is true are composed; the others keep their text
     only (kind/name unknown). Without it, every chunk is composed.
 
-    Every document is composed (that is the syntax check) and its identity read off the node;
-    the node itself is kept only where `keep(doc)` says so. Thousands of retained node trees
+    Every composed document has its identity read off the node; with `role`, `doc.role` records
+    what the caller makes of it, and the node is kept only where that is not None. Thousands of retained node trees
     would cost memory and, through the cyclic garbage collector, more time than composing.
     """
     docs: list[Document] = []
@@ -269,7 +270,9 @@ def parse(text: str, source: str, keep: Callable[[Document], bool] | None = None
         prefix = ""
         if isinstance(node, yaml.MappingNode):
             doc.identify()
-        if keep is not None and node is not None and not keep(doc):
+        if role is not None and node is not None:
+            doc.role = role(doc)
+        if role is not None and doc.role is None:
             doc.node = None
             doc._view = None
         docs.append(doc)
@@ -310,11 +313,11 @@ class Stream:
         self.documents = documents if documents is not None else []
 
     @classmethod
-    def from_sources(cls, sources: list[tuple[str, str]], keep: Callable[[Document], bool] | None = None,
+    def from_sources(cls, sources: list[tuple[str, str]], role: Callable[[Document], str | None] | None = None,
                      worth_composing: Callable[[str], bool] | None = None) -> "Stream":
         docs: list[Document] = []
         for name, text in sources:
-            docs.extend(parse(text, name, keep, worth_composing))
+            docs.extend(parse(text, name, role, worth_composing))
         return cls(docs)
 
     def ensure_composed(self, doc: Document) -> bool:

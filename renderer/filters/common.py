@@ -21,6 +21,10 @@ PUBKEY_MOUNTS = px.PUBKEY_MOUNTS
 PXSEC_VOLUME_PREFIX = px.PXSEC_VOLUME_PREFIX
 
 
+class LiteralSecretReplaced(str):
+    """A change that replaced a secret written as a literal `value:`: always also a warning."""
+
+
 class Report:
     """What one filter did to one document: changes (for -v) and warnings (always shown)."""
 
@@ -100,7 +104,7 @@ def set_env(env: list, entry: dict, loc: Location, path: str) -> str | None:
     for i in reversed(idx[1:]):
         del env[i]
     if name in SECRET_ENV and "value" in old:
-        return f"replaced literal secret value of env {name} with a secretKeyRef"
+        return LiteralSecretReplaced(f"replaced literal secret value of env {name} with a secretKeyRef")
     return f"set env {name}" + (" (removed duplicates)" if len(idx) > 1 else "")
 
 

@@ -187,7 +187,7 @@ def _pin(holder: dict, what: str, issuer: str | None, loc, report: c.Report) -> 
         wanted, drop = [], ["PX_SHARED_SECRET", "PX_JWT_ISSUER"]
     for entry in wanted:
         change = c.set_env(env, entry, loc, path)
-        report.add(change and f"{change} in {path}")
+        report.add(change and type(change)(f"{change} in {path}"))  # keeps LiteralSecretReplaced
     report.changes += [f"{ch} in {path}" for ch in c.remove_env(env, drop, loc, path)]
     if absent and not env:
         del holder["env"]
