@@ -20,7 +20,9 @@ from __future__ import annotations
 import base64
 import binascii
 import re
-from typing import Any
+TYPE_CHECKING = False
+if TYPE_CHECKING:  # typing costs start-up; annotations are strings here
+    from typing import Any
 
 import yaml
 

@@ -17,7 +17,9 @@ goes through kyaml's dumper or JSON quoting, so a string stays a string for ever
 from __future__ import annotations
 
 import json
-from typing import Any
+TYPE_CHECKING = False
+if TYPE_CHECKING:  # typing costs start-up; annotations are strings here
+    from typing import Any
 
 import yaml
 

@@ -9,11 +9,12 @@ All or nothing: any document that cannot be secured raises, and nothing is writt
 from __future__ import annotations
 
 import re
-from typing import Any, Mapping
+TYPE_CHECKING = False
+if TYPE_CHECKING:  # typing costs start-up; annotations are strings here
+    from typing import Any, Mapping
 
 from . import portworx as px
 from .errors import Location, PxsecError
-from . import generated_secret as secrets
 from .filters import autopilot, envfrom, portworx_daemonset, storageclass, stork, storagecluster
 from .filters.common import LiteralSecretReplaced, Report
 from .portworx import AUTOPILOT, LIST, PORTWORX, STORAGECLASS, STORAGECLUSTER, STORK, WORKLOADS
@@ -257,6 +258,7 @@ def _secret_docs(stream: Stream, renderer: Renderer, spec: Spec, environ: Mappin
         namespaces.setdefault(t.namespace, t.helm_filename)
     if not spec.secret_create or not namespaces:
         return []
+    from . import generated_secret as secrets  # Jinja2 and the template: only when Secrets are made
     values = secrets.values_from_env(spec, environ, allow_short)
     existing: dict[str | None, Document] = {}
     for doc in secret_docs:

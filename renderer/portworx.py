@@ -10,7 +10,9 @@ decoded), never on the raw text, and needs no spec.
 from __future__ import annotations
 
 import re
-from typing import Any, Iterator
+TYPE_CHECKING = False
+if TYPE_CHECKING:  # typing costs start-up; annotations are strings here
+    from typing import Any, Iterator
 
 # --- env vars carrying keys (px-security-facts.md §1, §2.3, §5.4) ------------------------------
 SYSTEM_KEY = "PORTWORX_AUTH_SYSTEM_KEY"

@@ -12,7 +12,9 @@ Design for speed and byte-fidelity:
 from __future__ import annotations
 
 import re
-from typing import Any, Callable, Iterator
+TYPE_CHECKING = False
+if TYPE_CHECKING:  # typing costs start-up; annotations are strings here
+    from typing import Any, Callable, Iterator
 
 import yaml
 import yaml.reader

@@ -7,7 +7,9 @@ unchanged document is emitted byte for byte.
 """
 from __future__ import annotations
 
-from typing import Any
+TYPE_CHECKING = False
+if TYPE_CHECKING:  # typing costs start-up; annotations are strings here
+    from typing import Any
 
 from .. import portworx as px
 from ..errors import Location, PxsecError

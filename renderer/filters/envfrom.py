@@ -13,7 +13,9 @@ shared-secret tokens) would still reach Portworx. So, like an inline twin:
 from __future__ import annotations
 
 from collections import namedtuple
-from typing import Any
+TYPE_CHECKING = False
+if TYPE_CHECKING:  # typing costs start-up; annotations are strings here
+    from typing import Any
 
 from .. import portworx as px
 from ..errors import Location
