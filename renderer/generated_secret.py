@@ -16,9 +16,7 @@ as the operator marks its own).
 from __future__ import annotations
 
 import base64
-TYPE_CHECKING = False
-if TYPE_CHECKING:  # typing costs start-up; annotations are strings here
-    from typing import Iterable, Mapping
+from typing import Iterable, Mapping
 
 from . import templating
 from .errors import Location, PxsecError
