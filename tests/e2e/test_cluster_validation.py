@@ -1,0 +1,190 @@
+"""Kubernetes' API server as the oracle for what pxsec writes (the session's cluster, cluster.py).
+
+- Every corpus file (../shared/corpus), rendered with each spec below, and every golden output
+  (tests/cases/*/want.yaml, tests/e2e/cases/*/want*.yaml) goes through
+  `kubectl apply --dry-run=server`: admission, defaulting, strict field validation, the
+  StorageCluster CRD's schema. An error the input did not already have fails the test.
+- Every field pxsec writes into a StorageCluster survives the CRD's pruning, for the corpus's
+  copy of the CRD and the Portworx chart's (the server may add defaults).
+"""
+from __future__ import annotations
+
+import json
+import re
+from pathlib import Path
+
+import pytest
+import yaml
+
+from conftest import CORPUS, corpus_files, require_corpus
+
+from .cluster import CHART_CRD, CORPUS_CRD, require_shared
+from .support import CASES as E2E_CASES, KUSTOMIZE_BASE, REPO, run
+
+pytestmark = pytest.mark.e2e
+
+UNIT_CASES = REPO / "tests" / "cases"
+EVERYTHING = """\
+apiVersion: pxsec.io/v1alpha1
+kind: PortworxSecurity
+metadata: {name: everything}
+spec:
+  secret: {name: pxkeys, create: true}
+  stork: {enabled: true, issuer: apps.portworx.io}
+  selfSigned:
+    issuer: openstorage.io
+    sharedSecret: true
+    rsaPublicKey: {secretName: px-jwt-keys, key: rsa.pub}
+    ecdsaPublicKey: {secretName: px-jwt-keys, key: ecdsa.pub}
+  oidc: {issuer: "https://accounts.google.com", clientId: px-client, customClaimNamespace: "https://example.com/"}
+  usernameClaim: email
+  guestAccess: Disabled
+  tokenLifetime: 24h
+"""
+SPECS = {"example": (REPO / "examples" / "spec.yaml").read_text(), "everything": EVERYTHING}
+ERROR_START = re.compile(r"^(Error from server|error:|Error:)")
+
+
+# --- helpers ------------------------------------------------------------------------------------
+
+def load_all(text: str) -> list[dict]:
+    return [d for d in yaml.safe_load_all(text) if isinstance(d, dict)]
+
+
+def ensure_namespaces(cluster, text: str) -> None:
+    for ns in sorted({(d.get("metadata") or {}).get("namespace") for d in load_all(text)} - {None}):
+        cluster.create_namespace(str(ns))
+
+
+def server_errors(cluster, text: str) -> set[str]:
+    """The errors `kubectl apply --dry-run=server` reports for a stream (warnings aside)."""
+    ensure_namespaces(cluster, text)
+    proc = cluster.kubectl("apply", "--dry-run=server", "-o", "name", "-f", "-", input=text, check=False)
+    errors: list[str] = []
+    for line in proc.stderr.splitlines():
+        if ERROR_START.match(line):
+            errors.append(line)
+        elif errors and line and not line.startswith("Warning:"):
+            errors[-1] += "\n" + line
+    assert proc.returncode == 0 or errors, f"kubectl exited {proc.returncode} without an error line:\n{proc.stderr}"
+    return set(errors)
+
+
+def render(e2e, spec_name: str, path: Path) -> str:
+    spec = e2e.tmp / f"{spec_name}.yaml"
+    spec.write_text(SPECS[spec_name])
+    return run(["pxsec", "render", "--spec", str(spec), str(path)], e2e.env(secrets=True)).stdout
+
+
+def assert_no_new_errors(before: set[str], after: set[str], what: str) -> None:
+    new = sorted(after - before)
+    assert not new, f"{what}: the API server rejects what pxsec wrote (the input had no such error):\n" + \
+        "\n".join(new)
+
+
+def tree_to_stream(text: str) -> str:
+    """A kpt golden (files under `# === path ===` lines) as one YAML stream."""
+    return re.sub(r"(?m)^# === .* ===\n", "---\n", text)
+
+
+# --- corpus -------------------------------------------------------------------------------------
+
+CORPUS_FILES = corpus_files()
+_input_errors: dict[Path, set[str]] = {}
+
+
+@pytest.mark.parametrize("spec_name", sorted(SPECS))
+@pytest.mark.parametrize("path", CORPUS_FILES, ids=[str(p.relative_to(CORPUS)) for p in CORPUS_FILES])
+def test_corpus_output_is_accepted_by_the_api_server(e2e, cluster, storagecluster_crd, path, spec_name):
+    if path not in _input_errors:
+        _input_errors[path] = server_errors(cluster, path.read_text())
+    assert_no_new_errors(_input_errors[path], server_errors(cluster, render(e2e, spec_name, path)),
+                         f"{path.name} rendered with the {spec_name!r} spec")
+
+
+def test_the_corpus_is_there():
+    require_corpus()
+    assert CORPUS_FILES
+
+
+# --- goldens ------------------------------------------------------------------------------------
+
+UNIT_GOLDENS = sorted(p for p in UNIT_CASES.glob("*/want.yaml") if (p.parent / "input.yaml").is_file())
+E2E_GOLDENS = sorted(E2E_CASES.glob("*/want*.yaml"))
+
+
+@pytest.mark.parametrize("want", UNIT_GOLDENS, ids=[p.parent.name for p in UNIT_GOLDENS])
+def test_unit_golden_is_accepted_by_the_api_server(cluster, storagecluster_crd, want):
+    assert_no_new_errors(server_errors(cluster, (want.parent / "input.yaml").read_text()),
+                         server_errors(cluster, want.read_text()), str(want.relative_to(REPO)))
+
+
+@pytest.mark.parametrize("want", E2E_GOLDENS, ids=[f"{p.parent.name}/{p.name}" for p in E2E_GOLDENS])
+def test_e2e_golden_is_accepted_by_the_api_server(cluster, storagecluster_crd, want):
+    base = "---\n".join(p.read_text() for p in sorted(KUSTOMIZE_BASE.glob("*.yaml"))
+                        if p.name != "kustomization.yaml")  # the chart, rendered: every case's input
+    text = want.read_text()
+    assert_no_new_errors(server_errors(cluster, base),
+                         server_errors(cluster, tree_to_stream(text) if want.parent.name == "kpt" else text),
+                         str(want.relative_to(REPO)))
+
+
+def test_goldens_are_found():
+    assert len(UNIT_GOLDENS) >= 10 and len(E2E_GOLDENS) >= 8, (UNIT_GOLDENS, E2E_GOLDENS)
+
+
+# --- StorageCluster pruning --------------------------------------------------------------------
+
+def leaves(node, path=()):
+    if isinstance(node, dict):
+        for k, v in node.items():
+            yield from leaves(v, path + (k,))
+    elif isinstance(node, list):
+        for i, v in enumerate(node):
+            yield from leaves(v, path + (i,))
+    else:
+        yield path, node
+
+
+def storageclusters(text: str) -> dict[tuple, dict]:
+    return {(d["metadata"].get("namespace"), d["metadata"]["name"]): d for d in load_all(text)
+            if d.get("kind") == "StorageCluster"}
+
+
+def storagecluster_inputs() -> list[Path]:
+    found = [p for p in corpus_files() if "kind: StorageCluster" in p.read_text()]
+    return found + sorted(UNIT_CASES.glob("storagecluster*/input.yaml"))
+
+
+@pytest.mark.parametrize("crd", [CORPUS_CRD, CHART_CRD], ids=["corpus-crd", "chart-9.1.1-crd"])
+def test_every_field_pxsec_writes_into_a_storagecluster_survives_pruning(e2e, cluster, crd):
+    require_corpus()
+    inputs = storagecluster_inputs()
+    assert len(inputs) >= 5, inputs
+    cluster.install_crd(require_shared(crd))
+    lost, checked = [], 0
+    try:
+        for path in inputs:
+            before = storageclusters(path.read_text())
+            for spec_name in sorted(SPECS):
+                out = render(e2e, spec_name, path)
+                ensure_namespaces(cluster, out)
+                proc = cluster.kubectl("apply", "--dry-run=server", "-o", "json", "-f", "-", input=out, check=False)
+                printed = json.loads(proc.stdout) if proc.stdout.strip() else {}
+                stored = {(o["metadata"].get("namespace"), o["metadata"]["name"]): o
+                          for o in (printed.get("items") if printed.get("kind") == "List" else [printed])
+                          if o.get("kind") == "StorageCluster"}
+                for key, obj in storageclusters(out).items():
+                    old = dict(leaves(before.get(key, {})))
+                    written = {p: v for p, v in leaves(obj) if p[:1] == ("spec",) and old.get(p, object()) != v}
+                    if key not in stored:
+                        lost.append(f"{path.name} [{spec_name}] {key}: not accepted:\n{proc.stderr}")
+                        continue
+                    kept = dict(leaves(stored[key]))
+                    checked += len(written)
+                    lost += [f"{path.name} [{spec_name}] {key}: {'.'.join(map(str, p))} = {v!r} -> "
+                             f"{kept.get(p, '(pruned)')!r}" for p, v in written.items() if kept.get(p, object()) != v]
+    finally:
+        cluster.install_crd(require_shared(CHART_CRD))
+    assert checked, "pxsec wrote no StorageCluster field: the test would prove nothing"
+    assert not lost, "the API server dropped or changed fields pxsec wrote:\n" + "\n".join(lost)
