@@ -227,7 +227,13 @@ class Cluster:
         self.kubectl("delete", "crd", STORAGECLUSTER_CRD, "--ignore-not-found", "--wait=true")
         self.crd = None
         self.kubectl("create", "-f", str(path))  # too big for client-side apply's annotation
-        self.kubectl("wait", "--for=condition=Established", "--timeout=120s", f"crd/{STORAGECLUSTER_CRD}")
+        deadline = time.monotonic() + 120
+        while not any(c["type"] == "Established" and c["status"] == "True" for c in self.get(
+                f"/apis/apiextensions.k8s.io/v1/customresourcedefinitions/{STORAGECLUSTER_CRD}")
+                .get("status", {}).get("conditions") or []):
+            if time.monotonic() > deadline:
+                pytest.fail(f"{STORAGECLUSTER_CRD} from {path.name} was not Established after 120s", pytrace=False)
+            time.sleep(0.2)
         self.crd = path
 
 
@@ -250,7 +256,7 @@ class HookJobController(threading.Thread):
         self.cluster, self.interval = cluster, interval
         self.completed: list[tuple[str, str]] = []
         self.errors: list[str] = []
-        self._stop = threading.Event()
+        self._halt = threading.Event()
 
     @staticmethod
     def finished(job: dict) -> bool:
@@ -269,7 +275,7 @@ class HookJobController(threading.Thread):
         self.completed.append((meta["namespace"], meta["name"]))
 
     def run(self) -> None:
-        while not self._stop.wait(self.interval):
+        while not self._halt.wait(self.interval):
             try:
                 for job in self.cluster.get("/apis/batch/v1/jobs").get("items") or []:
                     if not self.finished(job) and job["metadata"].get("deletionTimestamp") is None:
@@ -278,7 +284,7 @@ class HookJobController(threading.Thread):
                 self.errors.append(str(err))  # a Job deleted meanwhile, or the server stopping
 
     def stop(self) -> None:
-        self._stop.set()
+        self._halt.set()
         self.join(timeout=10)
 
 
@@ -296,8 +302,10 @@ def cluster(tmp_path_factory):
     try:
         yield running
     finally:
-        running.jobs.stop()
-        running.stop()
+        try:
+            running.jobs.stop()
+        finally:
+            running.stop()
 
 
 @pytest.fixture(scope="session")

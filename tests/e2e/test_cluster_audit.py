@@ -5,6 +5,7 @@ what the API server stored (a `List`, with `status`, `managedFields` and default
 from __future__ import annotations
 
 import json
+import re
 
 import pytest
 import yaml
@@ -30,10 +31,10 @@ LABEL = "pxsec.io/e2e-audit"
 
 def manifests(case: str) -> str:
     """A DaemonSet install (the kustomize base: Portworx, Stork, a ConfigMap) in namespace `case`
-    and an operator install (StorageCluster, operator Deployment) in `case`-operator, labelled."""
+    and an operator install's StorageCluster in `case`-operator, all labelled."""
     base = [d for p in sorted(KUSTOMIZE_BASE.glob("*.yaml")) if p.name != "kustomization.yaml"
             for d in yaml.safe_load_all(p.read_text()) if d]
-    operator = [d for d in yaml.safe_load_all(STORAGECLUSTER.read_text()) if d]
+    operator = [d for d in yaml.safe_load_all(STORAGECLUSTER.read_text()) if d and d["kind"] == "StorageCluster"]
     for namespace, docs in ((case, base), (f"{case}-operator", operator)):
         for d in docs:
             d["metadata"]["namespace"] = namespace
@@ -42,9 +43,12 @@ def manifests(case: str) -> str:
 
 
 def findings(proc) -> tuple[int, dict, list[tuple]]:
+    """Exit code, summary and findings, without their place in the input (file, document, line;
+    in a List the field path starts at the item: `items[2].spec...` is `spec...`)."""
     report = json.loads(proc.stdout)
-    where = ("rule_id", "severity", "message", "kind", "namespace", "name", "field")
-    return proc.returncode, report["summary"], sorted(tuple(f[k] for k in where) for f in report["findings"])
+    where = ("rule_id", "severity", "message", "kind", "namespace", "name")
+    return proc.returncode, report["summary"], sorted(
+        (*(f[k] for k in where), re.sub(r"^items\[\d+\]\.", "", f["field"] or "")) for f in report["findings"])
 
 
 def audit(e2e, cluster, case: str, text: str):
@@ -53,13 +57,14 @@ def audit(e2e, cluster, case: str, text: str):
     path = e2e.tmp / f"{case}.yaml"
     path.write_text(text)
     cluster.kubectl("apply", "--server-side", "-f", str(path))
-    live = cluster.kubectl("get", "daemonsets,deployments,storageclusters", "-A", "-l", f"{LABEL}={case}",
-                           "-o", "yaml").stdout
-    assert yaml.safe_load(live)["kind"] == "List"
-    assert "managedFields" in live and "status:" in live  # the server's view, not the manifests
-    on_live = findings(run(["pxsec", "check", "--format", "json", "-"], e2e.env(), input=live, check=False))
     on_files = findings(run(["pxsec", "check", "--format", "json", str(path)], e2e.env(), check=False))
-    assert on_live == on_files
+    get = ["get", "daemonsets,deployments,storageclusters", "-A", "-l", f"{LABEL}={case}", "-o", "yaml"]
+    for extra in ([], ["--show-managed-fields"]):  # README's command, and with every server field
+        live = cluster.kubectl(*get, *extra).stdout
+        assert yaml.safe_load(live)["kind"] == "List"
+        assert "uid:" in live and "status:" in live and ("managedFields" in live) == bool(extra)
+        on_live = findings(run(["pxsec", "check", "--format", "json", "-"], e2e.env(), input=live, check=False))
+        assert on_live == on_files, extra
     return on_live
 
 
