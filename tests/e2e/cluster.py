@@ -308,8 +308,8 @@ def cluster(tmp_path_factory):
             running.stop()
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture
 def storagecluster_crd(cluster) -> Path:
-    """The Portworx chart's StorageCluster CRD, installed (tests that swap it put it back)."""
+    """The Portworx chart's StorageCluster CRD, installed (when another copy is, it is replaced)."""
     cluster.install_crd(require_shared(CHART_CRD))
     return CHART_CRD
