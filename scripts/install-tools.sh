@@ -39,8 +39,8 @@ build kustomize sigs.k8s.io/kustomize/kustomize/v5 "$KUSTOMIZE_VERSION"
 # kube-apiserver for the real-cluster end-to-end tests (tests/e2e/cluster.py). It cannot be
 # `go install`ed (k8s.io/kubernetes replaces its staging modules with local paths), so it is
 # built from the small module in tools/kube-apiserver, which pins the version below in its go.mod.
-# First build: about 12 minutes on 2 cores. A lock makes a concurrent run wait instead of
-# building it twice. etcd comes from Debian's etcd-server package, installed here when missing.
+# First build: about 11 CPU-minutes (22 minutes on 2 busy cores). A lock makes a concurrent run
+# wait instead of building it twice. etcd is Debian's etcd-server, installed here when missing.
 KUBE_APISERVER_VERSION=v1.34.12
 build_kube_apiserver() {
   local src stamp=k8s.io/kubernetes@$KUBE_APISERVER_VERSION
@@ -55,7 +55,7 @@ build_kube_apiserver() {
   local minor=${KUBE_APISERVER_VERSION#v1.}; minor=${minor%%.*}
   local tmp
   tmp=$(mktemp -d "$root/build.XXXXXX")
-  echo "install-tools: go build kube-apiserver $KUBE_APISERVER_VERSION (first build takes ~12 minutes)" >&2
+  echo "install-tools: go build kube-apiserver $KUBE_APISERVER_VERSION (the first build takes 10-20 minutes)" >&2
   (cd "$src" && CGO_ENABLED=0 go build -mod=readonly -trimpath -o "$tmp/kube-apiserver" \
     -ldflags "-s -w -X k8s.io/component-base/version.gitVersion=$KUBE_APISERVER_VERSION \
       -X k8s.io/component-base/version.gitMajor=1 -X k8s.io/component-base/version.gitMinor=$minor \

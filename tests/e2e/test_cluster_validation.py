@@ -136,6 +136,41 @@ def test_goldens_are_found():
     assert len(UNIT_GOLDENS) >= 10 and len(E2E_GOLDENS) >= 8, (UNIT_GOLDENS, E2E_GOLDENS)
 
 
+# --- YAML 1.1 scalars -----------------------------------------------------------------------------
+
+SCALARS = REPO / "tests" / "e2e" / "fixtures" / "yaml11-scalars" / "workloads.yaml"
+
+
+def env_values(obj: dict) -> dict[tuple, object]:
+    spec = obj["spec"]
+    if obj["kind"] == "StorageCluster":
+        lists = {"spec.env": spec.get("env"), "spec.stork.env": (spec.get("stork") or {}).get("env")}
+    else:
+        lists = {c["name"]: c.get("env") for c in spec["template"]["spec"]["containers"]}
+    return {(where, e["name"]): e.get("value", "") for where, env in lists.items() for e in env or []}  # "" is omitted
+
+
+@pytest.mark.parametrize("spec_name", sorted(SPECS))
+def test_quoted_yaml11_scalars_reach_the_api_server_as_the_same_strings(e2e, cluster, storagecluster_crd, spec_name):
+    """`"y"`, `"on"`, `"0755"`... in the env lists and args pxsec rewrites: Kubernetes accepts the
+    output and stores the very strings of the input (an unquoted `y` would be a bool, refused)."""
+    source = SCALARS.read_text()
+    assert server_errors(cluster, source) == set()
+    out = render(e2e, spec_name, SCALARS)
+    assert server_errors(cluster, out) == set()
+    ensure_namespaces(cluster, out)
+    printed = json.loads(cluster.kubectl("apply", "--dry-run=server", "-o", "json", "-f", "-", input=out).stdout)
+    stored = {o["kind"]: o for o in printed["items"]}
+    for doc in load_all(source):
+        want = env_values(doc)
+        got = env_values(stored[doc["kind"]])
+        assert all(isinstance(v, str) for v in want.values()), want  # the fixture quotes them all
+        assert {k: got.get(k) for k in want} == want, doc["kind"]
+        if doc["kind"] == "DaemonSet":
+            args = stored["DaemonSet"]["spec"]["template"]["spec"]["containers"][0]["args"]
+            assert args[:8] == doc["spec"]["template"]["spec"]["containers"][0]["args"]
+
+
 # --- StorageCluster pruning --------------------------------------------------------------------
 
 def leaves(node, path=()):
