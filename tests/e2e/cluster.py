@@ -109,6 +109,7 @@ class Cluster:
         self.kubeconfig = workdir / "kubeconfig"
         self.processes: list[Process] = []
         self._ssl: ssl.SSLContext | None = None
+        self.crd: Path | None = None  # the StorageCluster CRD file installed (install_crd)
         try:
             self._start_etcd(etcd)
             self._start_apiserver(apiserver)
@@ -222,7 +223,7 @@ class Cluster:
 
     def install_crd(self, path: Path) -> None:
         """Make `path` the cluster's StorageCluster CRD (deleting any other copy, and its objects)."""
-        if getattr(self, "crd", None) == path:
+        if self.crd == path:
             return
         self.kubectl("delete", "crd", STORAGECLUSTER_CRD, "--ignore-not-found", "--wait=true")
         self.crd = None
