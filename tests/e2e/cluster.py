@@ -15,14 +15,16 @@ no Pod ever starts, a namespace never finishes deleting. Helm waits for its hook
 so HookJobController marks every new Job complete through the `status` subresource, the way the
 job controller would report a Job whose one pod succeeded. It changes nothing else.
 
-Everything stops, and the temp dirs go, at the end of the session. A missing etcd or
-kube-apiserver skips the tests that use the cluster (fails them under PXSEC_REQUIRE_E2E=1).
+Everything stops at the end of the session, and etcd's data dir is removed; the logs stay in
+pytest's temp dir. A missing etcd or kube-apiserver skips the tests that use the cluster (fails
+them under PXSEC_REQUIRE_E2E=1).
 """
 from __future__ import annotations
 
 import json
 import os
 import secrets
+import shutil
 import signal
 import socket
 import ssl
@@ -175,6 +177,7 @@ class Cluster:
     def stop(self) -> None:
         for proc in reversed(self.processes):
             proc.stop()
+        shutil.rmtree(self.dir / "etcd", ignore_errors=True)
 
     # --- clients ------------------------------------------------------------------------------
     def env(self, base: dict[str, str] | None = None) -> dict[str, str]:
@@ -293,11 +296,14 @@ class HookJobController(threading.Thread):
 def cluster(tmp_path_factory):
     """The session's API server (see the module docstring); `cluster.jobs` is its HookJobController."""
     etcd, apiserver = need("etcd"), need("kube-apiserver")
-    workdir = tmp_path_factory.mktemp("cluster")
-    try:
-        running = Cluster(workdir, etcd, apiserver)
-    except RuntimeError as err:
-        pytest.fail(f"could not start the test cluster: {err}", pytrace=False)
+    for _ in range(3):  # a free port may be taken by someone else before the server binds it
+        try:
+            running = Cluster(tmp_path_factory.mktemp("cluster"), etcd, apiserver)
+            break
+        except RuntimeError as err:
+            failure = err
+    else:
+        pytest.fail(f"could not start the test cluster (3 attempts): {failure}", pytrace=False)
     running.jobs = HookJobController(running)
     running.jobs.start()
     try:
