@@ -62,4 +62,45 @@ build_argocd() {
   exec 9>&-
 }
 build_argocd
+
+# kube-apiserver for the real-cluster end-to-end tests (tests/e2e/cluster.py). It cannot be
+# `go install`ed (k8s.io/kubernetes replaces its staging modules with local paths), so it is
+# built from the small module in tools/kube-apiserver, which pins the version below in its go.mod.
+# First build: about 11 CPU-minutes (22 minutes on 2 busy cores). A lock makes a concurrent run
+# wait instead of building it twice. etcd is Debian's etcd-server, installed here when missing.
+KUBE_APISERVER_VERSION=v1.34.12
+build_kube_apiserver() {
+  local src stamp=k8s.io/kubernetes@$KUBE_APISERVER_VERSION
+  src=$(cd "$(dirname "${BASH_SOURCE[0]}")/../tools/kube-apiserver" && pwd)
+  grep -Eq "^[[:space:]]*(require )?k8s.io/kubernetes $KUBE_APISERVER_VERSION\$" "$src/go.mod" || {
+    echo "install-tools: tools/kube-apiserver/go.mod does not pin $KUBE_APISERVER_VERSION" >&2; return 1; }
+  exec 9>"$bin/kube-apiserver.lock"
+  flock 9
+  if [ -x "$bin/kube-apiserver" ] && [ "$(cat "$bin/kube-apiserver.version" 2>/dev/null)" = "$stamp" ]; then
+    exec 9>&-; return 0
+  fi
+  local minor=${KUBE_APISERVER_VERSION#v1.}; minor=${minor%%.*}
+  local tmp
+  tmp=$(mktemp -d "$root/build.XXXXXX")
+  echo "install-tools: go build kube-apiserver $KUBE_APISERVER_VERSION (the first build takes 10-20 minutes)" >&2
+  (cd "$src" && CGO_ENABLED=0 go build -mod=readonly -trimpath -o "$tmp/kube-apiserver" \
+    -ldflags "-s -w -X k8s.io/component-base/version.gitVersion=$KUBE_APISERVER_VERSION \
+      -X k8s.io/component-base/version.gitMajor=1 -X k8s.io/component-base/version.gitMinor=$minor \
+      -X k8s.io/component-base/version.gitTreeState=clean" .) >&2
+  mv -f "$tmp/kube-apiserver" "$bin/kube-apiserver"
+  rm -rf "$tmp"
+  echo "$stamp" > "$bin/kube-apiserver.version"
+  exec 9>&-
+}
+install_etcd() {
+  command -v etcd >/dev/null && return 0
+  if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
+    echo "install-tools: apt-get install etcd-server" >&2
+    { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq etcd-server; } >&2
+  else
+    echo "install-tools: etcd is missing; install Debian's etcd-server (the real-cluster tests need it)" >&2
+  fi
+}
+build_kube_apiserver
+install_etcd
 echo "$bin"

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # The whole test suite, on a fresh machine: a venv with pxsec installed (not editable) and the
-# test dependencies, the pinned helm 3/4 and kustomize (scripts/install-tools.sh, cached), then
-# pytest. kpt and kubectl come with the machine image. Extra arguments go to pytest.
+# test dependencies, the pinned helm 3/4, kustomize and kube-apiserver, and etcd when missing
+# (scripts/install-tools.sh, cached), then pytest. kpt and kubectl come with the machine image.
+# Extra arguments go to pytest.
 #
 #   PXSEC_VENV          venv location (default: .venv in the checkout)
 #   PXSEC_REQUIRE_E2E   1 (default here): tests that need a real binary fail instead of skipping
@@ -15,7 +16,7 @@ venv=${PXSEC_VENV:-.venv}
 tools=$(bash scripts/install-tools.sh)
 export PATH="$PWD/$venv/bin:$tools:$PATH"
 export PXSEC_REQUIRE_E2E=${PXSEC_REQUIRE_E2E:-1}
-for bin in helm3 helm4 kustomize kpt kubectl pxsec; do
+for bin in helm3 helm4 kustomize kpt kubectl pxsec kube-apiserver etcd; do
   command -v "$bin" >/dev/null || { echo "test.sh: $bin is not on PATH" >&2; exit 1; }
 done
 

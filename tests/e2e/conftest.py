@@ -26,3 +26,6 @@ def e2e(tmp_path, pxsec_bin) -> E2E:
     return E2E(tmp_path, pxsec_bin)
 
 
+
+
+from .cluster import cluster, storagecluster_crd  # noqa: E402,F401 - the session's API server (cluster.py)

@@ -90,7 +90,10 @@ def need(name: str) -> str:
         return path
     where = f"not on PATH nor in {tools_bin_dir()}"
     hint = "run `bash scripts/install-tools.sh` and put its bin dir on PATH" if name in (
-        "helm3", "helm4", "kustomize", "argocd-cmp-server", "argocd-generate") else "install it (it comes with the google-cloud-cli packages)"
+        "helm3", "helm4", "kustomize", "argocd-cmp-server", "argocd-generate", "kube-apiserver", "k8sread") \
+        else "install it (it comes with the google-cloud-cli packages)"
+    if name == "etcd":
+        hint = "install Debian's etcd-server (`bash scripts/install-tools.sh` does it when run as root)"
     message = f"{name} is {where}: {hint}"
     if require_e2e():
         pytest.fail(f"{message} (PXSEC_REQUIRE_E2E=1: missing binaries are failures)")
