@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Build the pinned Helm 3, Helm 4 and kustomize binaries the end-to-end tests run, with
+# Build the pinned Helm 3, Helm 4 and kustomize binaries (and the k8sread test oracle) the end-to-end tests run, with
 # `go install`, into a cache outside the checkout (CI clones main anew each run, so the cache
 # must live elsewhere to be reused). Prints the bin directory on stdout; put it on PATH.
 #
@@ -35,4 +35,24 @@ command -v go >/dev/null || { echo "install-tools: go is not on PATH" >&2; exit 
 build helm3 helm.sh/helm/v3/cmd/helm "$HELM3_VERSION"
 build helm4 helm.sh/helm/v4/cmd/helm "$HELM4_VERSION"
 build kustomize sigs.k8s.io/kustomize/kustomize/v5 "$KUSTOMIZE_VERSION"
+
+# --- k8sread: the test oracle (tools/k8sread, Kubernetes' own YAML reader) -------------------
+# Built from this checkout's sources; rebuilt when go.mod, go.sum or main.go change (the stamp
+# is their hash). Self-contained: other tools' blocks do not depend on it.
+build_k8sread() {
+  local src here stamp tmp
+  here=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+  src=$here/tools/k8sread
+  stamp=$(cd "$src" && cat go.mod go.sum main.go | sha256sum | cut -d' ' -f1)
+  if [ -x "$bin/k8sread" ] && [ "$(cat "$bin/k8sread.version" 2>/dev/null)" = "$stamp" ]; then
+    return 0
+  fi
+  tmp=$(mktemp -d "$root/build.XXXXXX")
+  echo "install-tools: go build tools/k8sread" >&2
+  (cd "$src" && GOFLAGS=-mod=mod CGO_ENABLED=0 go build -trimpath -o "$tmp/k8sread" .) >&2
+  mv -f "$tmp/k8sread" "$bin/k8sread"
+  rm -rf "$tmp"
+  echo "$stamp" > "$bin/k8sread.version"
+}
+build_k8sread
 echo "$bin"
