@@ -118,17 +118,18 @@ def where(obj: dict) -> str:
     return f"{obj.get('kind')} {ns + '/' if isinstance(ns, str) else ''}{meta.get('name')}"
 
 
-def pod_specs(obj):
-    """Every pod spec in an object (templates of any workload kind, a Pod's spec)."""
-    stack = [obj]
-    while stack:
-        node = stack.pop()
+POD_PATHS = (("spec", "template", "spec"), ("spec", "jobTemplate", "spec", "template", "spec"), ("template", "spec"))
+
+
+def pod_specs(obj: dict):
+    """The pod specs of an object where Kubernetes reads them (workload templates, a Pod's spec)."""
+    paths = POD_PATHS + ((("spec",),) if obj.get("kind") == "Pod" else ())
+    for path in paths:
+        node = obj
+        for key in path:
+            node = node.get(key) if isinstance(node, dict) else None
         if isinstance(node, dict):
-            if isinstance(node.get("containers"), list):
-                yield node
-            stack.extend(node.values())
-        elif isinstance(node, list):
-            stack.extend(node)
+            yield node
 
 
 def containers(pod: dict, field: str = "containers"):
@@ -225,7 +226,9 @@ def _portworx(ex: Expect, c: dict, env: dict, at: str) -> list[str]:
         defs = env.get(var, [])
         if not defs:
             bad.append(f"{at}: {var} missing")
-        for d in defs:
+        # the last definition is what the container gets (env after envFrom); an earlier inline
+        # literal is still a secret written into the manifest
+        for d in defs[-1:] + [d for d in defs[:-1] if "via" not in d]:
             if "via" in d or secret_ref(d) != (ex.secret, key):
                 bad.append(f"{at}: {var} is not a secretKeyRef to {ex.secret}/{key} "
                            f"({d.get('via') or ('a literal value' if 'value' in d else 'another source')})")

@@ -246,7 +246,7 @@ def _regression_params():
         yield pytest.param(name, marks=marks, id=name)
 
 
-@pytest.mark.parametrize("name", _regression_params())
+@pytest.mark.parametrize("name", list(_regression_params()))
 def test_regression_refused_or_secure_for_kubernetes(tmp_path, name):
     stream, spec_text = REGRESSIONS[name]
     spec_path = tmp_path / "spec.yaml"
