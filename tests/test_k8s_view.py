@@ -124,6 +124,12 @@ def test_oracle_reports_errors_and_what_kubectl_still_applies():
     assert isinstance(result, K8sReadError) and [d["kind"] for d in result.docs] == ["DaemonSet"]
 
 
+def test_batch_mode_reads_like_single_mode():
+    texts = [SECURE, INSECURE["merge-key-hidden-portworx"][0], "", "---\n", "{\"apiVersion\": \"v1\", \"kind\": \"List\", "
+             "\"items\": [{\"apiVersion\": \"v1\", \"kind\": \"ConfigMap\"}]}\n"]
+    assert read_many(texts) == [read(t) for t in texts]
+
+
 def test_secret_value_helper_can_fail():
     with pytest.raises(AssertionError):
         inv.assert_no_secret_values("env: {value: hunter2hunter2}", ["hunter2hunter2"])
