@@ -170,16 +170,18 @@ def in_stream_sources(objects: list) -> dict:
         if isinstance(o, dict) and o.get("kind") in ("ConfigMap", "Secret"):
             meta = o.get("metadata") if isinstance(o.get("metadata"), dict) else {}
             data = {}
+
+            def mapping(key):
+                return o[key] if isinstance(o.get(key), dict) else {}
             if o["kind"] == "Secret":
-                for k, v in (o.get("stringData") or {}).items():
-                    data[k] = v
-                for k, v in (o.get("data") or {}).items():
+                data.update(mapping("stringData"))
+                for k, v in mapping("data").items():
                     try:
                         data[k] = base64.b64decode(v).decode("utf-8", "replace")
                     except (TypeError, ValueError):
                         data[k] = v
             else:
-                data = dict(o.get("data") or {})
+                data = dict(mapping("data"))
             out[(o["kind"], meta.get("namespace"), meta.get("name"))] = data
     return out
 
@@ -216,7 +218,12 @@ def is_local_config(obj: dict) -> bool:
 
 # --- the rules ---------------------------------------------------------------------------------
 
-def _portworx(ex: Expect, c: dict, env: dict, at: str) -> list[str]:
+MANAGED_KEYS = (SYSTEM_KEY, SHARED_KEY) + tuple(STORK_KEY_BY_ISSUER.values())
+
+
+def _portworx(ex: Expect, c: dict, env: dict, at: str, relative: list[str]) -> list[str]:
+    """Absolute violations on a Portworx container; ones about variables pxsec does not manage
+    (PX_SHARED_SECRET, unknown *_KEY names) go to `relative`."""
     bad = []
     tokens = argv(c)
     cmd = c.get("command") if isinstance(c.get("command"), list) else []
@@ -234,7 +241,7 @@ def _portworx(ex: Expect, c: dict, env: dict, at: str) -> list[str]:
                            f"({d.get('via') or ('a literal value' if 'value' in d else 'another source')})")
     for var in env:
         if KEY_ENV.match(var) and var not in ex.px_keys():
-            bad.append(f"{at}: key variable {var} that the spec does not ask for")
+            (bad if var in MANAGED_KEYS else relative).append(f"{at}: key variable {var} that the spec does not ask for")
     for flag, twin in TWIN.items():
         for d in env.get(twin, []):
             if flag not in ex.flags:
@@ -300,6 +307,11 @@ def _storage_cluster(obj: dict, at: str) -> list[str]:
     sec = (obj.get("spec") or {}).get("security") if isinstance(obj.get("spec"), dict) else None
     if not (isinstance(sec, dict) and sec.get("enabled") is True):
         bad.append(f"{at}: spec.security.enabled is not true")
+    return bad
+
+
+def _storage_cluster_literals(obj: dict, at: str) -> list[str]:
+    bad = []
     for pod_env in _env_lists(obj.get("spec")):
         for e in pod_env:
             if isinstance(e, dict) and KEY_ENV.match(str(e.get("name"))) and "value" in e:
@@ -330,6 +342,7 @@ def _check(objects: list, spec: dict, krm: bool) -> tuple[list[str], list[str]]:
         relative += _env_values(obj, at)
         if obj.get("kind") == "StorageCluster":
             absolute += _storage_cluster(obj, at)
+            relative += _storage_cluster_literals(obj, at)
         meta = obj.get("metadata") if isinstance(obj.get("metadata"), dict) else {}
         ns = meta.get("namespace")
         daemonset = obj.get("kind") == "DaemonSet"
@@ -342,7 +355,7 @@ def _check(objects: list, spec: dict, krm: bool) -> tuple[list[str], list[str]]:
                         if field != "containers":
                             absolute.append(f"{cat}: Portworx runs as an init/ephemeral container (never accepted)")
                         else:
-                            absolute += _portworx(ex, c, env, cat)
+                            absolute += _portworx(ex, c, env, cat, relative)
                         continue
                     relative += _other(ex, c, env, cat)
                     if ex.stork and obj.get("kind") == "Deployment" and is_stork(c) and field == "containers":

@@ -209,12 +209,14 @@ def test_corpus_output_is_secure_for_kubernetes(corpus, spec_name, name):
 
 BARE = "        - name: portworx\n          image: portworx/oci-monitor:3.1.0\n"
 SECRET_IN_COMMAND = "hunter2hunter2hunter2"
+_B64_IMAGE = "cG9ydHdvcngvb2NpLW1vbml0b3I6My4xLjA="  # portworx/oci-monitor:3.1.0
 OIDC_SPEC = SPEC_TEXT + "  oidc: {issuer: 'https://idp.example.com', clientId: '0o1234'}\n"
 # name -> (input stream, spec text): render must refuse it (exit 1, one line) or secure it
 REGRESSIONS = {
     "d1-merge-key": (INSECURE["merge-key-hidden-portworx"][0], SPEC_TEXT),
     "d2-binary-kind": (daemonset(BARE).replace("kind: DaemonSet", "kind: !!binary RGFlbW9uU2V0"), SPEC_TEXT),
     "d2-binary-name": (INSECURE["binary-container-name"][0], SPEC_TEXT),
+    "d2-binary-image": (daemonset(f"        - name: px\n          image: !!binary {_B64_IMAGE}\n"), SPEC_TEXT),
     "d3-local-config": (daemonset(BARE).replace("namespace: kube-system}", "namespace: kube-system, annotations: "
                                                 "{config.kubernetes.io/local-config: 'true'}}"), SPEC_TEXT),
     "d4-flags-in-command": (daemonset(BARE + f"          command: [/px-oci-mon, -c, x, -oidc_issuer, '{EVIL}', "
@@ -238,7 +240,7 @@ REGRESSIONS = {
     "d18-daemonset-list": ("apiVersion: apps/v1\nkind: DaemonSetList\nitems:\n- "
                            + daemonset(BARE).replace("\n", "\n  ").rstrip() + "\n", SPEC_TEXT),
 }
-DEFECT = {"d1-merge-key": 1, "d2-binary-kind": 2, "d2-binary-name": 2, "d3-local-config": 3,
+DEFECT = {"d1-merge-key": 1, "d2-binary-kind": 2, "d2-binary-name": 2, "d2-binary-image": 2, "d3-local-config": 3,
           "d4-flags-in-command": 4, "d4-flag-equals-in-command": 4, "d5-envfrom-twin": 5, "d6-shell-wrapper": 6,
           "d7-shared-env-anchor": 7, "d7-shared-args-anchor": 7, "d8-quoted-scalars": 8, "d8-spec-string-0o1234": 8,
           "d18-init-container": 18, "d18-daemonset-list": 18}

@@ -41,6 +41,9 @@ def run_family(workdir, case, mode: str) -> None:
         oracle.record(f"families_{mode}", spec_text, stream.encode("utf-8"), o.stdout, family=family)
 
 
+# Pre-fix renderer: `image: !!binary <portworx/oci-monitor:...>` is an "internal error (TypeError)"
+# (the classifier matches the image pattern against bytes). Remove the mark when fixed.
+@pytest.mark.xfail(strict=True, reason="issue 9 defect 2")
 @settings(max_examples=BUDGET["families_render"], **SETTINGS)
 @given(case=s.seeds.map(families.case))
 def test_families_render(workdir, case):
