@@ -189,7 +189,9 @@ def in_stream_sources(objects: list) -> dict:
 def effective_env(c: dict, ns, sources: dict) -> dict[str, list]:
     """name -> every definition (in order, last one wins): envFrom first, then env."""
     env: dict[str, list] = {}
-    for ref in c.get("envFrom") or []:
+    def items(key):
+        return c[key] if isinstance(c.get(key), list) else []
+    for ref in items("envFrom"):
         if not isinstance(ref, dict):
             continue
         prefix = ref.get("prefix") or ""
@@ -199,7 +201,7 @@ def effective_env(c: dict, ns, sources: dict) -> dict[str, list]:
                 for k, v in sources.get((kind, ns, target.get("name")), {}).items():
                     env.setdefault(f"{prefix}{k}", []).append({"name": f"{prefix}{k}", "value": v,
                                                                "via": f"envFrom {kind} {target.get('name')}"})
-    for e in c.get("env") or []:
+    for e in items("env"):
         if isinstance(e, dict) and isinstance(e.get("name"), str):
             env.setdefault(e["name"], []).append(e)
     return env

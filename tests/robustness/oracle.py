@@ -92,6 +92,10 @@ def category(message: str) -> str:
     return text[:160]
 
 
+_AMBIGUOUS = r"(y|n|yes|no|on|off|true|false|null|~|[-+]?\.?[0-9][0-9_.ex:+-]*|0[ob][0-9a-f_]+|[-+]?\.(inf|nan))"
+# ... or a string field of the spec
+_SPEC_AMBIGUOUS = re.compile(r"(?mi)^\s*(name|key|secretName|system|stork|jwtSharedSecret|clientId|"
+                             r"customClaimNamespace|issuer): ['\"]?" + _AMBIGUOUS + r"['\"]?$")
 # What in an input points at one of issue 9's listed defects (a heuristic for the report: a
 # failure kind whose shortest input matches none of these is a new finding).
 SUSPECTS = (
@@ -102,14 +106,15 @@ SUSPECTS = (
     (5, re.compile(r"envFrom")),
     (6, re.compile(r"command: .*\b(sh|bash)\b")),
     (7, re.compile(r"(?s)&[-\w]+.*\*[-\w]+")),
-    (8, re.compile(r"(?m)^\s*(name|key|system|stork|jwtSharedSecret|clientId|customClaimNamespace|issuer): ['\"]")),
+    # a string that go-yaml reads as another type, quoted in the input
+    (8, re.compile(r"""(?i)['"]""" + _AMBIGUOUS + r"""['"]""")),
     (18, re.compile(r"initContainers|kind: \w+List|kind: List")),
 )
 
 
 def suspects(a: Accepted) -> list[int]:
     text = a.stdin.decode("utf-8", "replace")
-    return [n for n, pattern in SUSPECTS if pattern.search(a.spec_text if n == 8 else text)]
+    return [n for n, pattern in SUSPECTS if pattern.search(text) or (n == 8 and _SPEC_AMBIGUOUS.search(a.spec_text))]
 
 
 def check(group: str) -> tuple[int, dict[str, tuple[int, Accepted, list[str]]]]:
