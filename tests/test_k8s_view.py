@@ -236,13 +236,15 @@ REGRESSIONS = {
                                     "{name: C, value: \"on\"}, {name: D, value: \"12:30\"}, {name: E, value: \"Y\"}]"),
                           SPEC_TEXT),
     "d8-spec-string-0o1234": (daemonset(BARE), OIDC_SPEC),
+    "d8-str-tag": (daemonset(BARE + "          env: [{name: PX_A, value: !!str y}, {name: PX_B, value: !!str 0o17}]\n"),
+                   SPEC_TEXT),
     "d18-init-container": (INSECURE["init-container"][0].replace("-jwt_issuer, openstorage.io", "-c, px"), SPEC_TEXT),
     "d18-daemonset-list": ("apiVersion: apps/v1\nkind: DaemonSetList\nitems:\n- "
                            + daemonset(BARE).replace("\n", "\n  ").rstrip() + "\n", SPEC_TEXT),
 }
 DEFECT = {"d1-merge-key": 1, "d2-binary-kind": 2, "d2-binary-name": 2, "d2-binary-image": 2, "d3-local-config": 3,
           "d4-flags-in-command": 4, "d4-flag-equals-in-command": 4, "d5-envfrom-twin": 5, "d6-shell-wrapper": 6,
-          "d7-shared-env-anchor": 7, "d7-shared-args-anchor": 7, "d8-quoted-scalars": 8, "d8-spec-string-0o1234": 8,
+          "d7-shared-env-anchor": 7, "d7-shared-args-anchor": 7, "d8-quoted-scalars": 8, "d8-spec-string-0o1234": 8, "d8-str-tag": 8,
           "d18-init-container": 18, "d18-daemonset-list": 18}
 # Confirmed failing on the pre-fix renderer, each for its defect: flip (remove) as the fixes land.
 FAILING_TODAY = set(REGRESSIONS)

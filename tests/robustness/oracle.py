@@ -107,7 +107,7 @@ SUSPECTS = (
     (6, re.compile(r"command: .*\b(sh|bash)\b")),
     (7, re.compile(r"(?s)&[-\w]+.*\*[-\w]+")),
     # a string that go-yaml reads as another type, quoted in the input
-    (8, re.compile(r"""(?i)['"]""" + _AMBIGUOUS + r"""['"]""")),
+    (8, re.compile(r"""(?i)(['"]|!!str )""" + _AMBIGUOUS + r"""(['"]|[],}\s])""")),
     (18, re.compile(r"initContainers|kind: \w+List|kind: List")),
 )
 
