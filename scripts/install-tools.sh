@@ -1,12 +1,15 @@
 #!/usr/bin/env bash
-# Build the pinned Helm 3, Helm 4 and kustomize binaries the end-to-end tests run, with
-# `go install`, into a cache outside the checkout (CI clones main anew each run, so the cache
-# must live elsewhere to be reused). Prints the bin directory on stdout; put it on PATH.
+# Build the binaries the end-to-end tests run, pinned, from the Go module proxy, into a cache
+# outside the checkout (CI clones main anew each run, so the cache must live elsewhere to be
+# reused): Helm 3, Helm 4 and kustomize (`go install`), Argo CD's cmp-server and a
+# GenerateManifests client (tools/argocd-cmp), kube-apiserver (tools/kube-apiserver), the k8sread
+# oracle (tools/k8sread); and Debian's etcd-server when missing (as root). Prints the bin
+# directory on stdout; put it on PATH.
 #
 #   PXSEC_TOOLS_DIR   cache root (default: ${XDG_CACHE_HOME:-$HOME/.cache}/pxsec-tools)
 #
-# Layout: $PXSEC_TOOLS_DIR/bin/{helm3,helm4,kustomize}; each binary is rebuilt only when
-# its pinned version changes (a stamp file beside it records the version).
+# Layout: $PXSEC_TOOLS_DIR/bin/<name>; each binary is rebuilt only when its pinned version (or
+# its module's files) change: a stamp file beside it records them.
 set -euo pipefail
 
 HELM3_VERSION=v3.22.0
@@ -103,4 +106,24 @@ install_etcd() {
 }
 build_kube_apiserver
 install_etcd
+
+# --- k8sread: the test oracle (tools/k8sread, Kubernetes' own YAML reader) -------------------
+# Built from this checkout's sources; rebuilt when go.mod, go.sum or main.go change (the stamp
+# is their hash). Self-contained: other tools' blocks do not depend on it.
+build_k8sread() {
+  local src here stamp tmp
+  here=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+  src=$here/tools/k8sread
+  stamp=$(cd "$src" && cat go.mod go.sum main.go | sha256sum | cut -d' ' -f1)
+  if [ -x "$bin/k8sread" ] && [ "$(cat "$bin/k8sread.version" 2>/dev/null)" = "$stamp" ]; then
+    return 0
+  fi
+  tmp=$(mktemp -d "$root/build.XXXXXX")
+  echo "install-tools: go build tools/k8sread" >&2
+  (cd "$src" && GOFLAGS=-mod=mod CGO_ENABLED=0 go build -trimpath -o "$tmp/k8sread" .) >&2
+  mv -f "$tmp/k8sread" "$bin/k8sread"
+  rm -rf "$tmp"
+  echo "$stamp" > "$bin/k8sread.version"
+}
+build_k8sread
 echo "$bin"

@@ -15,6 +15,21 @@ def workdir():
         yield Path(d)
 
 
+def pytest_configure(config):
+    config.addinivalue_line("markers", "oracle_batch: checks what the property tests recorded; runs after them")
+    config.addinivalue_line("markers", "budget: counts what the property tests ran; runs after them")
+
+
+@pytest.hookimpl(trylast=True)
+def pytest_collection_modifyitems(session, config, items):
+    """Tests that judge what the property tests did run after all of them, whatever the file
+    names or another plugin's order: first the oracle batch checks, then the budget."""
+    def rank(item):
+        return 2 if item.get_closest_marker("budget") else 1 if item.get_closest_marker("oracle_batch") else 0
+
+    items[:] = sorted(items, key=rank)  # stable: everything else keeps its order
+
+
 def pytest_sessionfinish(session, exitstatus):
     import shutil
 

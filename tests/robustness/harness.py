@@ -190,7 +190,7 @@ def dump_spec(doc) -> str:
 
 
 # Examples each property test is set to try (max_examples). The session asserts the total of
-# what actually ran is at least MIN_TOTAL when every budgeted test ran (see test_zz_budget.py).
+# what actually ran is at least MIN_TOTAL when every budgeted test ran (see test_budget.py).
 MIN_TOTAL = 10_000
 EXAMPLES: Counter = Counter()
 

@@ -15,6 +15,7 @@ import pytest
 from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
+from . import oracle
 from . import strategies as s
 from .harness import (CANARIES, ROOT, assert_render_contract, count, dump_spec, hypothesis_settings, known_bug,
                       outcome, run_inprocess, scaled, write)
@@ -36,6 +37,7 @@ def plugin(workdir, config: str, stdin: bytes, name: str) -> None:
         again = run_inprocess([str(path)], o.stdout, CANARIES)
         assert_render_contract(again, CANARIES)
         assert again.code == 0 and again.stdout == o.stdout, "the plugin's output does not go through unchanged"
+        oracle.record(name, config, stdin, o.stdout)
 
 
 CONFIGS = st.one_of(s.spec_docs, s.secret_create_spec_docs).map(dump_spec)

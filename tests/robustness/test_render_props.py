@@ -17,6 +17,7 @@ import itertools
 from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
+from . import oracle
 from . import strategies as s
 from .harness import (CANARIES, SHORT_CANARIES, assert_render_contract, count, dump_spec, hypothesis_settings,
                       known_bug, outcome, run_inprocess, scaled, write)
@@ -47,6 +48,7 @@ def render_checked(spec_path, stdin: bytes, env=None, extra=(), name="render"):
         assert_render_contract(again, env)
         assert again.code == 0, f"the output does not render again: {again.stderr!r}"
         assert again.stdout == o.stdout, "the output does not render to itself (not idempotent)"
+        oracle.record(name, spec_path.read_bytes(), stdin, o.stdout)
     return o
 
 
