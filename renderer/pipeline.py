@@ -46,8 +46,9 @@ def role_of_document(doc: Document, spec: Spec | None = None) -> str | None:
 
 
 _TAG_OR_ALIAS = re.compile(r"(?:^|[\s\[{,?:-])[!&*][^\s\[\]{},]", re.M)
-# `kind: List`, `"kind": "DaemonSetList"`, `kind: StorageCluster` (not a CRD's listKind or names)
-_KIND_WORD = re.compile(r"\bkind\W{0,3}:\s*\W?(\w*List|StorageCluster)\b")
+# `kind: StorageCluster` (not a CRD's names), and a top-level `items:` (kubectl applies the items of
+# any object that has them, whatever its kind)
+_KIND_WORD = re.compile(r"\bkind\W{0,3}:\s*\W?StorageCluster\b|(?:^|[{,]\s*)[\"']?items[\"']?\s*:", re.M)
 
 
 def worth_composing(spec: Spec):
@@ -62,7 +63,7 @@ def worth_composing(spec: Spec):
     names a PORTWORX_AUTH_* setting."""
     def test(chunk: str) -> bool:
         return ("\\" in chunk
-                or (("List" in chunk or "StorageCluster" in chunk) and _KIND_WORD.search(chunk) is not None)
+                or (("items" in chunk or "StorageCluster" in chunk) and _KIND_WORD.search(chunk) is not None)
                 or ("portworx" in chunk and ("containers" in chunk or "DaemonSet" in chunk))
                 or ("Deployment" in chunk and ("stork" in chunk or "autopilot" in chunk))
                 or "PORTWORX_AUTH" in chunk or "PX_SHARED_SECRET" in chunk

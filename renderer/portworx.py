@@ -165,9 +165,9 @@ def containers(obj: Any, keys: tuple[str, ...] = ("initContainers", "containers"
 
 
 def is_list(obj: Any) -> bool:
-    """`v1 List` and every `<Kind>List` with items, as kubectl reads them."""
-    kind = get(obj, "kind")
-    return isinstance(kind, str) and kind.endswith("List") and isinstance(obj, dict) and "items" in obj
+    """Any object with an `items` list, whatever its kind: kubectl applies its items instead of it
+    (cli-runtime FlattenListVisitor, meta.IsListType: `v1 List`, `DaemonSetList`, even `kind: Foo`)."""
+    return isinstance(obj, dict) and isinstance(obj.get("items"), list)
 
 
 def classify(obj: Any) -> str | None:

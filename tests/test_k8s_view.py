@@ -246,8 +246,9 @@ DEFECT = {"d1-merge-key": 1, "d2-binary-kind": 2, "d2-binary-name": 2, "d2-binar
           "d4-flags-in-command": 4, "d4-flag-equals-in-command": 4, "d5-envfrom-twin": 5, "d6-shell-wrapper": 6,
           "d7-shared-env-anchor": 7, "d7-shared-args-anchor": 7, "d8-quoted-scalars": 8, "d8-spec-string-0o1234": 8, "d8-str-tag": 8,
           "d18-init-container": 18, "d18-daemonset-list": 18}
-# Confirmed failing on the pre-fix renderer, each for its defect: flip (remove) as the fixes land.
-FAILING_TODAY = set(REGRESSIONS)
+# Confirmed failing on the pre-fix renderer (7fb7c9b), each for its defect; all fixed since. A
+# case that fails again is a regression: list it here only with a strict xfail and its defect.
+FAILING_TODAY: set = set()
 
 
 def _regression_params():

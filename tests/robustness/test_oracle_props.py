@@ -41,9 +41,8 @@ def run_family(workdir, case, mode: str) -> None:
         oracle.record(f"families_{mode}", spec_text, stream.encode("utf-8"), o.stdout, family=family)
 
 
-# Pre-fix renderer: `image: !!binary <portworx/oci-monitor:...>` is an "internal error (TypeError)"
-# (the classifier matches the image pattern against bytes). Remove the mark when fixed.
-@pytest.mark.xfail(strict=True, reason="issue 9 defect 2")
+# Pre-fix renderer: `image: !!binary <portworx/oci-monitor:...>` was an "internal error (TypeError)"
+# (the classifier matched the image pattern against bytes); fixed by reading as Kubernetes does.
 @settings(max_examples=BUDGET["families_render"], **SETTINGS)
 @given(case=s.seeds.map(families.case))
 def test_families_render(workdir, case):
@@ -64,15 +63,9 @@ def test_families_legacy_plugin(workdir, case):
 # renderer because of the listed issue-9 defects is a strict xfail: remove the mark when fixed.
 # (Confirmed on the pre-fix renderer at full scale; the failure report names, per kind of
 # violation, the defects its shortest input may hit.)
-GROUPS = {
-    # local-config DaemonSets/Stork skipped (3), shared anchors leak keys and flags (7), a
-    # StorageCluster in a local-config `ConfigMapList` item (3, 18)
-    "render": "issue 9 defects 3, 7, 18",
-    "krm": None,
-    "legacy": "issue 9 defects 3, 7",
-    "families_render": "issue 9 defects 1, 2, 4, 5, 6, 7, 8",
-    "families_legacy": "issue 9 defects 1, 2, 4, 5, 6, 7, 8",
-}
+# On the pre-fix renderer these failed: render (defects 3, 7, 18), legacy (3, 7), both family
+# groups (1, 2, 4, 5, 6, 7, 8); all fixed, so every group must pass.
+GROUPS = {"render": None, "krm": None, "legacy": None, "families_render": None, "families_legacy": None}
 
 
 def _params():
