@@ -2,21 +2,31 @@
 and Typer (with its optional pydantic) costs more start-up than the render itself.
 
 Only plain, well-formed `render` invocations take this path; anything else (help, unknown or
-malformed options) returns None and the Typer CLI handles it, with its usage errors.
+malformed options) returns None and the Typer CLI handles it, with its usage errors. Both
+paths build the same `RenderOptions` and call the same `render`.
 `tests/test_fastpath.py` checks that this table matches the Typer command's options.
 """
 from __future__ import annotations
 
 import os
+from collections import namedtuple
 
 VALUE_OPTIONS = {"--spec": "spec", "-s": "spec", "--output": "output", "-o": "output"}
 FLAG_OPTIONS = {"--verbose": "verbose", "-v": "verbose", "--allow-short-secrets": "allow_short_secrets"}
 
 
-def parse(argv: list[str]) -> dict | None:
+class RenderOptions(namedtuple("RenderOptions", "spec output verbose allow_short_secrets paths",
+                               defaults=(None, None, False, False, ()))):
+    """What `pxsec render` was asked to do: spec (path or None: $PXSEC_SPEC), output (path or
+    None: stdout), verbose, allow_short_secrets, paths (tuple; empty: stdin)."""
+
+    __slots__ = ()
+
+
+def parse(argv: list[str]) -> RenderOptions | None:
     if not argv or argv[0] != "render":
         return None
-    opts: dict = {"spec": None, "output": None, "verbose": False, "allow_short_secrets": False, "paths": []}
+    opts: dict = {"paths": []}
     args = argv[1:]
     i = 0
     only_paths = False
@@ -39,24 +49,21 @@ def parse(argv: list[str]) -> dict | None:
         else:
             return None
         i += 1
-    return opts
+    opts["paths"] = tuple(opts["paths"])
+    return RenderOptions(**opts)
 
 
-def render(opts: dict) -> int:
+def render(opts: RenderOptions) -> int:
     from . import pipeline, sources, spec as specmod
-    from .errors import UsageError
     from .log import log_info, log_warning
 
-    path = opts["spec"] or os.environ.get("PXSEC_SPEC")
-    if not path:
-        raise UsageError("no spec: pass --spec FILE or set PXSEC_SPEC")
-    loaded = specmod.load(path)
-    inputs = sources.read_inputs(opts["paths"] or ["-"])
-    result = pipeline.render(inputs, loaded, environ=os.environ, allow_short_secrets=opts["allow_short_secrets"])
+    loaded = specmod.resolve_spec(opts.spec)
+    inputs = sources.read_inputs(list(opts.paths) or ["-"])
+    result = pipeline.render(inputs, loaded, environ=os.environ, allow_short_secrets=opts.allow_short_secrets)
     for w in result.warnings:
         log_warning(w)
-    if opts["verbose"]:
+    if opts.verbose:
         for line in result.summary():
             log_info(line)
-    sources.write_output(result.text, opts["output"])
+    sources.write_output(result.text, opts.output)
     return 0

@@ -13,7 +13,7 @@ from typing import List, Optional
 
 import typer
 
-SPEC_ENV = "PXSEC_SPEC"
+from ..spec import SPEC_ENV
 
 
 class Format(str, Enum):
@@ -40,16 +40,16 @@ def _as_usage(e):
     return err
 
 
-def run_check(paths: List[str], spec: Optional[str], fmt: Format, output: Optional[str], strict: bool) -> int:
+def run_check(paths: List[str], spec: Optional[str], fmt: Format, output: Optional[str], strict: bool,
+              require_workload: bool = False) -> int:
     from .. import audit, sources
     from .. import spec as specmod
     from ..audit import format_json, format_sarif, format_text
     from ..errors import PxsecError
-    from ..log import log_info
+    from ..log import log_error, log_info
 
-    spec_path = spec or os.environ.get(SPEC_ENV)
     try:
-        loaded = specmod.load(spec_path) if spec_path else None
+        loaded = specmod.resolve_spec(spec, required=False)
         inputs = sources.read_inputs(paths or ["-"])
     except PxsecError as e:
         raise _as_usage(e) from None
@@ -63,6 +63,12 @@ def run_check(paths: List[str], spec: Optional[str], fmt: Format, output: Option
     sources.write_output(text, output)
     if output and output != "-":
         log_info(f"check: {format_text.summary(report)} (report in {output})")
+    if (strict or require_workload) and not report.checked:
+        # an empty stream, or a kustomize build that skipped the function: nothing to secure is
+        # not "secure" for a gate that expects Portworx in it
+        log_error("no Portworx, Stork or autopilot workload in the input; --strict and --require-workload "
+                  "expect at least one (is this the right input?)")
+        return 1
     return 1 if report.failed(strict) else 0
 
 
@@ -70,15 +76,24 @@ def register(app: typer.Typer) -> None:
     @app.command()
     def check(
         paths: List[str] = typer.Argument(
-            None, help="Files or directories (*.yaml, *.yml, sorted); '-' or nothing reads stdin."),
+            None, metavar="PATH",
+            help="Files or directories (a directory gives its *.yaml, *.yml and *.json files, sorted); "
+                 "'-' or nothing: stdin."),
         spec: Optional[str] = typer.Option(
-            None, "--spec", "-s",
+            None, "--spec", "-s", metavar="FILE",
             help=f"PortworxSecurity spec (or env {SPEC_ENV}): also report any drift from `pxsec render`."),
-        fmt: Format = typer.Option(Format.text, "--format", "-f", help="text (grouped by workload), json or sarif."),
-        output: Optional[str] = typer.Option(None, "--output", "-o", help="Write the report here instead of stdout."),
-        strict: bool = typer.Option(False, "--strict", help="Fail (exit 1) on warnings too, not only errors."),
+        fmt: Format = typer.Option(Format.text, "--format", "-f", metavar="FORMAT",
+                                   help="text (grouped by workload), json or sarif."),
+        output: Optional[str] = typer.Option(None, "--output", "-o", metavar="FILE",
+                                             help="Write the report here instead of stdout."),
+        strict: bool = typer.Option(False, "--strict",
+                                    help="Fail (exit 1) on warnings too, and when the input has no Portworx "
+                                         "workload at all (implies --require-workload)."),
+        require_workload: bool = typer.Option(
+            False, "--require-workload",
+            help="Fail (exit 1) when the input has no Portworx, Stork or autopilot workload."),
     ) -> None:
         """Audit manifests: report what would leave a cluster without (full) PX-Security."""
-        code = run_check(paths, spec, fmt, output, strict)
+        code = run_check(paths, spec, fmt, output, strict, require_workload)
         if code:
             raise typer.Exit(code)
