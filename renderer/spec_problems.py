@@ -147,8 +147,8 @@ def problems(doc: Any) -> list[Problem]:
     validator = Draft202012Validator(schema())
     found = {(p.path, p.message): p for p in _control_problems(doc)}
     for error in validator.iter_errors(doc):
-        if error.validator == "pattern" and isinstance(error.instance, str) and not _clean(error.instance):
-            continue  # reported above, by name
+        if isinstance(error.instance, str) and not _clean(error.instance):
+            continue  # reported above, by name (a pattern, enum or const failure would only repeat it)
         p = _friendly(error)
         found.setdefault((p.path, p.message), p)
     # Causes before consequences: a misspelt field (`selfsigned`) first, not the "at least one
