@@ -201,6 +201,9 @@ def run_cli(argv: list[str]) -> int:
         # click (vendored by recent typer) usage errors: print them the click way, exit 2
         if hasattr(e, "show") and hasattr(e, "exit_code"):
             e.show()
+            from .log import record_error
+
+            record_error(f"usage: {e.format_message()}" if hasattr(e, "format_message") else "usage error")
             return e.exit_code
         if type(e).__name__ == "Abort":
             return 1

@@ -77,13 +77,14 @@ def _append(path: str, line: str, truncate: bool = False) -> None:
         pass
 
 
-def _emit(prefix: str, message: str) -> None:
+def _emit(prefix: str, message: str, stderr: bool = True) -> None:
     global _last_error_started
     line = _printable(f"pxsec: {prefix}{message}")
-    try:
-        print(line, file=sys.stderr)
-    except (OSError, ValueError, AttributeError):
-        pass
+    if stderr:
+        try:
+            print(line, file=sys.stderr)
+        except (OSError, ValueError, AttributeError):
+            pass
     path = os.environ.get("PXSEC_LOG_FILE")
     if path:
         _append(path, line)
@@ -95,6 +96,11 @@ def _emit(prefix: str, message: str) -> None:
 
 def log_error(message: str) -> None:
     _emit("error: ", message)
+
+
+def record_error(message: str) -> None:
+    """An error already shown on stderr (a usage error, printed the click way): the log files only."""
+    _emit("error: ", message, stderr=False)
 
 
 def log_warning(message: str) -> None:
