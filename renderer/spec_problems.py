@@ -74,9 +74,12 @@ def _control_problems(doc: Any) -> list[Problem]:
         items = node.items() if isinstance(node, dict) else enumerate(node) if isinstance(node, list) else ()
         for k, v in items:
             here = parts + (k,) if isinstance(node, list) or isinstance(k, str) else parts + (_key(k),)
+            # annotation values are free text to Kubernetes (kustomize's function config is a
+            # multi-line YAML document): a newline or tab is fine there, nothing else is
+            text_ok = "\n\t" if parts == ("metadata", "annotations") else ""
             for what, text in (("field name", k if isinstance(node, dict) else None), ("value", v)):
-                if isinstance(text, str) and not _clean(text):
-                    bad = next(c for c in text if not _clean(c))
+                if isinstance(text, str) and not _clean(text, text_ok if what == "value" else ""):
+                    bad = next(c for c in text if not _clean(c, text_ok if what == "value" else ""))
                     found.append(Problem(_path(here), f"the {what} contains a {_char_name(bad)}, which a spec "
                                                       f"string must not hold"))
             if isinstance(v, (dict, list)):
@@ -84,8 +87,9 @@ def _control_problems(doc: Any) -> list[Problem]:
     return found
 
 
-def _clean(text: str) -> bool:
-    return not any(ord(c) < 0x20 or 0x7f <= ord(c) < 0xa0 or c in "\u2028\u2029" for c in text)
+def _clean(text: str, allowed: str = "") -> bool:
+    return not any((ord(c) < 0x20 or 0x7f <= ord(c) < 0xa0 or c in "\u2028\u2029") and c not in allowed
+                   for c in text)
 
 
 def _char_name(c: str) -> str:
@@ -146,8 +150,9 @@ def problems(doc: Any) -> list[Problem]:
         return [Problem("", "the spec must be a YAML mapping (a PortworxSecurity object)")]
     validator = Draft202012Validator(schema())
     found = {(p.path, p.message): p for p in _control_problems(doc)}
+    control_paths = {p.path for p in found.values()}
     for error in validator.iter_errors(doc):
-        if isinstance(error.instance, str) and not _clean(error.instance):
+        if isinstance(error.instance, str) and _path(error.absolute_path) in control_paths:
             continue  # reported above, by name (a pattern, enum or const failure would only repeat it)
         p = _friendly(error)
         found.setdefault((p.path, p.message), p)

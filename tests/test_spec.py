@@ -97,8 +97,11 @@ def with_value(path, value):
     return doc
 
 
-@pytest.mark.parametrize("path, value", string_fields(), ids=lambda v: ".".join(v) if isinstance(v, tuple) else "")
-@pytest.mark.parametrize("bad", ["\n", "\r\n", "\x00", "\x1b", "\x85", "\u2028"], ids=repr)
+# annotation values are free text, where a newline is fine: test_annotation_values_may_be_multi_line_text
+@pytest.mark.parametrize("path, value, bad", [
+    pytest.param(path, value, bad, id=f"{'.'.join(path)}-{bad!r}")
+    for path, value in string_fields() for bad in ("\n", "\r\n", "\x00", "\x1b", "\x85", "\u2028")
+    if not (path[:2] == ("metadata", "annotations") and bad == "\n")])
 def test_every_spec_string_refuses_control_characters_and_names_the_field(path, value, bad):
     assert specmod.problems(with_value(path, value)) == []  # control: the value itself is fine
     found = specmod.problems(with_value(path, value + bad))
@@ -233,3 +236,11 @@ def test_validate_on_create_true_says_what_render_will_need(tmp_path):
     err = render.stderr.decode()
     assert render.returncode == 1 and all(v in err for v in ("PORTWORX_AUTH_SYSTEM_KEY", "PORTWORX_AUTH_STORK_KEY",
                                                              "PORTWORX_AUTH_JWT_SHAREDSECRET")), err
+
+
+def test_annotation_values_may_be_multi_line_text():
+    """kustomize's `config.kubernetes.io/function` is a YAML document in an annotation."""
+    doc = with_value(("metadata", "annotations", "config.kubernetes.io/function"), "exec:\n  path: pxsec\n\tx")
+    assert specmod.problems(doc) == []
+    bad = with_value(("metadata", "annotations", "a"), "x\x1b[31m")
+    assert [p.path for p in specmod.problems(bad)] == ["metadata.annotations.a"]
