@@ -203,7 +203,8 @@ def run_cli(argv: list[str]) -> int:
             e.show()
             from .log import record_error
 
-            record_error(f"usage: {e.format_message()}" if hasattr(e, "format_message") else "usage error")
+            if type(e).__name__ != "NoArgsIsHelpError":  # the help page itself is no error to keep
+                record_error(f"usage: {e.format_message()}" if hasattr(e, "format_message") else "usage error")
             return e.exit_code
         if type(e).__name__ == "Abort":
             return 1

@@ -51,6 +51,9 @@ def _guarded(fn, *args) -> int:
         report_error("<stdout>: the reader closed the pipe before the output was complete")
         _silence_stdout()
         return 1
+    except OSError as e:  # a write the command did itself (print) failed: a full disk, a bad fd
+        report_error(f"I/O error: {e.strerror or type(e).__name__}")
+        return 1
     except RecursionError:
         report_error("input is nested too deeply")
         return 1

@@ -216,3 +216,29 @@ def test_secret_detection_is_conservative():
     assert may_hold_secret('kind: "\\x53ecret"\n') and may_hold_secret("kind: !!binary U2VjcmV0\n")
     assert may_hold_secret('kind: "Sec\\\n  ret"\n')
     assert not may_hold_secret("kind: ConfigMap\ndata: {a: secretKeyRef, b: ExternalSecret}\n")
+
+
+@pytest.mark.skipif(not os.path.exists("/dev/full"), reason="needs /dev/full")
+@pytest.mark.parametrize("args", [["render", "-s", SPEC, str(EXAMPLE)], ["version"], ["--help"]],
+                         ids=["render", "version", "help"])
+def test_a_full_disk_on_stdout_is_a_failure(args):
+    with open("/dev/full", "wb") as full:
+        r = subprocess.run([sys.executable, "-m", "renderer", *args], stdout=full, stderr=subprocess.PIPE,
+                           env=clean_env(), cwd=ROOT, timeout=60)
+    err = r.stderr.decode()
+    assert r.returncode == 1 and "Traceback" not in err and "No space left on device" in err, err
+
+
+@pytest.mark.skipif(not os.path.exists("/dev/ptmx"), reason="needs a pseudo-terminal")
+def test_bare_pxsec_on_a_terminal_shows_help_instead_of_waiting():
+    import pty
+
+    leader, follower = pty.openpty()
+    try:
+        r = subprocess.run([sys.executable, "-m", "renderer"], stdin=follower, capture_output=True,
+                           env=clean_env(), cwd=ROOT, timeout=30)
+    finally:
+        os.close(leader)
+        os.close(follower)
+    page = r.stdout + r.stderr
+    assert r.returncode in (0, 2) and b"pxsec render --spec" in page and b"KRM function" in page, page
