@@ -14,6 +14,7 @@ import yaml
 
 from .data import data_file
 from .errors import Location, PxsecError
+from .spec_problems import SCHEMA_FILE, UNKNOWN_FIELD, Problem, problems, schema  # noqa: F401 (re-exported)
 
 SPEC_ENV = "PXSEC_SPEC"  # the spec file, when no --spec is given
 API_VERSION = "pxsec.io/v1alpha1"
@@ -67,9 +68,6 @@ class Spec(namedtuple("Spec", "source secret_name secret_create key_system key_s
     @property
     def uses_shared_secret(self) -> bool:
         return bool(self.self_signed and self.self_signed.shared_secret)
-
-
-from .spec_problems import SCHEMA_FILE, UNKNOWN_FIELD, Problem, problems, schema  # noqa: E402,F401 (re-exported)
 
 
 def _duplicate_key(root: Any) -> str | None:
