@@ -303,10 +303,13 @@ def items_of(root: Any) -> tuple[list[Any], yaml.SequenceNode]:
         _set_key(root, "items", node)
     if bad:
         raise PxsecError("ResourceList.items is not a list", Location(file="<stdin>", field="items"))
-    for i, item in enumerate(node.value):
+    return list(node.value), node
+
+
+def check_items(items: list[Any]) -> None:
+    for i, item in enumerate(items):
         if not isinstance(item, yaml.MappingNode):
             raise PxsecError("not a KRM object (a mapping)", Location(file=ITEMS_SOURCE, index=i))
-    return list(node.value), node
 
 
 def render_items(items: list[Any], spec: specmod.Spec) -> tuple[list[Any], pipeline.RenderResult]:
@@ -336,6 +339,7 @@ def run(stdin: BinaryIO, stdout: BinaryIO) -> int:
     items_node = None
     try:
         items, items_node = items_of(root)
+        check_items(items)  # after items_of: on failure the items go back unchanged
         spec = spec_from_function_config(fc_node)
         out, result = render_items(items, spec)
     except PxsecError as e:
