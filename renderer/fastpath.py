@@ -2,23 +2,33 @@
 and Typer (with its optional pydantic) costs more start-up than the render itself.
 
 Only plain, well-formed `render` invocations take this path; anything else (help, unknown or
-malformed options) returns None and the Typer CLI handles it, with its usage errors.
+malformed options) returns None and the Typer CLI handles it, with its usage errors. Both
+paths build the same `RenderOptions` and call the same `render`.
 `tests/test_fastpath.py` checks that this table matches the Typer command's options.
 """
 from __future__ import annotations
 
 import os
+from collections import namedtuple
 
 VALUE_OPTIONS = {"--spec": "spec", "-s": "spec", "--output": "output", "-o": "output"}
 FLAG_OPTIONS = {"--verbose": "verbose", "-v": "verbose", "--allow-short-secrets": "allow_short_secrets",
                 "--diff": "diff", "--check": "check"}
 
 
-def parse(argv: list[str]) -> dict | None:
+class RenderOptions(namedtuple("RenderOptions", "spec output verbose allow_short_secrets paths diff check",
+                               defaults=(None, None, False, False, (), False, False))):
+    """What `pxsec render` was asked to do: spec (path or None: $PXSEC_SPEC), output (path or
+    None: stdout), verbose, allow_short_secrets, paths (tuple; empty: stdin), diff (print a
+    unified diff instead of the stream), check (exit 1 when render would change anything)."""
+
+    __slots__ = ()
+
+
+def parse(argv: list[str]) -> RenderOptions | None:
     if not argv or argv[0] != "render":
         return None
-    opts: dict = {"spec": None, "output": None, "verbose": False, "allow_short_secrets": False, "diff": False,
-                  "check": False, "paths": []}
+    opts: dict = {"paths": []}
     args = argv[1:]
     i = 0
     only_paths = False
@@ -41,34 +51,33 @@ def parse(argv: list[str]) -> dict | None:
         else:
             return None
         i += 1
-    return opts
+    opts["paths"] = tuple(opts["paths"])
+    return RenderOptions(**opts)
 
 
-def render(opts: dict) -> int:
+def render(opts: RenderOptions) -> int:
     from . import pipeline, sources, spec as specmod
-    from .errors import UsageError
     from .log import log_info, log_warning
 
-    path = opts["spec"] or os.environ.get("PXSEC_SPEC")
-    if not path:
-        raise UsageError("no spec: pass --spec FILE or set PXSEC_SPEC")
-    if opts.get("output") and (opts.get("diff") or opts.get("check")):
+    if opts.output and (opts.diff or opts.check):
+        from .errors import UsageError
+
         raise UsageError("--diff and --check write no output stream; leave out --output")
-    loaded = specmod.load(path)
-    inputs = sources.read_inputs(opts["paths"] or ["-"])
-    result = pipeline.render(inputs, loaded, environ=os.environ, allow_short_secrets=opts["allow_short_secrets"])
+    loaded = specmod.resolve_spec(opts.spec)
+    inputs = sources.read_inputs(list(opts.paths) or ["-"])
+    result = pipeline.render(inputs, loaded, environ=os.environ, allow_short_secrets=opts.allow_short_secrets)
     for w in result.warnings:
         log_warning(w)
-    if opts["verbose"]:
+    if opts.verbose:
         for line in result.summary():
             log_info(line)
-    if opts.get("diff") or opts.get("check"):
+    if opts.diff or opts.check:
         return _show_changes(result, opts)
-    sources.write_output(result.text, opts["output"])
+    sources.write_output(result.text, opts.output)
     return 0
 
 
-def _show_changes(result, opts: dict) -> int:
+def _show_changes(result, opts: RenderOptions) -> int:
     """--diff: the unified diff on stdout (coloured on a terminal unless NO_COLOR); --check: exit 1
     when render would change anything. Neither writes the rendered stream."""
     import sys
@@ -76,13 +85,13 @@ def _show_changes(result, opts: dict) -> int:
     from . import diff, sources
     from .log import log_info
 
-    if opts.get("diff"):
+    if opts.diff:
         text = diff.unified(result.documents)
         if text and sys.stdout.isatty() and not os.environ.get("NO_COLOR"):
             text = diff.colourize(text)
         sources.write_output(text, None)
     changes = diff.changed(result.documents)
-    if opts.get("check") and changes:
+    if opts.check and changes:
         more = f"; and {len(changes) - 5} more" if len(changes) > 5 else ""
         log_info(f"render would change {len(changes)} document(s): {'; '.join(changes[:5])}{more}")
         return 1

@@ -67,11 +67,13 @@ def values_from_env(spec: Spec, environ: Mapping[str, str], allow_short: bool) -
     """Secret key -> value, read from the environment; errors name variables, never values."""
     loc = Location(file=spec.source, field="spec.secret.create")
     values: dict[str, str] = {}
+    missing = [var for _, var in needed(spec) if not environ.get(var)]
+    if missing:  # name every one, not only the first
+        others = f", and neither are {' and '.join(missing[1:])}" if missing[1:] else ""
+        raise PxsecError(f"environment variable {missing[0]} is not set{others} (secret.create: true reads the "
+                         f"Secret's values from {'them' if others else 'it'})", loc)
     for key, var in needed(spec):
-        value = environ.get(var)
-        if not value:
-            raise PxsecError(f"environment variable {var} is not set (secret.create: true reads the "
-                             f"Secret's values from it)", loc)
+        value = environ[var]
         if len(value.encode("utf-8")) < MIN_BYTES and not allow_short:
             raise PxsecError(f"environment variable {var} is shorter than {MIN_BYTES} bytes; use a long random "
                              f"value (`pxsec keys generate`) or pass --allow-short-secrets", loc)

@@ -6,20 +6,34 @@
 
 Errors never escape as tracebacks: a `PxsecError` prints one line on stderr and exits with
 its code; anything unexpected prints its type only (set PXSEC_DEBUG=1 for the traceback),
-since an exception message could carry input text.
+since an exception message could carry input text. A failed write (a closed pipe, a full
+disk) is an error like any other: exit 0 always means the whole output was written.
 """
 from __future__ import annotations
 
 import os
 import sys
 
-SUBCOMMANDS = {"render", "validate", "check", "token", "keys", "install", "patches", "version", "--help", "-h", "--version"}
+SUBCOMMANDS = {"render", "validate", "check", "token", "keys", "install", "patches", "version", "last-error",
+               "--help", "-h", "--version"}
+RENDER_HINT = "to secure a manifest run `pxsec render --spec SPEC FILE` (or pipe a stream into it)"
 
 
 def report_error(message: str) -> None:
     from .log import log_error
 
     log_error(message)
+
+
+def _silence_stdout() -> None:
+    """After a broken pipe: point fd 1 at /dev/null so the interpreter's final flush cannot
+    fail again (it would print 'Exception ignored' and exit 120)."""
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, 1)
+        os.close(devnull)
+    except OSError:
+        pass
 
 
 def _guarded(fn, *args) -> int:
@@ -34,6 +48,11 @@ def _guarded(fn, *args) -> int:
         report_error("interrupted")
         return 130
     except BrokenPipeError:
+        report_error("<stdout>: the reader closed the pipe before the output was complete")
+        _silence_stdout()
+        return 1
+    except OSError as e:  # a write the command did itself (print) failed: a full disk, a bad fd
+        report_error(f"I/O error: {e.strerror or type(e).__name__}")
         return 1
     except RecursionError:
         report_error("input is nested too deeply")
@@ -48,16 +67,66 @@ def _guarded(fn, *args) -> int:
         return 1
 
 
+def _isatty(stream) -> bool:
+    try:
+        return bool(stream is not None and stream.isatty())
+    except (AttributeError, ValueError, OSError):
+        return False
+
+
+def _stdin_for(mode: str):
+    """stdin's binary buffer for the KRM and legacy modes, or the one-line reason it is unusable."""
+    from .errors import Location, PxsecError, UsageError
+
+    if sys.stdin is None:
+        raise PxsecError(f"stdin is closed: {mode}", Location(file="<stdin>"))
+    if _isatty(sys.stdin):
+        raise UsageError(f"stdin is a terminal: {mode}", Location(file="<stdin>"))
+    return sys.stdin.buffer
+
+
+def _krm() -> int:
+    from .adapters import krm
+    from .sources import binary_stdout
+
+    return krm.run(_stdin_for("pxsec with no arguments is a KRM function and reads a ResourceList on stdin; "
+                              + RENDER_HINT), binary_stdout())
+
+
+def _legacy(config: str) -> int:
+    from .adapters import legacy
+    from .sources import binary_stdout
+
+    return legacy.run(config, _stdin_for(f"`pxsec {config}` is the kustomize legacy exec plugin and reads "
+                                         f"resources on stdin; {RENDER_HINT}"), binary_stdout())
+
+
+def _missing_config(path: str) -> int:
+    from .errors import Location, PxsecError
+
+    raise PxsecError(f"no such file; `pxsec CONFIG` is the kustomize legacy exec plugin mode; {RENDER_HINT}",
+                     Location(file=path))
+
+
+def _looks_like_a_path(arg: str) -> bool:
+    return (os.sep in arg or "/" in arg or arg.lower().endswith((".yaml", ".yml", ".json"))
+            or os.path.exists(arg))
+
+
 def main(argv: list[str] | None = None) -> int:
     argv = sys.argv[1:] if argv is None else argv
-    if not argv and not sys.stdin.isatty():
-        from .adapters import krm
+    completing = any(k.startswith("_PXSEC_COMPLETE") for k in os.environ)
+    if not argv and not completing and not _isatty(sys.stdin):
+        code = _guarded(_krm)
+    elif len(argv) == 1 and argv[0] not in SUBCOMMANDS and not argv[0].startswith("-") and not completing:
+        if os.path.isfile(argv[0]):
+            code = _guarded(_legacy, argv[0])
+        elif _looks_like_a_path(argv[0]):
+            code = _guarded(_missing_config, argv[0])
+        else:
+            from .cli import run_cli
 
-        code = _guarded(krm.run, sys.stdin.buffer, sys.stdout.buffer)
-    elif len(argv) == 1 and argv[0] not in SUBCOMMANDS and os.path.isfile(argv[0]):
-        from .adapters import legacy
-
-        code = _guarded(legacy.run, argv[0], sys.stdin.buffer, sys.stdout.buffer)
+            code = _guarded(run_cli, argv)
     else:
         from . import fastpath
 
@@ -69,8 +138,14 @@ def main(argv: list[str] | None = None) -> int:
 
             code = _guarded(run_cli, argv)
     try:
-        sys.stdout.flush()
+        if sys.stdout is not None:
+            sys.stdout.flush()
     except BrokenPipeError:
+        report_error("<stdout>: the reader closed the pipe before the output was complete")
+        _silence_stdout()
+        code = code or 1
+    except OSError as e:
+        report_error(f"<stdout>: cannot write: {e.strerror}")
         code = code or 1
     return code
 

@@ -2,11 +2,16 @@
 from __future__ import annotations
 
 import os
+import re
 import sys
 
-from .errors import Location, PxsecError
+from .errors import Location, PxsecError, UsageError
 
 STDIN = "<stdin>"
+STDOUT = "<stdout>"
+# What a directory contributes: the extensions users give manifests, in any case (`px.YAML`).
+# JSON is YAML, and kubectl reads `*.json` manifests from a directory too.
+EXTENSIONS = (".yaml", ".yml", ".json")
 
 
 def decode(raw: bytes, name: str) -> str:
@@ -26,16 +31,42 @@ def read_bytes(path: str, what: str = "") -> bytes:
 
 
 def read_stdin() -> list[tuple[str, str]]:
-    return [(STDIN, decode(sys.stdin.buffer.read(), STDIN))]
+    """stdin's text. A closed stdin is an error; a terminal is a usage error with a hint, not a
+    silent wait for input nobody is going to type."""
+    if sys.stdin is None:
+        raise PxsecError("stdin is closed: name the manifest files, or pipe a stream in", Location(file=STDIN))
+    try:
+        tty = sys.stdin.isatty()
+    except (AttributeError, ValueError, OSError):
+        tty = False
+    if tty:
+        raise UsageError("stdin is a terminal: name the manifest files (`pxsec render --spec SPEC FILE ...`), "
+                         "or pipe a stream in (`helm template ... | pxsec render --spec SPEC`)", Location(file=STDIN))
+    try:
+        raw = sys.stdin.buffer.read()
+    except OSError as e:
+        raise PxsecError(f"cannot read: {e.strerror}", Location(file=STDIN)) from None
+    return [(STDIN, decode(raw, STDIN))]
+
+
+def is_manifest_name(name: str) -> bool:
+    return name.lower().endswith(EXTENSIONS)
 
 
 def _expand(path: str) -> list[str]:
     if os.path.isdir(path):
-        found = []
+        found, skipped = [], []
         for root, dirs, files in os.walk(path):
             dirs.sort()
-            found += [os.path.join(root, f) for f in files if f.endswith((".yaml", ".yml"))
-                      and os.path.isfile(os.path.join(root, f))]
+            for f in files:
+                if os.path.isfile(os.path.join(root, f)):
+                    (found if is_manifest_name(f) else skipped).append(os.path.join(root, f))
+        if not found:
+            # an empty selection would render to empty output and exit 0: nothing secured, silently
+            seen = f" (it holds {len(skipped)} other file(s), e.g. {os.path.basename(sorted(skipped)[0])})" \
+                if skipped else ""
+            raise PxsecError(f"no manifests here: a directory contributes its *.yaml, *.yml and *.json files "
+                             f"(any case){seen}; name a file to read it whatever its name", Location(file=path))
         return sorted(found, key=lambda f: f.replace(os.sep, "/"))
     if os.path.isfile(path):
         return [path]
@@ -140,9 +171,66 @@ def _fsync_dir(directory: str) -> None:
         os.close(fd)
 
 
+def binary_stdout():
+    """sys.stdout's binary buffer, or None when stdout is closed (`>&-`)."""
+    return getattr(sys.stdout, "buffer", None) if sys.stdout is not None else None
+
+
+def write_stream(stream, data: bytes) -> None:
+    """All of `data` to `stream` (stdout), or a PxsecError: a short write is never success.
+
+    A pipe whose reader went away (`| head -1`) or a full disk ends in exit 1, so a consumer
+    that got part of the output sees a failure. (BufferedWriter.write can report a partial
+    write to a pipe as done; os.write in a loop cannot.)"""
+    if stream is None:
+        raise PxsecError("cannot write the output: stdout is closed", Location(file=STDOUT))
+    try:
+        try:
+            fd = stream.fileno()
+        except (AttributeError, OSError, ValueError):
+            stream.write(data)
+            stream.flush()
+            return
+        stream.flush()
+        view = memoryview(data)
+        while view:
+            view = view[os.write(fd, view):]
+    except BrokenPipeError:
+        raise PxsecError("the reader closed the pipe before the output was complete", Location(file=STDOUT)) from None
+    except OSError as e:
+        raise PxsecError(f"cannot write: {e.strerror}", Location(file=STDOUT)) from None
+
+
+# A Secret's data ends up in the output file: `kind: Secret` spelled plainly, or a spelling
+# pxsec cannot rule out without parsing (escapes in double quotes, binary tags, %TAG).
+_MAY_HOLD_SECRET = re.compile(r"\bSecret\b|binary|%TAG|\\[xuU]|\\\r?\n")
+
+
+def may_hold_secret(text: str) -> bool:
+    """True when the text may hold a Secret object (conservative: false positives only)."""
+    return _MAY_HOLD_SECRET.search(text) is not None
+
+
+def _umask() -> int:
+    mask = os.umask(0o022)
+    os.umask(mask)
+    return mask
+
+
+def output_mode(path: str, text: str) -> int | None:
+    """The mode `-o` gives its file: 0600 whenever the output may hold Secret data; else a new
+    file gets 0666 minus the umask, like any file a shell redirection creates, and a replaced
+    file keeps its mode (None)."""
+    if may_hold_secret(text):
+        return 0o600
+    if os.path.exists(path):
+        return None
+    return 0o666 & ~_umask()
+
+
 def write_output(text: str, output: str | None) -> None:
     data = text.encode("utf-8")
     if not output or output == "-":
-        sys.stdout.buffer.write(data)
+        write_stream(binary_stdout(), data)
         return
-    write_atomic(output, data)
+    write_atomic(output, data, mode=output_mode(output, text))

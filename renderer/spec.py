@@ -6,19 +6,17 @@ raises a `PxsecError` carrying the first one (or all of them, joined, for `pxsec
 """
 from __future__ import annotations
 
-import json
 import os
 from collections import namedtuple
-from functools import lru_cache
 from typing import Any
 
 import yaml
 
 from .data import data_file
-
-SCHEMA_FILE = "portworxsecurity.schema.json"
 from .errors import Location, PxsecError
+from .spec_problems import SCHEMA_FILE, UNKNOWN_FIELD, Problem, problems, schema  # noqa: F401 (re-exported)
 
+SPEC_ENV = "PXSEC_SPEC"  # the spec file, when no --spec is given
 API_VERSION = "pxsec.io/v1alpha1"
 KIND = "PortworxSecurity"
 
@@ -79,90 +77,6 @@ class Spec(namedtuple("Spec", "source secret_name secret_create key_system key_s
         return bool(self.self_signed and self.self_signed.shared_secret)
 
 
-class Problem(namedtuple("Problem", "path message")):
-    """One spec problem: field path and message."""
-
-    __slots__ = ()
-
-    def __str__(self) -> str:
-        return f"{self.path}: {self.message}" if self.path else self.message
-
-
-@lru_cache(maxsize=1)
-def schema() -> dict:
-    with open(data_file("schemas", SCHEMA_FILE), encoding="utf-8") as f:
-        return json.load(f)
-
-
-def _path(parts) -> str:
-    out = ""
-    for p in parts:
-        out += f"[{p}]" if isinstance(p, int) else (f".{p}" if out else str(p))
-    return out
-
-
-def _key(k) -> str:
-    return k if isinstance(k, str) else repr(k)
-
-
-def _friendly(error) -> Problem:
-    """Turn a jsonschema error into a message a user can act on."""
-    path = _path(error.absolute_path)
-    validator = error.validator
-    schema_path = list(error.absolute_schema_path)
-    if validator == "anyOf" and path == "spec":
-        return Problem("spec", "at least one of selfSigned and oidc is required")
-    if validator == "anyOf" and path == "spec.selfSigned":
-        return Problem(path, "needs at least one of sharedSecret: true, rsaPublicKey, ecdsaPublicKey")
-    if validator == "additionalProperties":
-        allowed = sorted(error.schema.get("properties", {}))
-        extra = sorted(_key(k) for k in error.instance if k not in allowed) if isinstance(error.instance, dict) else []
-        field = f"{path}.{extra[0]}" if path and extra else (extra[0] if extra else path)
-        return Problem(field, f"unknown field (allowed here: {', '.join(allowed)})")
-    if validator == "required":
-        missing = error.message.split("'")[1] if "'" in error.message else "?"
-        return Problem(f"{path}.{missing}" if path else missing, "required field is missing")
-    if validator == "enum":
-        choices = " | ".join(str(c) for c in error.validator_value)
-        return Problem(path, f"must be one of {choices} (got {error.instance!r})")
-    if validator == "const":
-        return Problem(path, f"must be {error.validator_value!r} (got {error.instance!r})")
-    if validator == "type":
-        return Problem(path, f"must be of type {error.validator_value} (got {type(error.instance).__name__})")
-    if validator == "pattern":
-        if path == "spec.oidc.issuer":
-            return Problem(path, f"must be an https:// URL (got {error.instance!r})")
-        if path == "spec.selfSigned.issuer":
-            return Problem(path, f"a self-signed issuer is a plain name such as openstorage.io, "
-                                 f"not a URL, with no spaces (got {error.instance!r})")
-        if path == "spec.tokenLifetime":
-            return Problem(path, f"must be <integer><s|m|h|d|y>, for example 24h or 7d (got {error.instance!r})")
-        if "secretKey" in str(schema_path) or path.endswith((".key", ".system", ".stork", ".jwtSharedSecret")):
-            return Problem(path, f"not a valid Secret key (letters, digits, '-', '_', '.'): {error.instance!r}")
-        if path.endswith(("name", "secretName")):
-            return Problem(path, f"not a valid Kubernetes object name (lowercase RFC 1123): {error.instance!r}")
-        return Problem(path, f"must not contain spaces: {error.instance!r}")
-    if validator in ("minLength", "maxLength"):
-        return Problem(path, "must not be empty" if validator == "minLength" else "is too long")
-    if validator == "not":
-        return Problem(path, f"{error.instance!r} is not allowed")
-    return Problem(path, error.message)
-
-
-def problems(doc: Any) -> list[Problem]:
-    """Every problem with a parsed spec document, sorted by field path."""
-    from jsonschema import Draft202012Validator  # imported here: it is slow to import
-
-    if not isinstance(doc, dict):
-        return [Problem("", "the spec must be a YAML mapping (a PortworxSecurity object)")]
-    validator = Draft202012Validator(schema())
-    found = {}
-    for error in validator.iter_errors(doc):
-        p = _friendly(error)
-        found.setdefault((p.path, p.message), p)
-    return sorted(found.values(), key=lambda p: (str(p.path), p.message))
-
-
 def _duplicate_key(root: Any) -> str | None:
     """Field path of the first key that appears twice in one mapping of the spec, if any."""
     stack, seen = [(root, "")], set()
@@ -186,20 +100,30 @@ def _duplicate_key(root: Any) -> str | None:
     return None
 
 
-def parse_document(text: str, source: str) -> Any:
-    """The one document of a spec text, parsed with every guard: depth, aliases, tags, duplicate keys."""
-    from .stream import CONSTRUCTOR_ERRORS, check_depth, expanded_size_ok, tag_problem, yaml_problem
+def _empty(node: Any) -> bool:
+    """An empty document (`---` at the end of a file, `--- ` twice): no object at all."""
+    return node is None or (isinstance(node, yaml.ScalarNode) and node.tag == "tag:yaml.org,2002:null"
+                            and node.value == "" and not node.style)
+
+
+def parse_document(text: str, source: str, hint: str = "") -> Any:
+    """The one document of a spec text, parsed with every guard: depth, aliases, tags, duplicate keys.
+    Empty documents (a file ending in `---`) are not documents. `hint` follows a wrong count."""
+    from .stream import CONSTRUCTOR_ERRORS, MAX_EXPANDED_NODES, check_depth, expanded_size_ok, tag_problem, \
+        yaml_problem
 
     where = Location(file=source)
     check_depth(text, where)
     try:
-        nodes = [n for n in yaml.compose_all(text, Loader=yaml.CSafeLoader) if n is not None]
+        nodes = [n for n in yaml.compose_all(text, Loader=yaml.CSafeLoader) if not _empty(n)]
     except yaml.YAMLError as e:
         raise PxsecError(yaml_problem(e, 1), where) from None
     if len(nodes) != 1:
-        raise PxsecError(f"expected one PortworxSecurity document, found {len(nodes)}", where)
+        raise PxsecError(f"expected one PortworxSecurity document, found {len(nodes)}"
+                         + (f"; {hint}" if hint else ""), where)
     if not expanded_size_ok(nodes[0], text):
-        raise PxsecError("YAML aliases expand to too many nodes (an alias bomb?); refused", where)
+        raise PxsecError(f"YAML aliases expand to more than {MAX_EXPANDED_NODES} nodes, more than pxsec "
+                         f"accepts in a spec; refused", where)
     duplicate = _duplicate_key(nodes[0])
     if duplicate:
         raise PxsecError("duplicate key (YAML would silently keep the last one)", Location(file=source, field=duplicate))
@@ -214,41 +138,63 @@ def parse_document(text: str, source: str) -> Any:
         loader.dispose()
 
 
-def read_spec_text(path: str) -> str:
+def read_spec(path: str) -> tuple[bytes, str]:
+    """The spec file's bytes (the validation cache's key) and its text."""
     from .sources import read_bytes
 
     raw = read_bytes(path, "spec")
     try:
-        return raw.decode("utf-8-sig")
+        return raw, raw.decode("utf-8-sig")
     except UnicodeDecodeError:
         raise PxsecError("spec is not UTF-8 text", Location(file=path)) from None
 
 
-def _cache_marker(doc: Any):
-    """Where a successful validation of exactly this spec, schema and pxsec version is recorded.
+def read_spec_text(path: str) -> str:
+    return read_spec(path)[1]
+
+
+def cache_key(version: str, schema_bytes: bytes, spec_bytes: bytes) -> str:
+    """sha256 of the three inputs, each length-prefixed: one-to-one on (version, schema, spec)
+    (no two different triples make the same hashed text)."""
+    import hashlib
+
+    h = hashlib.sha256()
+    for part in (version.encode("utf-8"), schema_bytes, spec_bytes):
+        h.update(b"%d:" % len(part))
+        h.update(part)
+    return h.hexdigest()
+
+
+def _canonical_bytes(doc: Any) -> bytes | None:
+    """For a spec with no file (a KRM functionConfig): YAML of the object, which PyYAML's safe
+    dumper writes one-to-one (bytes as !!binary, never as the string "b'...'"); None if it
+    cannot be written."""
+    try:
+        return b"doc:" + yaml.dump(doc, Dumper=yaml.CSafeDumper, sort_keys=True, allow_unicode=True).encode("utf-8")
+    except (yaml.YAMLError, TypeError, ValueError, RecursionError):
+        return None
+
+
+def _cache_marker(raw: bytes | None):
+    """Where a successful validation of exactly these spec bytes, schema bytes and pxsec
+    version is recorded.
 
     Importing jsonschema costs more start-up than a whole small render, and the same spec is
     validated on every helm upgrade and Argo CD refresh. Validation is a pure function of these
     bytes, so a success is remembered (PXSEC_CACHE_DIR, default ~/.cache/pxsec; set
     PXSEC_NO_CACHE=1 to always validate). Any problem with the cache means: validate.
     """
-    import hashlib
-    import os
-
     from . import __version__
 
-    if os.environ.get("PXSEC_NO_CACHE"):
+    if raw is None or os.environ.get("PXSEC_NO_CACHE"):
         return None
     try:
         base = os.environ.get("PXSEC_CACHE_DIR") or os.path.join(
             os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache"), "pxsec")
-        h = hashlib.sha256()
-        h.update(__version__.encode())
         with open(data_file("schemas", SCHEMA_FILE), "rb") as f:
-            h.update(f.read())
-        h.update(json.dumps(doc, sort_keys=True, default=repr).encode())
-        return os.path.join(base, "validated", h.hexdigest())
-    except (OSError, TypeError, ValueError, RecursionError):
+            schema_bytes = f.read()
+        return os.path.join(base, "validated", cache_key(__version__, schema_bytes, raw))
+    except (OSError, ValueError):
         return None
 
 
@@ -282,11 +228,14 @@ def _too_big(doc: Any) -> bool:
         return True
 
 
-def from_document(doc: Any, source: str) -> Spec:
-    """Validate a parsed PortworxSecurity document and build the typed spec."""
+def from_document(doc: Any, source: str, raw: bytes | None = None) -> Spec:
+    """Validate a parsed PortworxSecurity document and build the typed spec. `raw`: the bytes of
+    the file `doc` was parsed from (the validation cache's key); without them the cache is keyed
+    on the object's canonical YAML."""
     if _too_big(doc):
-        raise PxsecError("the spec expands to too many values (a YAML alias bomb?); refused", Location(file=source))
-    marker = _cache_marker(doc)
+        raise PxsecError(f"the spec has more than {MAX_SPEC_NODES} values (aliases expanded), more than pxsec "
+                         f"validates; refused", Location(file=source))
+    marker = _cache_marker(b"file:" + raw if raw is not None else _canonical_bytes(doc))
     try:
         if marker is not None and os.path.isfile(marker):
             return build(doc["spec"], source)
@@ -308,9 +257,28 @@ def from_document(doc: Any, source: str) -> Spec:
     return spec
 
 
+def resolve_spec_path(path: str | None, environ=os.environ) -> str | None:
+    """The spec file to use: the one given (--spec), else $PXSEC_SPEC, else None."""
+    return path or environ.get(SPEC_ENV) or None
+
+
+def resolve_spec(path: str | None, required: bool = True, environ=os.environ) -> Spec | None:
+    """The spec, from a path or PXSEC_SPEC -- the one implementation every command uses. With
+    `required`, no spec at all is a usage error."""
+    from .errors import UsageError
+
+    found = resolve_spec_path(path, environ)
+    if not found:
+        if required:
+            raise UsageError(f"no spec: pass --spec FILE or set {SPEC_ENV}")
+        return None
+    return load(found)
+
+
 def load(path: str) -> Spec:
     """Read, parse and validate the spec file at `path`."""
-    return from_document(parse_document(read_spec_text(path), path), path)
+    raw, text = read_spec(path)
+    return from_document(parse_document(text, path), path, raw=raw)
 
 
 def load_problems(path: str) -> list[Problem]:
@@ -319,7 +287,17 @@ def load_problems(path: str) -> list[Problem]:
         doc = parse_document(read_spec_text(path), path)
     except PxsecError as e:
         return [Problem("", e.message)]
+    if _too_big(doc):
+        return [Problem("", f"the spec has more than {MAX_SPEC_NODES} values (aliases expanded), more than "
+                            f"pxsec validates")]
     return problems(doc)
+
+
+def required_env(spec: Spec) -> list[str]:
+    """The environment variables `render` reads with secret.create: true (none without it)."""
+    if not spec.secret_create:
+        return []
+    return [ENV_SYSTEM] + ([ENV_STORK] if spec.stork_enabled else []) + ([ENV_SHARED] if spec.uses_shared_secret else [])
 
 
 def _keyref(d: dict | None) -> KeyRef | None:

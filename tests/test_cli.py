@@ -97,6 +97,25 @@ def test_internal_errors_show_no_traceback(tmp_path):
     assert r.returncode == 1 and b"Traceback" not in r.stderr and r.stderr.count(b"\n") == 1
 
 
+def console_script_interpreter(exe: str) -> str:
+    """The interpreter a console script runs, from its `#!` line (pip writes an absolute path).
+    Never derived by editing the script's path: a checkout folder named `pxsec` is common."""
+    with open(exe, "rb") as f:
+        first = f.readline().decode("utf-8", "replace").strip()
+    assert first.startswith("#!"), f"{exe} is not a script with a #! line: {first!r}"
+    interpreter = first[2:].split()[0]
+    assert os.path.isfile(interpreter), f"{exe} names a missing interpreter {interpreter}"
+    return interpreter
+
+
+def test_console_script_interpreter_survives_a_folder_named_pxsec(tmp_path):
+    folder = tmp_path / "pxsec" / ".venv" / "bin"
+    folder.mkdir(parents=True)
+    (folder / "python").write_text("")
+    (folder / "pxsec").write_text(f"#!{folder / 'python'}\nimport sys\n")
+    assert console_script_interpreter(str(folder / "pxsec")) == str(folder / "python")
+
+
 def test_installed_console_script_finds_its_data(tmp_path):
     """`pip install .` (not editable): the schema and templates ship inside the package."""
     exe = shutil.which("pxsec")
@@ -107,18 +126,25 @@ def test_installed_console_script_finds_its_data(tmp_path):
     env = clean_env({"PORTWORX_AUTH_SYSTEM_KEY": "k" * 40, "PORTWORX_AUTH_STORK_KEY": "s" * 40,
                      "PORTWORX_AUTH_JWT_SHAREDSECRET": "j" * 40})
     env.pop("PYTHONPATH")
+    import json
+
+    probe = subprocess.run([console_script_interpreter(exe), "-c",
+                            "import renderer, renderer.data as d, json; "
+                            "print(json.dumps([renderer.__file__, d.data_dir('schemas')]))"],
+                           capture_output=True, env=env, cwd=tmp_path)
+    assert probe.returncode == 0, probe.stderr
+    package, schemas = json.loads(probe.stdout)
+    if os.path.realpath(package) == os.path.realpath(ROOT / "renderer" / "__init__.py"):
+        message = f"the pxsec on PATH ({exe}) runs this checkout (an editable install), not an installed copy"
+        if os.environ.get("PXSEC_REQUIRE_E2E") == "1":
+            pytest.fail(message + " (scripts/test.sh installs it with `pip install .`)")
+        pytest.skip(message)
+    assert "site-packages" in schemas
     spec = tmp_path / "spec.yaml"
     spec.write_text((ROOT / "examples" / "spec.yaml").read_text().replace("create: false", "create: true"))
     r = subprocess.run([exe, "render", "-s", str(spec), str(EXAMPLE)], capture_output=True, env=env, cwd=tmp_path)
     assert r.returncode == 0, r.stderr
     assert b"kind: Secret" in r.stdout and b"PORTWORX_AUTH_SYSTEM_KEY" in r.stdout
-    import json
-
-    probe = subprocess.run([exe.replace("pxsec", "python"), "-c",
-                            "import renderer.data as d, json; print(json.dumps(str(d.data_dir('schemas'))))"],
-                           capture_output=True, env=env, cwd=tmp_path)
-    if probe.returncode == 0:
-        assert "site-packages" in json.loads(probe.stdout)
 
 
 def test_every_package_is_packaged():

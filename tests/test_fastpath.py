@@ -42,3 +42,15 @@ def test_fast_and_typer_paths_agree(argv):
 @pytest.mark.parametrize("argv", [["render", "--help"], ["render", "-s"], ["render", "--bogus"], ["validate", SPEC]])
 def test_anything_else_goes_to_typer(argv):
     assert fastpath.parse(argv) is None
+
+
+def test_render_imports_neither_typer_nor_jsonschema_once_the_spec_is_cached(tmp_path):
+    """Start-up stays cheap: `render` runs on every helm upgrade and Argo CD refresh."""
+    code = ("import sys; from renderer.main import main; rc = main(['render', '-s', %r, %r]); "
+            "print(sorted(m for m in ('typer', 'click', 'jsonschema') if m in sys.modules), file=sys.stderr); "
+            "sys.exit(rc)" % (SPEC, EXAMPLE))
+    env = clean_env({"PXSEC_CACHE_DIR": str(tmp_path)})
+    first = subprocess.run([sys.executable, "-c", code], capture_output=True, env=env, cwd=ROOT)
+    assert first.returncode == 0 and first.stderr.strip().endswith(b"['jsonschema']"), first.stderr
+    again = subprocess.run([sys.executable, "-c", code], capture_output=True, env=env, cwd=ROOT)
+    assert again.returncode == 0 and again.stderr.strip().endswith(b"[]"), again.stderr

@@ -36,6 +36,7 @@ from .. import spec as specmod
 from ..stream import check_depth, mapping_get, scalar, yaml_problem
 from ..errors import Location, PxsecError
 from ..log import log_warning
+from ..sources import write_stream
 
 RESOURCE_LIST = "ResourceList"
 RESOURCE_LIST_VERSIONS = ("config.kubernetes.io/v1", "config.kubernetes.io/v1beta1")
@@ -173,7 +174,7 @@ def function_config_source(obj: Any) -> str:
 
 def spec_from_function_config(node: Any) -> specmod.Spec:
     if node is None or (isinstance(node, yaml.ScalarNode) and node.tag == "tag:yaml.org,2002:null"):
-        path = os.environ.get("PXSEC_SPEC")
+        path = specmod.resolve_spec_path(None)
         if not path:
             raise PxsecError("no functionConfig: give the PortworxSecurity spec as the function config "
                              "(kustomize: the transformer file; kpt: --fn-config FILE) or set PXSEC_SPEC",
@@ -292,16 +293,23 @@ def read_resource_list(raw: bytes) -> Any:
 
 
 def items_of(root: Any) -> tuple[list[Any], yaml.SequenceNode]:
+    """The items and their sequence node. An `items` that is not a list is replaced by an
+    empty list *before* the error is raised, so the error ResourceList can still be written."""
     node = mapping_get(root, "items")
-    if node is None or (isinstance(node, yaml.ScalarNode) and node.tag == "tag:yaml.org,2002:null"):
+    bad = node is not None and not isinstance(node, yaml.SequenceNode) and not (
+        isinstance(node, yaml.ScalarNode) and node.tag == "tag:yaml.org,2002:null")
+    if not isinstance(node, yaml.SequenceNode):
         node = yaml.SequenceNode("tag:yaml.org,2002:seq", [], flow_style=False)
         _set_key(root, "items", node)
-    if not isinstance(node, yaml.SequenceNode):
+    if bad:
         raise PxsecError("ResourceList.items is not a list", Location(file="<stdin>", field="items"))
-    for i, item in enumerate(node.value):
+    return list(node.value), node
+
+
+def check_items(items: list[Any]) -> None:
+    for i, item in enumerate(items):
         if not isinstance(item, yaml.MappingNode):
             raise PxsecError("not a KRM object (a mapping)", Location(file=ITEMS_SOURCE, index=i))
-    return list(node.value), node
 
 
 def render_items(items: list[Any], spec: specmod.Spec) -> tuple[list[Any], pipeline.RenderResult]:
@@ -321,19 +329,27 @@ def write_resource_list(stdout: BinaryIO, root: Any, items_node: yaml.SequenceNo
                         results: list[dict]) -> None:
     items_node.value = list(items)
     _set_key(root, "results", to_node(results))
-    stdout.write(serialize(root).encode("utf-8"))
-    stdout.flush()
+    write_stream(stdout, serialize(root).encode("utf-8"))
 
 
 def run(stdin: BinaryIO, stdout: BinaryIO) -> int:
     root = read_resource_list(stdin.read())
-    items, items_node = items_of(root)
     fc_node = mapping_get(root, "functionConfig")
+    items: list[Any] = []
+    items_node = None
     try:
+        items, items_node = items_of(root)
+        check_items(items)  # after items_of: on failure the items go back unchanged
         spec = spec_from_function_config(fc_node)
         out, result = render_items(items, spec)
     except PxsecError as e:
-        write_resource_list(stdout, root, items_node, items, [error_result(e, items, fc_node)])
+        if items_node is None:  # items was not a list: answer with an empty one and the error
+            items_node = mapping_get(root, "items")
+        result = error_result(e, items, fc_node)
+        try:
+            write_resource_list(stdout, root, items_node, items, [result])
+        except PxsecError:
+            pass  # the first error is the one to report
         raise
     for w in result.warnings:
         log_warning(w)

@@ -16,22 +16,30 @@ from typing import BinaryIO
 
 from .. import pipeline
 from .. import spec as specmod
+from ..errors import Location, PxsecError
 from ..log import log_warning
-from ..sources import decode, read_bytes
+from ..sources import decode, read_bytes, write_stream
 from . import krm
 
 RESOURCES_SOURCE = "<kustomize resources>"
+NOT_A_CONFIG = ("`pxsec FILE` is the kustomize legacy exec plugin mode, where FILE is the PortworxSecurity "
+                "transformer config; to secure a manifest run `pxsec render --spec SPEC FILE`")
 
 
 def load_config(path: str) -> specmod.Spec:
     """The transformer config: the PortworxSecurity object, minus the orchestrator's annotations."""
-    text = decode(read_bytes(path, "the plugin config"), path)
-    doc = specmod.parse_document(text, path)
+    raw = read_bytes(path, "the plugin config")
+    text = decode(raw, path)
+    doc = specmod.parse_document(text, path, hint=NOT_A_CONFIG)
+    if not isinstance(doc, dict) or doc.get("kind") != specmod.KIND:
+        kind = doc.get("kind") if isinstance(doc, dict) else None
+        raise PxsecError(f"not a {specmod.KIND} config{f' (kind {kind!r})' if kind else ''}; {NOT_A_CONFIG}",
+                         Location(file=path))
     meta = doc.get("metadata") if isinstance(doc, dict) else None
     name = meta.get("name") if isinstance(meta, dict) else None
     # The temporary file's name means nothing to the user: name the transformer instead.
     source = f"kustomize transformer {doc.get('kind') if isinstance(doc, dict) else '?'}/{name or '?'}"
-    return specmod.from_document(krm.strip_config_annotations(doc), source)
+    return specmod.from_document(krm.strip_config_annotations(doc), source, raw=raw)
 
 
 def restore_annotations(input_text: str, output_text: str) -> str:
@@ -58,6 +66,5 @@ def run(config_path: str, stdin: BinaryIO, stdout: BinaryIO) -> int:
     out = restore_annotations(text, result.text)
     for w in result.warnings:
         log_warning(w)
-    stdout.write(out.encode("utf-8"))
-    stdout.flush()
+    write_stream(stdout, out.encode("utf-8"))
     return 0

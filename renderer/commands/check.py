@@ -2,7 +2,9 @@
 
 Exit status: 0 no error finding (warnings too with --strict), 1 findings that fail the check,
 2 usage errors (bad option, unreadable input path, invalid spec or config file): a gate can
-tell "insecure" from "could not check".
+tell "insecure" from "could not check". With --strict or --require-workload, an input without
+any Portworx, Stork or autopilot workload fails (exit 1): a kustomize build that skipped the
+function is not "secure".
 """
 from __future__ import annotations
 
@@ -13,7 +15,7 @@ from typing import List, Optional
 
 import typer
 
-SPEC_ENV = "PXSEC_SPEC"
+from ..spec import SPEC_ENV
 
 
 class Format(str, Enum):
@@ -56,20 +58,19 @@ def _ignored(values: List[str]) -> frozenset:
 
 def run_check(paths: List[str], spec: Optional[str], fmt: Format, output: Optional[str], strict: bool,
               ignore: Optional[List[str]] = None, min_severity: Optional[Level] = None, quiet: bool = False,
-              config: Optional[str] = None) -> int:
+              config: Optional[str] = None, require_workload: bool = False) -> int:
     from .. import audit, sources
     from .. import spec as specmod
     from ..audit import config as configmod, format_json, format_sarif, format_text
     from ..audit.model import SEVERITIES
     from ..errors import PxsecError, UsageError
-    from ..log import log_info, log_warning
+    from ..log import log_error, log_info, log_warning
 
-    spec_path = spec or os.environ.get(SPEC_ENV)
     try:
         conf_path = config or configmod.find()
         conf = configmod.load(conf_path) if conf_path else configmod.Config()
         ignored = conf.ignore | _ignored(ignore or [])
-        loaded = specmod.load(spec_path) if spec_path else None
+        loaded = specmod.resolve_spec(spec, required=False)
         inputs = sources.read_inputs(paths or ["-"])
     except UsageError:
         raise
@@ -93,6 +94,12 @@ def run_check(paths: List[str], spec: Optional[str], fmt: Format, output: Option
         sources.write_output(text, output)
     if output and output != "-" and not quiet:
         log_info(f"check: {format_text.summary(report)} (report in {output})")
+    if (strict or require_workload) and not report.checked:
+        # an empty stream, or a kustomize build that skipped the function: nothing to secure is
+        # not "secure" for a gate that expects Portworx in it
+        log_error("no Portworx, Stork or autopilot workload in the input; --strict and --require-workload "
+                  "expect at least one (is this the right input?)")
+        return 1
     return 1 if report.failed(strict) else 0
 
 
@@ -100,19 +107,27 @@ def register(app: typer.Typer) -> None:
     @app.command(epilog="Example: helm template px ./chart | pxsec check --spec pxsec.yaml --ignore PXS021")
     def check(
         paths: List[str] = typer.Argument(
-            None, help="Files or directories (*.yaml, *.yml, sorted); '-' or nothing reads stdin."),
+            None, metavar="PATH",
+            help="Files or directories (a directory gives its *.yaml, *.yml and *.json files, sorted); "
+                 "'-' or nothing: stdin."),
         spec: Optional[str] = typer.Option(
             None, "--spec", "-s",
             help=f"PortworxSecurity spec (or env {SPEC_ENV}): also report any drift from `pxsec render`."),
-        fmt: Format = typer.Option(Format.text, "--format", "-f",
+        fmt: Format = typer.Option(Format.text, "--format", "-f", metavar="FORMAT",
                                    help="text (file:line:col: lines), json or sarif."),
-        output: Optional[str] = typer.Option(None, "--output", "-o", help="Write the report here instead of stdout."),
-        strict: bool = typer.Option(False, "--strict", help="Fail (exit 1) on warnings too, not only errors."),
+        output: Optional[str] = typer.Option(None, "--output", "-o", metavar="FILE",
+                                             help="Write the report here instead of stdout."),
+        strict: bool = typer.Option(False, "--strict",
+                                    help="Fail (exit 1) on warnings too, and when the input has no Portworx "
+                                         "workload at all (implies --require-workload)."),
+        require_workload: bool = typer.Option(
+            False, "--require-workload",
+            help="Fail (exit 1) when the input has no Portworx, Stork or autopilot workload."),
         ignore: Optional[List[str]] = typer.Option(
             None, "--ignore", "-i", metavar="RULES",
             help="Leave out these rules (ids or names, comma-separated; repeatable), e.g. --ignore PXS021."),
         min_severity: Optional[Level] = typer.Option(
-            None, "--min-severity", help="Leave out findings less severe than this (note, warning, error)."),
+            None, "--min-severity", metavar="LEVEL", help="Leave out findings less severe than this (note, warning, error)."),
         quiet: bool = typer.Option(
             False, "--quiet", "-q", help="Only the findings that fail the check, and no summary line."),
         config: Optional[str] = typer.Option(
@@ -120,6 +135,6 @@ def register(app: typer.Typer) -> None:
             help="Config file (ignore, minSeverity, strict); default: ./.pxsec-check.yaml if present."),
     ) -> None:
         """Audit manifests: report what would leave a cluster without (full) PX-Security."""
-        code = run_check(paths, spec, fmt, output, strict, ignore, min_severity, quiet, config)
+        code = run_check(paths, spec, fmt, output, strict, ignore, min_severity, quiet, config, require_workload)
         if code:
             raise typer.Exit(code)

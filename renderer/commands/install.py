@@ -78,7 +78,7 @@ def wrapper_script(command: list[str], header: tuple[str, ...] = ()) -> str:
 @app.command("kustomize-plugin")
 def kustomize_plugin(
     directory: Optional[str] = typer.Option(
-        None, "--dir", "-d",
+        None, "--dir", "-d", metavar="DIR",
         help="kustomize plugin home (default: $KUSTOMIZE_PLUGIN_HOME, else $XDG_CONFIG_HOME/kustomize/plugin, "
              "else ~/.config/kustomize/plugin)."),
 ) -> None:

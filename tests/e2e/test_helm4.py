@@ -4,6 +4,7 @@ from __future__ import annotations
 import pytest
 
 import os
+import re
 
 import yaml
 
@@ -117,3 +118,25 @@ def test_helm4_plugin_yaml_breaks_helm3_in_a_shared_plugins_dir(e2e):
     install_helm4_plugin(e2e, need("helm4"))
     proc = run([helm3, "plugin", "list"], e2e.env(), check=False)
     assert "failed to load plugins" in proc.stderr and 'unknown field "apiVersion"' in proc.stderr, proc.stderr
+
+
+def test_helm4_failure_is_kept_for_pxsec_last_error_without_any_setup(e2e):
+    """Helm 4 hides stderr; run as its plugin (HELM_PLUGIN_NAME/DIR set), pxsec always keeps
+    the last error under Helm's cache dir, and `pxsec last-error` prints it (no PXSEC_LOG_FILE)."""
+    env = e2e.env(secrets=False)
+    del env["PXSEC_LOG_FILE"]
+    env.update({"PORTWORX_AUTH_STORK_KEY": "e2e-fake-stork-key-0123456789abcdef0"})  # a value that must not leak
+    proc = helm4_post_render(e2e, env=env, check=False)
+    assert_failed(proc, 'post-renderer plugin "pxsec"')
+    kept = e2e.tmp / "helm" / "cache" / "pxsec" / "last-error.log"  # $HELM_CACHE_HOME/pxsec/last-error.log
+    assert kept.is_file(), "no last-error file under HELM_CACHE_HOME"
+    shown = run(["pxsec", "last-error"], env).stdout
+    assert shown == kept.read_text()
+    assert "PORTWORX_AUTH_SYSTEM_KEY is not set" in shown and "(pxsec render --spec=" in shown
+    assert re.match(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z \[pid \d+\] ", shown), shown
+    assert "e2e-fake-stork-key" not in shown
+    assert run(["pxsec", "last-error", "--path"], env).stdout.strip() == str(kept)
+    # a later successful run does not pretend the old error is new, and the next failure replaces it
+    helm4_post_render(e2e, env=e2e.env(secrets=True))
+    helm4_post_render(e2e, spec=CASES / "helm3" / "nope.yaml", env=env, check=False)
+    assert "nope.yaml" in kept.read_text() and "PORTWORX_AUTH_SYSTEM_KEY" not in kept.read_text()

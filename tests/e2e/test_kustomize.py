@@ -99,3 +99,16 @@ def test_legacy_plugin_generated_secret_and_kustomize_ids(e2e, tmp_path):
     (secret,) = by_kind(out, "Secret")
     assert secret["metadata"]["namespace"] == "kube-system"
     assert sorted(d["kind"] for d in yaml.safe_load_all(out)) == ["ConfigMap", "DaemonSet", "Deployment", "Secret"]
+
+
+def test_check_strict_is_the_gate_that_catches_a_skipped_function(e2e):
+    """The README's gate: `kustomize build ... | pxsec check --strict --spec pxsec.yaml`. Without
+    --enable-exec kustomize skips pxsec and exits 0; the gate must fail on that output, and pass
+    on the output of the build that ran the function."""
+    kustomize = need("kustomize")
+    gate = ["pxsec", "check", "--strict", "--spec", str(KRM / "pxsec.yaml")]
+    skipped = run([kustomize, "build", "--enable-alpha-plugins", str(KRM)], e2e.env(secrets=True)).stdout
+    assert run(gate, e2e.env(secrets=True), input=skipped, check=False).returncode == 1
+    secured = kustomize_krm(e2e, secrets=True).stdout
+    r = run(gate, e2e.env(secrets=True), input=secured, check=False)
+    assert r.returncode == 0, r.stdout + r.stderr
