@@ -16,7 +16,6 @@ goes through kyaml's dumper or JSON quoting, so a string stays a string for ever
 """
 from __future__ import annotations
 
-import json
 TYPE_CHECKING = False
 if TYPE_CHECKING:  # typing costs start-up; annotations are strings here
     from typing import Any
@@ -38,9 +37,26 @@ def _dump_block(value: Any, indent: int, nl: str) -> str:
     return "".join(pad + ln + nl for ln in text.splitlines())
 
 
+_ESCAPES = {"\\": "\\\\", '"': '\\"', "\n": "\\n", "\t": "\\t", "\r": "\\r"}
+
+
+def _quoted(value: str) -> str:
+    """A YAML double-quoted scalar: every reader gets this exact string back. Control characters and
+    YAML's other line breaks (U+0085, U+2028, U+2029, which would fold) are escaped."""
+    out = []
+    for ch in value:
+        if ch in _ESCAPES:
+            out.append(_ESCAPES[ch])
+        elif ch < " " or ch == "\x7f" or ch in "\x85\u2028\u2029\ufeff" or "\ud800" <= ch <= "\udfff":
+            out.append(f"\\x{ord(ch):02x}" if ord(ch) < 0x100 else f"\\u{ord(ch):04x}")
+        else:
+            out.append(ch)
+    return '"' + "".join(out) + '"'
+
+
 def _scalar_text(value: Any) -> str:
     if isinstance(value, str):
-        return json.dumps(value, ensure_ascii=False)
+        return _quoted(value)
     text = kyaml.dump(value, default_flow_style=True)
     text = text.strip()
     if text.endswith("..."):
@@ -49,7 +65,10 @@ def _scalar_text(value: Any) -> str:
 
 
 def _flow_text(value: Any) -> str:
-    return json.dumps(value, ensure_ascii=False)
+    """A one-line flow collection of scalars (the caller checked: no nested collections)."""
+    if isinstance(value, dict):
+        return "{" + ", ".join(f"{_scalar_text(str(k))}: {_scalar_text(v)}" for k, v in value.items()) + "}"
+    return "[" + ", ".join(_scalar_text(v) for v in value) + "]"
 
 
 def _last_leaf_end(node: Any) -> int:

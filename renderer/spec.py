@@ -8,7 +8,9 @@ from __future__ import annotations
 
 import os
 from collections import namedtuple
-from typing import Any
+TYPE_CHECKING = False
+if TYPE_CHECKING:  # typing costs start-up; annotations are strings here
+    from typing import Any
 
 import yaml
 
@@ -153,12 +155,22 @@ def read_spec_text(path: str) -> str:
     return read_spec(path)[1]
 
 
+def _sha256():
+    """SHA-256 without loading OpenSSL (hashlib does, at a start-up cost larger than a render's)."""
+    try:
+        from _sha256 import sha256  # CPython 3.11's own implementation
+    except ImportError:
+        try:
+            from _sha2 import sha256  # CPython 3.12+
+        except ImportError:
+            from hashlib import sha256
+    return sha256()
+
+
 def cache_key(version: str, schema_bytes: bytes, spec_bytes: bytes) -> str:
     """sha256 of the three inputs, each length-prefixed: one-to-one on (version, schema, spec)
     (no two different triples make the same hashed text)."""
-    import hashlib
-
-    h = hashlib.sha256()
+    h = _sha256()
     for part in (version.encode("utf-8"), schema_bytes, spec_bytes):
         h.update(b"%d:" % len(part))
         h.update(part)

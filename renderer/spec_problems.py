@@ -6,10 +6,11 @@ Causes come before consequences: a misspelt field is reported first, with a did-
 """
 from __future__ import annotations
 
-import json
 from collections import namedtuple
 from functools import lru_cache
-from typing import Any
+TYPE_CHECKING = False
+if TYPE_CHECKING:  # typing costs start-up; annotations are strings here
+    from typing import Any
 
 from .data import data_file
 
@@ -28,6 +29,8 @@ class Problem(namedtuple("Problem", "path message")):
 @lru_cache(maxsize=1)
 def schema() -> dict:
     with open(data_file("schemas", SCHEMA_FILE), encoding="utf-8") as f:
+        import json  # only when validating
+
         return json.load(f)
 
 
