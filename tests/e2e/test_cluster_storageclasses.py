@@ -6,7 +6,9 @@
 - Refused in place: a StorageClass created without token parameters cannot take pxsec's version,
   by client-side or server-side apply, nor by `helm upgrade`: "updates to parameters are forbidden".
 - Recreated: README "Volumes" — `kubectl delete storageclass NAME`, then re-apply (kubectl apply,
-  `kubectl replace --force`, `kustomize build | kubectl apply`, `helm upgrade` with Helm 3 and 4).
+  `kustomize build --enable-alpha-plugins --enable-exec | kubectl apply`, `helm upgrade` with Helm 3
+  and 4 after the upgrade that failed on it), or `kubectl replace --force`. `kubectl apply -k` is no
+  way: kubectl's built-in kustomize refuses the pxsec overlay ("external plugins disabled").
 
 A bound volume outlives the recreate. No controllers run here (no PV controller binds anything),
 so each recreate test creates a PVC and a PV pre-bound to each other (PVC `spec.volumeName`, PV
@@ -220,9 +222,9 @@ def test_recreate_keeps_bound_volume(e2e, cluster, tmp_path, way):
         if way == "replace-force":  # deletes and creates in one command
             cluster.kubectl("replace", "--force", "-f", "-", input=secured)
         else:
-            if way == "kustomize":  # kubectl's own kustomize runs no pxsec: it must refuse
+            if way == "kustomize":  # kubectl's own kustomize runs no pxsec: README says not to use it
                 refused = cluster.kubectl("apply", "-k", str(overlay), check=False)
-                assert_failed(refused)
+                assert_failed(refused, "external plugins disabled")
                 assert stored(cluster, name)["metadata"]["uid"] == old_uid
             cluster.kubectl("delete", "storageclass", name, "--wait=true")
             cluster.kubectl("apply", "-f", "-", input=secured)
