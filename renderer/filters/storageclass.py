@@ -19,9 +19,10 @@ from . import common as c
 
 RECREATE = ("StorageClass parameters cannot be updated in place: where {name} already exists, delete it first "
             "(`kubectl delete storageclass {name}`; existing PVs and PVCs stay) and then run the Helm upgrade, "
-            "`kubectl apply -k`/`kustomize build | kubectl apply -f -`, or Flux reconcile; Argo CD: sync with "
-            "`Replace=true,Force=true` (or the annotation argocd.argoproj.io/sync-options: Replace=true,Force=true); "
-            "Flux Kustomization: spec.force: true")
+            "`kustomize build --enable-alpha-plugins --enable-exec . | kubectl apply -f -` (`kubectl apply -k` runs "
+            "no pxsec) or Flux reconcile, or recreate it with `kubectl replace --force -f` on the rendered output; "
+            "Argo CD: sync with `Replace=true,Force=true` (or the annotation argocd.argoproj.io/sync-options: "
+            "Replace=true,Force=true); Flux Kustomization: spec.force: true")
 
 
 def selected(name: object, sc_spec) -> bool:
