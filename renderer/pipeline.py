@@ -25,6 +25,7 @@ SECRET = "secret"
 FILTERS = {PORTWORX: portworx_daemonset.apply, STORK: stork.apply, AUTOPILOT: autopilot.apply,
            STORAGECLUSTER: storagecluster.apply}
 LOCAL_CONFIG = "config.kubernetes.io/local-config"
+NOTHING_FOUND = "no Portworx or Stork workload found; nothing changed"
 HELM4_FILENAME = "postrenderer.helm.sh/postrender-filename"
 
 
@@ -96,6 +97,11 @@ class Touched:
         ns = f"{self.namespace}/" if self.namespace else ""
         return f"{self.kind} {ns}{self.name}"
 
+    @property
+    def what(self) -> str:
+        """What was done to it, in words (names only): `-v` lines and KRM results both print this."""
+        return "; ".join(self.report.changes) if self.report.changes else "already secured, unchanged"
+
 
 class RenderResult:
     """The output text and what was done: touched workloads, generated objects, warnings."""
@@ -109,13 +115,10 @@ class RenderResult:
         self.documents: list[Document] = []  # the stream, each document with its emitted text (render --diff)
 
     def summary(self) -> list[str]:
-        lines = []
-        for t in self.touched:
-            what = "; ".join(t.report.changes) if t.report.changes else "already secured, unchanged"
-            lines.append(f"{t.label}: {what}")
+        lines = [f"{t.label}: {t.what}" for t in self.touched]
         lines += [f"generated {g}" for g in self.generated]
         if not self.touched and not self.generated:
-            lines.append("no Portworx or Stork workload found; nothing changed")
+            lines.append(NOTHING_FOUND)
         return lines
 
 

@@ -111,8 +111,7 @@ def _empty(node: Any) -> bool:
 def parse_document(text: str, source: str, hint: str = "") -> Any:
     """The one document of a spec text, parsed with every guard: depth, aliases, tags, duplicate keys.
     Empty documents (a file ending in `---`) are not documents. `hint` follows a wrong count."""
-    from .stream import CONSTRUCTOR_ERRORS, MAX_EXPANDED_NODES, check_depth, expanded_size_ok, tag_problem, \
-        yaml_problem
+    from .yamlsafe import MAX_EXPANDED_NODES, check_depth, construct_safe, expanded_size_ok, yaml_problem
 
     where = Location(file=source)
     check_depth(text, where)
@@ -129,15 +128,7 @@ def parse_document(text: str, source: str, hint: str = "") -> Any:
     duplicate = _duplicate_key(nodes[0])
     if duplicate:
         raise PxsecError("duplicate key (YAML would silently keep the last one)", Location(file=source, field=duplicate))
-    loader = yaml.CSafeLoader("")
-    try:
-        return loader.construct_document(nodes[0])
-    except yaml.YAMLError as e:
-        raise PxsecError(yaml_problem(e, 1), where) from None
-    except CONSTRUCTOR_ERRORS as e:
-        raise PxsecError(tag_problem(e), where) from None
-    finally:
-        loader.dispose()
+    return construct_safe(nodes[0], where)
 
 
 def read_spec(path: str) -> tuple[bytes, str]:

@@ -21,8 +21,7 @@ import yaml.reader
 
 from . import kyaml
 from .errors import Location, PxsecError
-from .yamlsafe import (CONSTRUCTOR_ERRORS, MAX_DEPTH, MAX_EXPANDED_NODES, SyntaxLoader, check_depth,  # noqa: F401
-                       compose, expanded_size_ok, reader_problem, tag_problem, too_deep, yaml_problem)
+from .yamlsafe import MAX_DEPTH, SyntaxLoader, check_depth, compose, reader_problem, too_deep
 
 _MARKER = re.compile(r"(?:^|(?<=\r))---(?=[ \t\r\n]|$)", re.M)
 _DIRECTIVE = re.compile(r"(?:^|(?<=\r))%", re.M)
@@ -127,20 +126,6 @@ class Document:
 
 def dump(obj: Any) -> str:
     return kyaml.dump(obj)
-
-
-def scalar(node: Any) -> str | None:
-    return node.value if isinstance(node, yaml.ScalarNode) else None
-
-
-def mapping_get(node: Any, key: str) -> Any:
-    """Value node of `key` in a mapping node (last one wins, as when constructing)."""
-    found = None
-    if isinstance(node, yaml.MappingNode):
-        for k, v in node.value:
-            if isinstance(k, yaml.ScalarNode) and k.value == key:
-                found = v
-    return found
 
 
 def _line_count(chunk: str) -> int:

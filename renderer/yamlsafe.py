@@ -163,6 +163,20 @@ def compose(chunk: str, source: str, index: int, line: int) -> Any:
 
 
 
+def scalar(node: Any) -> str | None:
+    return node.value if isinstance(node, yaml.ScalarNode) else None
+
+
+def mapping_get(node: Any, key: str) -> Any:
+    """Value node of `key` in a mapping node (last one wins, as when constructing)."""
+    found = None
+    if isinstance(node, yaml.MappingNode):
+        for k, v in node.value:
+            if isinstance(k, yaml.ScalarNode) and k.value == key:
+                found = v
+    return found
+
+
 def construct_safe(node: Any, location: Location) -> Any:
     """PyYAML's safe constructor on a composed node, with pxsec's one-line errors."""
     loader = yaml.CSafeLoader("")

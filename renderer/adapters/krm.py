@@ -33,7 +33,9 @@ import yaml
 
 from .. import pipeline
 from .. import spec as specmod
-from ..stream import check_depth, mapping_get, scalar, yaml_problem
+from ..yamlsafe import check_depth, construct_safe, mapping_get, scalar, yaml_problem
+from .nodes import (INDEX_ANNOTATIONS, PATH_ANNOTATIONS, annotations_of, compose_all, identity, restore_orchestrator_annotations, serialize,
+                    set_key, strip_config_annotations, to_node)
 from ..errors import Location, PxsecError
 from ..log import log_warning
 from ..sources import write_stream
@@ -41,128 +43,12 @@ from ..sources import write_stream
 RESOURCE_LIST = "ResourceList"
 RESOURCE_LIST_VERSIONS = ("config.kubernetes.io/v1", "config.kubernetes.io/v1beta1")
 ITEMS_SOURCE = "ResourceList.items"
-STR = "tag:yaml.org,2002:str"
-MAP = "tag:yaml.org,2002:map"
-
-# Annotations owned by the orchestrators (kyaml, kustomize, kpt, Helm 4): never dropped.
-ORCHESTRATOR_PREFIXES = (
-    "internal.config.kubernetes.io/",
-    "config.kubernetes.io/",
-    "config.k8s.io/",
-    "kustomize.config.k8s.io/",
-    "postrenderer.helm.sh/",
-)
-# ... of which these must not survive onto a validated spec (they are the function's plumbing).
-CONFIG_PREFIXES = ORCHESTRATOR_PREFIXES[:4]
-# Annotations that describe *where an object lives*: never copied to another object.
-PATH_ANNOTATIONS = ("internal.config.kubernetes.io/path", "config.kubernetes.io/path")
-INDEX_ANNOTATIONS = ("internal.config.kubernetes.io/index", "config.kubernetes.io/index")
-
-
-# --- node helpers -----------------------------------------------------------------------------
-
-def annotations_of(node: Any) -> dict[str, str]:
-    """String annotations of an object node (non-string values are ignored)."""
-    ann = mapping_get(mapping_get(node, "metadata"), "annotations")
-    out: dict[str, str] = {}
-    if isinstance(ann, yaml.MappingNode):
-        for k, v in ann.value:
-            if isinstance(k, yaml.ScalarNode) and isinstance(v, yaml.ScalarNode):
-                out[k.value] = v.value
-    return out
-
-
-def identity(node: Any) -> tuple[str | None, str | None, str | None, str | None]:
-    meta = mapping_get(node, "metadata")
-    return (scalar(mapping_get(node, "apiVersion")), scalar(mapping_get(node, "kind")),
-            scalar(mapping_get(meta, "name")), scalar(mapping_get(meta, "namespace")))
-
-
-def _str_node(value: str) -> yaml.ScalarNode:
-    return yaml.ScalarNode(STR, value)
-
-
-def _set_key(mapping: yaml.MappingNode, key: str, value: Any) -> None:
-    for i, (k, _) in enumerate(mapping.value):
-        if isinstance(k, yaml.ScalarNode) and k.value == key:
-            mapping.value[i] = (k, value)
-            return
-    mapping.value.append((_str_node(key), value))
-
-
-def _child_mapping(mapping: yaml.MappingNode, key: str) -> yaml.MappingNode | None:
-    child = mapping_get(mapping, key)
-    if isinstance(child, yaml.MappingNode):
-        return child
-    if child is None or (isinstance(child, yaml.ScalarNode) and child.tag == "tag:yaml.org,2002:null"):
-        child = yaml.MappingNode(MAP, [], flow_style=False)
-        _set_key(mapping, key, child)
-        return child
-    return None
-
-
-def restore_orchestrator_annotations(before: Any, after: Any) -> bool:
-    """Put back on `after` the orchestrator annotations `before` had and `after` lost.
-
-    The core keeps metadata on objects it changes, but rebuilds a Secret it generated on an
-    earlier run from scratch; kpt/kustomize need their bookkeeping back on it. Returns
-    whether anything was added.
-    """
-    lost = {k: v for k, v in annotations_of(before).items()
-            if k.startswith(ORCHESTRATOR_PREFIXES) and k not in annotations_of(after)}
-    if not lost or not isinstance(after, yaml.MappingNode):
-        return False
-    meta = _child_mapping(after, "metadata")
-    ann = _child_mapping(meta, "annotations") if meta is not None else None
-    if ann is None:
-        return False
-    for k, v in lost.items():
-        ann.value.append((_str_node(k), _str_node(v)))
-    return True
-
-
-def serialize(node: Any, explicit_start: bool = False) -> str:
-    return yaml.serialize(node, Dumper=yaml.CSafeDumper, allow_unicode=True, width=1 << 16,
-                          explicit_start=explicit_start)
-
-
-def compose_all(text: str, source: str) -> list[Any]:
-    try:
-        return [n for n in yaml.compose_all(text, Loader=yaml.CSafeLoader) if n is not None]
-    except yaml.YAMLError as e:  # the core has parsed this text already: should not happen
-        raise PxsecError(f"cannot read back the rendered stream ({type(e).__name__})", Location(file=source)) from None
-
-
-def to_node(obj: Any) -> Any:
-    return yaml.compose(yaml.dump(obj, Dumper=yaml.CSafeDumper, sort_keys=False, allow_unicode=True),
-                        Loader=yaml.CSafeLoader)
-
-
-def strip_config_annotations(doc: Any) -> Any:
-    """The spec object without the orchestrators' plumbing annotations (function, path, index...)."""
-    if not isinstance(doc, dict) or not isinstance(doc.get("metadata"), dict):
-        return doc
-    meta = dict(doc["metadata"])
-    ann = meta.get("annotations")
-    if isinstance(ann, dict):
-        kept = {k: v for k, v in ann.items() if not (isinstance(k, str) and k.startswith(CONFIG_PREFIXES))}
-        if kept:
-            meta["annotations"] = kept
-        else:
-            meta.pop("annotations")
-    return {**doc, "metadata": meta}
 
 
 # --- spec -------------------------------------------------------------------------------------
 
 def _construct(node: Any, source: str) -> Any:
-    loader = yaml.CSafeLoader("")
-    try:
-        return loader.construct_document(node)
-    except yaml.YAMLError:
-        raise PxsecError("functionConfig is not valid YAML", Location(file=source)) from None
-    finally:
-        loader.dispose()
+    return construct_safe(node, Location(file=source))
 
 
 def function_config_source(obj: Any) -> str:
@@ -254,15 +140,14 @@ def success_results(render: pipeline.RenderResult, out_items: list[Any]) -> list
         by_identity.setdefault((kind, name, namespace), node)
     results = []
     for t in render.touched:
-        what = "; ".join(t.report.changes) if t.report.changes else "already secured, unchanged"
         node = by_identity.get((t.kind, t.name, t.namespace))
-        r: dict[str, Any] = {"message": what if node is not None else f"{t.label}: {what}", "severity": "info"}
+        r: dict[str, Any] = {"message": t.what if node is not None else f"{t.label}: {t.what}", "severity": "info"}
         if node is not None:
             r["resourceRef"] = resource_ref(node)
         results.append(r)
     results += [{"message": f"generated {g}", "severity": "info"} for g in render.generated]
     if not render.touched and not render.generated:
-        results.append({"message": "no Portworx or Stork workload found; nothing changed", "severity": "info"})
+        results.append({"message": pipeline.NOTHING_FOUND, "severity": "info"})
     results += [{"message": w, "severity": "warning"} for w in render.warnings]
     return results
 
@@ -300,7 +185,7 @@ def items_of(root: Any) -> tuple[list[Any], yaml.SequenceNode]:
         isinstance(node, yaml.ScalarNode) and node.tag == "tag:yaml.org,2002:null")
     if not isinstance(node, yaml.SequenceNode):
         node = yaml.SequenceNode("tag:yaml.org,2002:seq", [], flow_style=False)
-        _set_key(root, "items", node)
+        set_key(root, "items", node)
     if bad:
         raise PxsecError("ResourceList.items is not a list", Location(file="<stdin>", field="items"))
     return list(node.value), node
@@ -328,7 +213,7 @@ def render_items(items: list[Any], spec: specmod.Spec) -> tuple[list[Any], pipel
 def write_resource_list(stdout: BinaryIO, root: Any, items_node: yaml.SequenceNode, items: list[Any],
                         results: list[dict]) -> None:
     items_node.value = list(items)
-    _set_key(root, "results", to_node(results))
+    set_key(root, "results", to_node(results))
     write_stream(stdout, serialize(root).encode("utf-8"))
 
 

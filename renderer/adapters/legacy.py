@@ -19,7 +19,7 @@ from .. import spec as specmod
 from ..errors import Location, PxsecError
 from ..log import log_warning
 from ..sources import decode, read_bytes, write_stream
-from . import krm
+from . import nodes
 
 RESOURCES_SOURCE = "<kustomize resources>"
 NOT_A_CONFIG = ("`pxsec FILE` is the kustomize legacy exec plugin mode, where FILE is the PortworxSecurity "
@@ -39,7 +39,7 @@ def load_config(path: str) -> specmod.Spec:
     name = meta.get("name") if isinstance(meta, dict) else None
     # The temporary file's name means nothing to the user: name the transformer instead.
     source = f"kustomize transformer {doc.get('kind') if isinstance(doc, dict) else '?'}/{name or '?'}"
-    return specmod.from_document(krm.strip_config_annotations(doc), source, raw=raw)
+    return specmod.from_document(nodes.strip_config_annotations(doc), source, raw=raw)
 
 
 def restore_annotations(input_text: str, output_text: str) -> str:
@@ -48,15 +48,15 @@ def restore_annotations(input_text: str, output_text: str) -> str:
     The output is returned byte for byte unless something had to be restored (the core keeps
     metadata on every object it edits; only a Secret it generated on an earlier run is
     rebuilt from scratch)."""
-    before = krm.compose_all(input_text, RESOURCES_SOURCE)
-    after = krm.compose_all(output_text, RESOURCES_SOURCE)
+    before = nodes.compose_all(input_text, RESOURCES_SOURCE)
+    after = nodes.compose_all(output_text, RESOURCES_SOURCE)
     changed = False
     for b, a in zip(before, after):
-        if krm.identity(b)[1:] == krm.identity(a)[1:]:
-            changed |= krm.restore_orchestrator_annotations(b, a)
+        if nodes.identity(b)[1:] == nodes.identity(a)[1:]:
+            changed |= nodes.restore_orchestrator_annotations(b, a)
     if not changed:
         return output_text
-    return "".join(krm.serialize(node, explicit_start=True) for node in after)
+    return "".join(nodes.serialize(node, explicit_start=True) for node in after)
 
 
 def run(config_path: str, stdin: BinaryIO, stdout: BinaryIO) -> int:
