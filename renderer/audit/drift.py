@@ -23,7 +23,7 @@ from ..errors import PxsecError
 from .. import generated_secret as secretsmod
 from ..spec import Spec
 from ..stream import Document, Stream
-from .inventory import field_path, node_line, node_position
+from .objects import field_path, node_line, node_position
 from .model import Finding, finding
 
 PLACEHOLDER = "pxsec-check-placeholder-not-a-secret-0123456789"

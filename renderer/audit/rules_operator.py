@@ -17,13 +17,16 @@ from __future__ import annotations
 import yaml
 
 from ..filters import goshlex, helm_vars, px_version
-from ..filters.operator_secrets import OWNED, SHARED_SECRET, SYSTEM_SECRETS
-from ..filters.storagecluster import MISC_ARGS
-from .inventory import FLAG_SETTING, SECRET_FLAGS, Inventory, as_list, get, read_env, scan_args
+from ..filters.operator_secrets import OWNED  # the operator-owned Secret names (not yet in portworx.py)
+from ..portworx import (DEFAULT_SHARED_SECRET as SHARED_SECRET, MISC_ARGS, OPERATOR_APPS_KEY,
+                        OPERATOR_SYSTEM_SECRET as SYSTEM_SECRETS, SECRET_ENV, SECRET_FLAGS)
+from .inventory import Inventory
+from .objects import as_list, get
+from .profiles import SECURITY_FLAGS as _SECURITY_FLAGS
+from .reading import read_env, scan_args
 from .model import Finding, finding
 
 _MISC_PATH = ("metadata", "annotations", MISC_ARGS)
-_SECURITY_FLAGS = tuple(FLAG_SETTING) + SECRET_FLAGS
 
 
 def _operators(inv: Inventory):
@@ -114,7 +117,7 @@ def autopilot_key_overridden(inv: Inventory) -> list[Finding]:
     out = []
     for px in _operators(inv):
         e = _pinned(px, "autopilot").get("PX_SHARED_SECRET")
-        if px.enabled and e is not None and e.source == "secret" and e.ref != (SYSTEM_SECRETS, "apps-secret"):
+        if px.enabled and e is not None and e.source == "secret" and e.ref != (SYSTEM_SECRETS, OPERATOR_APPS_KEY):
             out.append(px.obj.at("PXS033", e.path, f"autopilot's PX_SHARED_SECRET is {e.ref[0]}/{e.ref[1]}, which "
                                  f"wins over the operator's {SYSTEM_SECRETS}/apps-secret: Portworx verifies autopilot "
                                  f"with the latter, so autopilot's calls are refused"))
@@ -141,7 +144,7 @@ def _line(doc, key: str) -> int | None:
 def secret_in_annotation(inv: Inventory) -> list[Finding]:
     """PXS034: a key value (env var or secret flag) inside any annotation of any object."""
     out = []
-    needles = tuple(helm_vars.c.SECRET_ENV) + tuple(helm_vars.c.SECRET_FLAGS)
+    needles = SECRET_ENV + SECRET_FLAGS
     for doc in getattr(inv, "documents", []):
         if not any(n in doc.text for n in needles):
             continue

@@ -1,0 +1,2 @@
+"""(new rules, next commit)"""
+RULE_FUNCTIONS = ()
