@@ -38,6 +38,7 @@ class Inventory:
     pairings: list[Obj] = field(default_factory=list)  # ClusterPair / Migration objects
     errors: list = field(default_factory=list)  # findings for documents that could not be read
     documents: list = field(default_factory=list)  # every document (rules_operator: Secrets, annotations)
+    left_out_storageclasses: set = field(default_factory=set)  # names the --spec's storageClasses leaves alone
 
     def workloads(self) -> int:
         """How many distinct Portworx, Stork and autopilot objects were looked at."""
@@ -127,6 +128,14 @@ def build(docs: list[Document]) -> Inventory:
         elif o.role == px.STORAGECLASS:
             inv.storageclasses.append(o)
     return inv
+
+
+def left_out(inv: Inventory, selection) -> set:
+    """Names of the Portworx StorageClasses a spec's `storageClasses` include/exclude leaves out
+    (render's own selection): the user has said they get their token some other way."""
+    from ..filters.storageclass import selected
+
+    return {o.name for o in inv.storageclasses if not selected(o.name, selection)}
 
 
 def parse_sources(sources: list[tuple[str, str]]) -> tuple[list[Document], list]:
