@@ -21,6 +21,8 @@ def check(sources: list[tuple[str, str]], spec: Spec | None = None, ignore: froz
     """Audit `sources`; `ignore` holds rule ids to leave out of the report (they are counted)."""
     docs, errors = inventory.parse_sources(sources)
     inv = inventory.build(docs)
+    if spec is not None and spec.storage_classes is not None:
+        inv.left_out_storageclasses = inventory.left_out(inv, spec.storage_classes)
     inv.errors = errors + inv.errors
     found = rules.run(inv)
     drift_checked = False

@@ -18,12 +18,14 @@ import re
 from collections import Counter
 from typing import Any
 
+import yaml
+
 from .. import pipeline, redact
 from ..errors import PxsecError
 from .. import generated_secret as secretsmod
 from ..spec import Spec
 from ..stream import Document, Stream
-from .inventory import field_path, node_line, node_position
+from .objects import field_path, node_line, node_position
 from .model import Finding, finding
 
 PLACEHOLDER = "pxsec-check-placeholder-not-a-secret-0123456789"
@@ -171,6 +173,37 @@ def _anchor(docs: list[Document], namespace: str | None) -> dict:
     return dict(file=first.source if first else None)
 
 
+def _render_text(path: tuple) -> str:
+    """A node path as render's error locations write it (`spec.containers[0].env`, keys joined by dots)."""
+    out = ""
+    for p in path:
+        out += f"[{p}]" if isinstance(p, int) else (f".{p}" if out else str(p))
+    return out
+
+
+def located(root: Any, field: str) -> tuple:
+    """The node path of the field a render error names: the deepest node under `root` whose path,
+    written as render writes it, is `field` or its prefix (a field that does not exist yet points
+    at its nearest existing parent). The text is matched against paths, never parsed."""
+    best: tuple = ()
+    stack = [(root, ())]
+    while stack and field:
+        node, path = stack.pop()
+        pairs = []
+        if isinstance(node, yaml.MappingNode):
+            pairs = [(k.value, v) for k, v in node.value if isinstance(k, yaml.ScalarNode)]
+        elif isinstance(node, yaml.SequenceNode):
+            pairs = list(enumerate(node.value))
+        for key, child in pairs:
+            sub = path + (key,)
+            text = _render_text(sub)
+            if field == text or field.startswith(text + ".") or field.startswith(text + "["):
+                if len(sub) > len(best):
+                    best = sub
+                stack.append((child, sub))
+    return best
+
+
 def check(sources: list[tuple[str, str]], docs: list[Document], spec: Spec) -> list[Finding]:
     try:
         result = pipeline.render(sources, spec, environ=placeholder_environ(spec), allow_short_secrets=True)
@@ -179,8 +212,7 @@ def check(sources: list[tuple[str, str]], docs: list[Document], spec: Spec) -> l
         line = None
         match = [d for d in docs if d.source == loc.file and d.index == loc.index and loc.index is not None]
         if match:
-            parts = re.findall(r"[^.\[\]]+", loc.field or "")
-            line = node_line(match[0], tuple(int(x) if x.isdigit() else x for x in parts))
+            line = node_line(match[0], located(match[0].node, loc.field or ""))
         return [finding("PXS020", f"render refuses the input with this spec: {e.message}", file=loc.file,
                         index=loc.index, kind=loc.kind, name=loc.name, namespace=loc.namespace, field=loc.field,
                         line=line)]

@@ -97,6 +97,28 @@ _RULES = (
     Rule("PXS022", "autopilot-missing-shared-secret", "warning", "Autopilot has no PX_SHARED_SECRET",
          "Autopilot calls the Portworx API; with PX-Security on it needs PX_SHARED_SECRET from the apps key "
          "(the operator adds it; plain manifests must)."),
+    # What render refuses or cannot see (rules_refused.py).
+    Rule("PXS023", "portworx-refused", "error", "A Portworx container pxsec refuses to secure",
+         "A shell-wrapped command turns the flags pxsec appends into the script's $0, $1; an init container or "
+         "a kind other than a DaemonSet runs Portworx where pxsec does not secure it. `pxsec render` fails on "
+         "these, and as written they run Portworx without PX-Security."),
+    Rule("PXS024", "envfrom-sets-security", "error", "envFrom brings PX-Security settings or keys into Portworx",
+         "envFrom turns every key of a ConfigMap or Secret into an env var; a px-runc flag twin or a key the "
+         "container does not set itself reaches Portworx around its args and env, and a key in a ConfigMap is a "
+         "secret outside a Secret."),
+    Rule("PXS025", "envfrom-source-unseen", "note", "envFrom reads a ConfigMap or Secret that is not in the input",
+         "What it sets cannot be checked: it may carry PORTWORX_AUTH_* settings or keys."),
+    # StorageClasses once PX-Security is on (rules_storageclass.py).
+    Rule("PXS026", "storageclass-token-missing", "error", "A Portworx StorageClass has no token while guest "
+         "access is disabled", "With PX-Security on and guestAccess Disabled, Portworx refuses volume requests "
+         "without a token: PVCs of this StorageClass stay Pending."),
+    Rule("PXS027", "storageclass-public-volumes", "note", "A Portworx StorageClass has no token: its volumes are "
+         "public", "Without token parameters, Portworx creates the volumes as the guest role: public, owned by no "
+         "one."),
+    Rule("PXS028", "storageclass-token-invalid", "error", "A Portworx StorageClass's token parameters are "
+         "incomplete or name a Secret without auth-token", "Portworx reads the token from key auth-token of the "
+         "Secret each parameter pair names (CSI: provisioner, node-publish and controller-expand); an operation "
+         "without its pair, or a Secret without that key, carries no token."),
     # Operator installs and annotations (rules_operator.py).
     Rule("PXS030", "operator-owned-secret", "warning", "A Secret the Portworx operator owns is named or kept in the "
          "manifests", "The operator rewrites px-system-secrets and the selfSigned.sharedSecret Secret on every "

@@ -14,16 +14,18 @@ Each rule states the operator behaviour it relies on (libopenstorage/operator):
 """
 from __future__ import annotations
 
-import yaml
-
 from ..filters import goshlex, helm_vars, px_version
-from ..filters.operator_secrets import OWNED, SHARED_SECRET, SYSTEM_SECRETS
-from ..filters.storagecluster import MISC_ARGS
-from .inventory import FLAG_SETTING, SECRET_FLAGS, Inventory, as_list, get, read_env, scan_args
+from ..filters.operator_secrets import OWNED  # the operator-owned Secret names (not yet in portworx.py)
+from ..portworx import (DEFAULT_SHARED_SECRET as SHARED_SECRET, MISC_ARGS, OPERATOR_APPS_KEY,
+                        OPERATOR_SYSTEM_SECRET as SYSTEM_SECRETS, SECRET_ENV, SECRET_FLAGS)
+from .inventory import Inventory
+from ..errors import PxsecError
+from .objects import as_list, field_path, get, node_position
+from .profiles import SECURITY_FLAGS as _SECURITY_FLAGS
+from .reading import read_env, scan_args
 from .model import Finding, finding
 
 _MISC_PATH = ("metadata", "annotations", MISC_ARGS)
-_SECURITY_FLAGS = tuple(FLAG_SETTING) + SECRET_FLAGS
 
 
 def _operators(inv: Inventory):
@@ -114,7 +116,7 @@ def autopilot_key_overridden(inv: Inventory) -> list[Finding]:
     out = []
     for px in _operators(inv):
         e = _pinned(px, "autopilot").get("PX_SHARED_SECRET")
-        if px.enabled and e is not None and e.source == "secret" and e.ref != (SYSTEM_SECRETS, "apps-secret"):
+        if px.enabled and e is not None and e.source == "secret" and e.ref != (SYSTEM_SECRETS, OPERATOR_APPS_KEY):
             out.append(px.obj.at("PXS033", e.path, f"autopilot's PX_SHARED_SECRET is {e.ref[0]}/{e.ref[1]}, which "
                                  f"wins over the operator's {SYSTEM_SECRETS}/apps-secret: Portworx verifies autopilot "
                                  f"with the latter, so autopilot's calls are refused"))
@@ -127,37 +129,34 @@ def _annotation_maps(data: dict, prefix: tuple):
     yield prefix + ("metadata", "annotations"), get(data, "metadata", "annotations")
     yield prefix + ("spec", "template", "metadata", "annotations"), get(data, "spec", "template", "metadata",
                                                                         "annotations")
-    for i, item in enumerate(as_list(data.get("items")) if data.get("kind", "").endswith("List") else []):
+    kind = data.get("kind")
+    for i, item in enumerate(as_list(data.get("items")) if isinstance(kind, str) and kind.endswith("List") else []):
         yield from _annotation_maps(item, prefix + ("items", i))
 
 
-def _line(doc, key: str) -> int | None:
-    for n, text in enumerate(doc.text.splitlines()):
-        if key + ":" in text or f'"{key}":' in text:
-            return doc.line + n
-    return doc.line
-
-
 def secret_in_annotation(inv: Inventory) -> list[Finding]:
-    """PXS034: a key value (env var or secret flag) inside any annotation of any object."""
+    """PXS034: a key value (env var or secret flag) inside any annotation of any object, read as
+    Kubernetes decodes the document (`Document.view`)."""
     out = []
-    needles = tuple(helm_vars.c.SECRET_ENV) + tuple(helm_vars.c.SECRET_FLAGS)
+    needles = SECRET_ENV + SECRET_FLAGS
     for doc in getattr(inv, "documents", []):
-        if not any(n in doc.text for n in needles):
+        if doc.node is None or not any(n in doc.text for n in needles):
             continue
         try:
-            data = yaml.load(doc.text, Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader))
-        except yaml.YAMLError:
-            continue
+            data = doc.view()
+        except PxsecError:
+            continue  # unreadable: reported elsewhere
         for path, ann in _annotation_maps(data, ()):
             for key, value in (ann.items() if isinstance(ann, dict) else ()):
                 names = helm_vars.secrets_in(value) if isinstance(value, str) else []
                 if names:
-                    field = ".".join(str(p) for p in path) + f'["{key}"]'
+                    at = path + (str(key),)
+                    line, column = node_position(doc, at) or (doc.line, None)
                     out.append(finding("PXS034", f"annotation {key} carries the value of {', '.join(names)}: anyone "
                                        f"who can read this object can read the key (`pxsec render` removes it); "
                                        f"rotate the key", file=doc.source, index=doc.index, kind=doc.kind,
-                                       name=doc.name, namespace=doc.namespace, field=field, line=_line(doc, key)))
+                                       name=doc.name, namespace=doc.namespace, field=field_path(at), line=line,
+                                       column=column))
     return out
 
 

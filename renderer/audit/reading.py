@@ -1,0 +1,125 @@
+"""Reading what a container or StorageCluster says: env lists, px-runc flags, volume mounts.
+
+Values are kept only where a rule compares them (issuers, flag values, Secret names/keys);
+literal secret values are never stored, only the fact that a literal was given.
+"""
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from typing import Any
+
+from .. import portworx as px
+from ..filters import goshlex
+from .objects import Path, as_dict, as_list
+
+_VAR_REF = re.compile(r"\$\(([-._A-Za-z0-9]+)\)")
+
+
+@dataclass(frozen=True)
+class Env:
+    """One env var: how it is given (never the value of a secret)."""
+
+    name: str
+    path: Path
+    source: str  # "secret" | "literal" | "configmap" | "field" | "other"
+    ref: tuple[str, str] | None = None  # (Secret name, key) for source == "secret"
+    value: str | None = None  # the literal value, kept only for non-secret names
+
+    @property
+    def literal_ref(self) -> str | None:
+        """`VAR` for a literal `$(VAR)`: Kubernetes expands it from another env var."""
+        if self.source == "literal" and self.value:
+            m = _VAR_REF.fullmatch(self.value)
+            return m.group(1) if m else None
+        return None
+
+
+def read_env(env: Any, base: Path) -> dict[str, Env]:
+    """name -> Env for a list of EnvVar (the last of a name wins, as in the kubelet)."""
+    out: dict[str, Env] = {}
+    for i, e in enumerate(as_list(env)):
+        if not isinstance(e, dict) or not isinstance(e.get("name"), str):
+            continue
+        name, path = e["name"], base + (i,)
+        vf = e.get("valueFrom")
+        if isinstance(vf, dict) and isinstance(vf.get("secretKeyRef"), dict):
+            ref = vf["secretKeyRef"]
+            out[name] = Env(name, path, "secret", (str(ref.get("name")), str(ref.get("key"))))
+        elif isinstance(vf, dict) and "configMapKeyRef" in vf:
+            out[name] = Env(name, path, "configmap")
+        elif isinstance(vf, dict):
+            out[name] = Env(name, path, "field" if ("fieldRef" in vf or "resourceFieldRef" in vf) else "other")
+        else:
+            value = e.get("value")
+            value = "" if value is None else str(value)
+            keep = value if (name not in px.SECRET_ENV or _VAR_REF.fullmatch(value)) else None
+            out[name] = Env(name, path, "literal", value=keep)
+    return out
+
+
+@dataclass(frozen=True)
+class Setting:
+    """A px-runc auth setting: from an argument, an env twin, or the misc-args annotation."""
+
+    value: str | None  # None when given through valueFrom (unknown here)
+    path: Path
+    via: str  # "arg" | "env" | "misc-args" | "security"
+
+
+def _flag_name(token: Any) -> str | None:
+    if not isinstance(token, str) or not token.startswith("-"):
+        return None
+    name = token.split("=", 1)[0]
+    return name[1:] if name.startswith("--") else name
+
+
+def scan_args(tokens: list, want: tuple[str, ...]) -> dict[str, list[tuple[int, str | None]]]:
+    """flag -> [(token index, value)] for each occurrence of a wanted flag."""
+    out: dict[str, list[tuple[int, str | None]]] = {}
+    i = 0
+    while i < len(tokens):
+        flag = _flag_name(tokens[i])
+        if flag in want:
+            if "=" in tokens[i]:
+                value, step = tokens[i].split("=", 1)[1], 1
+            else:
+                nxt = tokens[i + 1] if i + 1 < len(tokens) else None
+                value, step = (None if nxt is None else str(nxt)), 2
+            out.setdefault(flag, []).append((i, value))
+            i += step
+            continue
+        i += 1
+    return out
+
+
+def split_misc(text: Any) -> list[str] | None:
+    """The px-runc args the operator reads (google/shlex, operator util.go `MiscArgs`); None when
+    it cannot split them (it then ignores them all)."""
+    if not isinstance(text, str):
+        return None
+    try:
+        return goshlex.split(text)
+    except goshlex.SplitError:
+        return None
+
+
+@dataclass(frozen=True)
+class Mount:
+    path: str  # mountPath
+    kind: str  # volume source: "secret", "configMap", "hostPath", "emptyDir", "projected", ..., "unknown"
+    volume: str | None
+    items: tuple[str, ...] | None  # projected file names for secret/configMap volumes with `items`
+    field: Path
+
+
+def volume_kind(vol: dict) -> tuple[str, tuple[str, ...] | None]:
+    for kind in ("secret", "configMap", "hostPath", "emptyDir", "projected", "csi", "persistentVolumeClaim",
+                 "downwardAPI", "ephemeral", "nfs"):
+        if kind in vol:
+            src = as_dict(vol.get(kind))
+            items = src.get("items")
+            paths = tuple(str(it.get("path")) for it in as_list(items) if isinstance(it, dict)) \
+                if kind in ("secret", "configMap") and isinstance(items, list) else None
+            return kind, paths
+    return "unknown", None
