@@ -59,14 +59,14 @@ STORK_ENV = [_ref("PX_SHARED_SECRET", "stork-secret"), {"name": "PX_JWT_ISSUER",
 
 
 def pxsec_command() -> tuple[list[str], str]:
-    """(argv prefix, description): the installed console script if on PATH, else `python -m renderer`."""
+    """(argv prefix, description): the installed console script if on PATH, else `python -m pxsec`."""
     override = os.environ.get("PXSEC_BENCH_CMD")
     if override:
         return override.split(), f"$PXSEC_BENCH_CMD ({override})"
     exe = shutil.which("pxsec")
     if exe:
         return [exe], exe
-    return [sys.executable, "-m", "renderer"], f"{sys.executable} -m renderer"
+    return [sys.executable, "-m", "pxsec"], f"{sys.executable} -m pxsec"
 
 
 def interpreter_of(command: list[str]) -> str:
@@ -114,11 +114,11 @@ YQ_EXPR = " | ".join([
 
 
 def child_env(command: list[str] | None = None) -> dict:
-    """The environment pxsec runs in. Only the `python -m renderer` fallback needs the checkout
+    """The environment pxsec runs in. Only the `python -m pxsec` fallback needs the checkout
     on PYTHONPATH: an installed console script runs its installed package, as users run it (an
     extra path entry costs every import a lookup, about 20 ms of start-up here)."""
     env = dict(os.environ)
-    if command is None or command[1:3] == ["-m", "renderer"]:
+    if command is None or command[1:3] == ["-m", "pxsec"]:
         env["PYTHONPATH"] = str(REPO) + (os.pathsep + env["PYTHONPATH"] if env.get("PYTHONPATH") else "")
     env.pop("PXSEC_DEBUG", None)
     return env

@@ -35,7 +35,7 @@ import benchlib as b  # noqa: E402
 
 def profile_render(docs: int, top: int) -> None:
     sys.path.insert(0, str(b.REPO))
-    from renderer import pipeline, sources, spec as specmod
+    from pxsec import pipeline, sources, spec as specmod
 
     with tempfile.TemporaryDirectory(prefix="pxsec-profile-") as tmp:
         spec_path = Path(tmp) / "spec.yaml"
@@ -77,7 +77,7 @@ def profile_startup(top: int) -> None:
     pxsec, desc = b.pxsec_command()
     if pxsec[0] != sys.executable:
         # -X importtime needs the interpreter: run the module from this checkout
-        pxsec, desc = [sys.executable, "-m", "renderer"], f"{sys.executable} -m renderer"
+        pxsec, desc = [sys.executable, "-m", "pxsec"], f"{sys.executable} -m pxsec"
     with tempfile.TemporaryDirectory(prefix="pxsec-profile-") as tmp:
         spec_path = Path(tmp) / "spec.yaml"
         spec_path.write_text(b.SPEC, encoding="utf-8")

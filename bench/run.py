@@ -23,7 +23,7 @@ Figures (targets from the issues):
            that forks it and reads its rusage (a child's ru_maxrss would otherwise start at this
            script's own peak). Target <= 60 MB.
 
-pxsec is the `pxsec` console script when it is on PATH, else `python -m renderer` from this checkout
+pxsec is the `pxsec` console script when it is on PATH, else `python -m pxsec` from this checkout
 (override with PXSEC_BENCH_CMD="..."). The kustomize baseline is `kubectl kustomize`, as the issue
 names it (else `kustomize build`); a standalone `kustomize` on PATH (scripts/install-tools.sh) is
 reported too, for reference. See bench/profile.py for where the time goes.

@@ -1,5 +1,5 @@
 """The Secrets pxsec generates, built one way: templates/secret.yaml.j2 through the safe
-serializer of renderer.templating (no value is ever spliced into YAML as text), parsed back and
+serializer of pxsec.templating (no value is ever spliced into YAML as text), parsed back and
 compared with what went in before anything is emitted.
 
 Users of the builder: `render` with secret.create: true (one v1 Secret per namespace that runs

@@ -9,8 +9,8 @@ everything `pxsec keys generate` decides (the command only parses arguments and 
   with). Private keys are written as traditional OpenSSL PEM (PKCS#1 / SEC1), which both
   jwt-go parsers `pxctl auth token generate` uses accept; public keys as SubjectPublicKeyInfo
   PEM, which `ParseRSAPublicKeyFromPEM` / `ParseECPublicKeyFromPEM` read.
-- Secrets are built by renderer.generated_secret (the one Secret builder); no value is ever
-  spliced into YAML text. Files go through renderer.outfiles (checked first, written atomically).
+- Secrets are built by pxsec.generated_secret (the one Secret builder); no value is ever
+  spliced into YAML text. Files go through pxsec.outfiles (checked first, written atomically).
 """
 from __future__ import annotations
 

@@ -254,11 +254,11 @@ def _check_env_values(obj: dict, loc: Location) -> None:
                                                        f"{base}.{key}[{i}].env[{j}].value"))
 
 
-def _secret_docs(stream: Stream, renderer: Renderer, spec: Spec, environ: Mapping[str, str],
+def _secret_docs(stream: Stream, job: Renderer, spec: Spec, environ: Mapping[str, str],
                  allow_short: bool, secret_docs: list[Document]) -> list[str]:
     """Emit or refresh one Secret per namespace of a secured workload; returns labels."""
     namespaces: dict[str | None, str | None] = {}
-    for t in renderer.touched:
+    for t in job.touched:
         namespaces.setdefault(t.namespace, t.helm_filename)
     if not spec.secret_create or not namespaces:
         return []
@@ -292,19 +292,19 @@ def _secret_docs(stream: Stream, renderer: Renderer, spec: Spec, environ: Mappin
 def render(sources: list[tuple[str, str]], spec: Spec, environ: Mapping[str, str] | None = None,
            allow_short_secrets: bool = False, local_config: bool = False) -> RenderResult:
     stream = Stream.from_sources(sources, lambda doc: role_of_document(doc, spec), worth_composing(spec))
-    renderer = Renderer(spec, local_config)
+    job = Renderer(spec, local_config)
     secret_docs = [doc for doc in stream.documents if doc.role == SECRET]
     for doc in stream.documents:
         if doc.role is not None and doc.role != SECRET:
-            renderer.document(doc, doc.role)
-    envfrom_warnings = envfrom.apply(stream, renderer.env_from, spec) + renderer.storageclasses(stream)
-    generated = _secret_docs(stream, renderer, spec, environ or {}, allow_short_secrets, secret_docs)
-    warnings = [w for t in renderer.touched for w in t.report.warnings] + envfrom_warnings
+            job.document(doc, doc.role)
+    envfrom_warnings = envfrom.apply(stream, job.env_from, spec) + job.storageclasses(stream)
+    generated = _secret_docs(stream, job, spec, environ or {}, allow_short_secrets, secret_docs)
+    warnings = [w for t in job.touched for w in t.report.warnings] + envfrom_warnings
     warnings += [f"{t.label}: {ch} (keep secrets out of manifests)"
-                 for t in renderer.touched for ch in t.report.changes if isinstance(ch, LiteralSecretReplaced)]
+                 for t in job.touched for ch in t.report.changes if isinstance(ch, LiteralSecretReplaced)]
     warnings = list(dict.fromkeys(warnings))
-    if any(not d.empty for d in stream.documents) and not any(t.role in WORKLOADS for t in renderer.touched):
+    if any(not d.empty for d in stream.documents) and not any(t.role in WORKLOADS for t in job.touched):
         warnings.append("no Portworx workload (DaemonSet or StorageCluster) in the input: nothing was secured")
-    result = RenderResult(stream.text(), renderer.touched, generated, warnings)
+    result = RenderResult(stream.text(), job.touched, generated, warnings)
     result.documents = stream.documents
     return result

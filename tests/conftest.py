@@ -14,6 +14,29 @@ settings.register_profile("pxsec", deadline=None, suppress_health_check=[HealthC
 settings.load_profile("pxsec")
 
 ROOT = Path(__file__).resolve().parent.parent
+
+
+def pytest_configure(config):
+    """The tests import and run `pxsec`, the package installed from this checkout (its sources are
+    in renderer/; scripts/test.sh installs it, `pip install -e .` for development). Refuse to test
+    an install of other sources: every file of the installed package must be this checkout's."""
+    import filecmp
+
+    try:
+        import pxsec
+    except ImportError:
+        raise pytest.UsageError("pxsec is not installed: run `pip install -e .` (or bash scripts/test.sh)") from None
+    installed = Path(pxsec.__file__).resolve().parent
+    src = ROOT / "renderer"
+    if installed == src:
+        return
+    stale = [str(p.relative_to(src)) for p in sorted(src.rglob("*.py"))
+             if not (installed / p.relative_to(src)).is_file()
+             or not filecmp.cmp(p, installed / p.relative_to(src), shallow=False)]
+    if stale:
+        raise pytest.UsageError(f"the installed pxsec ({installed}) is not this checkout's renderer/ "
+                                f"({', '.join(stale[:3])}{' ...' if len(stale) > 3 else ''} differ): "
+                                f"run `pip install .` or `pip install -e .`")
 CORPUS = ROOT.parent / "shared" / "corpus"
 SECRET_ENV = ("PORTWORX_AUTH_SYSTEM_KEY", "PORTWORX_AUTH_STORK_KEY", "PORTWORX_AUTH_JWT_SHAREDSECRET")
 
@@ -40,7 +63,7 @@ def clean_env(extra: dict | None = None) -> dict:
 
 def run_pxsec(args: list[str], stdin: bytes | None = None, env: dict | None = None,
               cwd: Path | None = None) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-m", "renderer", *args], input=stdin if stdin is not None else b"",
+    return subprocess.run([sys.executable, "-m", "pxsec", *args], input=stdin if stdin is not None else b"",
                           capture_output=True, env=clean_env(env), cwd=cwd or ROOT, timeout=120)
 
 

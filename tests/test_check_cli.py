@@ -12,8 +12,8 @@ import yaml
 
 from check.manifests import container, lit, portworx, stork, storagecluster, text
 from conftest import ROOT, clean_env, run_pxsec
-from renderer import audit
-from renderer.audit import format_text
+from pxsec import audit
+from pxsec.audit import format_text
 
 SPEC = str(ROOT / "examples" / "spec.yaml")
 SECRET_VALUE = "cli-literal-secret-value-never-printed"
@@ -104,7 +104,7 @@ def _run_on_a_terminal(args, env):
     pid, fd = pty.fork()
     if pid == 0:  # child
         os.chdir(ROOT)
-        os.execve(sys.executable, [sys.executable, "-m", "renderer", *args], env)
+        os.execve(sys.executable, [sys.executable, "-m", "pxsec", *args], env)
     chunks = []
     while True:
         try:
@@ -209,7 +209,7 @@ def test_pre_commit_hook_entry():
 def test_docs_rule_table_matches_the_catalogue():
     import re
 
-    from renderer.audit import RULES
+    from pxsec.audit import RULES
 
     rows = re.findall(r"^\| <a id=\"(pxs\d{3})\"></a>(PXS\d{3}) \| ([a-z-]+) \| (error|warning|note) \|",
                       (ROOT / "docs" / "check.md").read_text(), re.M)

@@ -17,9 +17,9 @@ import pytest
 import yaml
 
 from conftest import CORPUS, ROOT, corpus_files, require_corpus
-from renderer import audit, pipeline
-from renderer import spec as specmod
-from renderer.errors import PxsecError
+from pxsec import audit, pipeline
+from pxsec import spec as specmod
+from pxsec.errors import PxsecError
 
 EXPECTED = ROOT / "tests" / "check" / "expected"
 FILES = corpus_files()
@@ -155,7 +155,7 @@ def test_render_output_passes_check_with_the_same_spec(spec_name):
 def test_a_corpus_directory_is_checked_as_one_stream():
     require_corpus()
     sub = CORPUS / "manifests"
-    from renderer import sources
+    from pxsec import sources
 
     report = audit.check(sources.read_inputs([str(sub)]))
     per_file = set()

@@ -8,8 +8,8 @@ import yaml
 
 from check.manifests import container, lit, of, portworx, ref, stork, text
 from conftest import ROOT, run_pxsec
-from renderer import audit, redact
-from renderer import spec as specmod
+from pxsec import audit, redact
+from pxsec import spec as specmod
 
 SPEC = ROOT / "examples" / "spec.yaml"
 SECRET_VALUE = "drift-literal-secret-never-printed-0123456789"
@@ -126,13 +126,13 @@ def test_json_findings_carry_the_values_for_tools():
     ds, st = secured()
     container(st)["env"][1] = lit("PX_JWT_ISSUER", "apps.portworx.io")
     report = audit.check([("in.yaml", text(ds, st))], specmod.load(str(SPEC)))
-    from renderer.audit import format_json
+    from pxsec.audit import format_json
     [f] = [f for f in json.loads(format_json.render(report))["findings"] if f["rule_id"] == "PXS019"]
     assert "apps.portworx.io" in f["message"] and f["field"].endswith("env[1].value")
 
 
 def test_expected_values_are_masked_in_the_rendered_object_by_their_own_path():
-    from renderer.audit import drift
+    from pxsec.audit import drift
 
     a = {"env": [{"name": "A", "value": "1"}, {"name": "B", "value": "x"}]}
     b = {"env": [{"name": "PX_SHARED_SECRET", "value": "s"}, {"name": "B", "value": "y"},

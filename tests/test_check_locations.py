@@ -6,10 +6,10 @@ from __future__ import annotations
 import yaml
 
 from check.manifests import container, line_of, of, portworx, storagecluster, text
-from renderer import audit
-from renderer import spec as specmod
-from renderer.audit.drift import located
-from renderer.stream import Stream
+from pxsec import audit
+from pxsec import spec as specmod
+from pxsec.audit.drift import located
+from pxsec.stream import Stream
 
 SPEC = specmod.from_document(yaml.safe_load("""
 apiVersion: pxsec.io/v1alpha1

@@ -8,7 +8,7 @@ import copy
 import pytest
 
 from check.manifests import autopilot, check, ids, lit, of, portworx, ref, stork, storagecluster, text
-from renderer import audit
+from pxsec import audit
 
 HELM_VARS = ('chart="portworx-daemonSet-2.13.5",envVars="PORTWORX_AUTH_SYSTEM_KEY=abcdefgh12345678;FOO=bar",'
              'misc="-x"')

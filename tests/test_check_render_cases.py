@@ -7,8 +7,8 @@ import pytest
 import yaml
 
 from conftest import ROOT
-from renderer import audit
-from renderer import spec as specmod
+from pxsec import audit
+from pxsec import spec as specmod
 
 CASES = ROOT / "tests" / "cases"
 OK_CASES = sorted(p.name for p in CASES.iterdir() if (p / "want.yaml").is_file())

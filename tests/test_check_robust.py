@@ -7,7 +7,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from check.manifests import portworx, stork, storagecluster, text
-from renderer import audit
+from pxsec import audit
 
 scalars = st.one_of(st.none(), st.booleans(), st.integers(-5, 5), st.sampled_from(
     ["", "x", "Enabled", "24h", "-jwt_issuer", "/etc/pwx/k", "https://a", "$(X)", "PX_SHARED_SECRET",

@@ -11,8 +11,8 @@ import yaml
 
 from check.manifests import (autopilot, check, container, ids, lit, line_of, of, portworx, ref, stork,
                              storagecluster, text)
-from renderer import audit
-from renderer import spec as specmod
+from pxsec import audit
+from pxsec import spec as specmod
 
 BLOCKING = ("error", "warning")
 
@@ -469,7 +469,7 @@ def test_drift_lists_the_fields_render_would_change():
 
 
 def test_no_drift_on_render_output():
-    from renderer import pipeline
+    from pxsec import pipeline
 
     spec = spec_of(SPEC)
     rendered = pipeline.render([("in.yaml", text(portworx(issuer=None, env=[]), stork(env=[])))], spec).text

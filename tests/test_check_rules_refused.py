@@ -4,7 +4,7 @@ that bring PX-Security settings or keys into Portworx. Each rule: a manifest wit
 from __future__ import annotations
 
 from check.manifests import check, container, lit, line_of, of, portworx, ref, text
-from renderer import audit
+from pxsec import audit
 
 SECRET_VALUE = "envfrom-test-value-0123456789abcdef"  # a test-only value no finding may show
 

@@ -6,8 +6,8 @@ import pytest
 import yaml
 
 from check.manifests import check, ids, line_of, of, portworx, storagecluster, text
-from renderer import audit, portworx as pw
-from renderer import spec as specmod
+from pxsec import audit, portworx as pw
+from pxsec import spec as specmod
 
 TOKEN_VALUE = "storageclass-test-token-0123456789"  # test-only; never in a finding
 

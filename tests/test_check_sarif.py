@@ -15,8 +15,8 @@ from jsonschema import Draft4Validator, FormatChecker
 
 from check.manifests import container, lit, portworx, ref, stork, storagecluster, text
 from conftest import CORPUS, ROOT, corpus_files, require_corpus, run_pxsec
-from renderer import audit
-from renderer.audit import RULES, format_sarif
+from pxsec import audit
+from pxsec.audit import RULES, format_sarif
 
 SECRET_VALUE = "sarif-test-literal-key-never-printed"
 

@@ -10,8 +10,8 @@ import pytest
 
 from check.manifests import container, lit, portworx, stork, storagecluster, text
 from conftest import ROOT, run_pxsec
-from renderer import audit
-from renderer.audit import RULES, format_sarif, format_text
+from pxsec import audit
+from pxsec.audit import RULES, format_sarif, format_text
 
 SECRET_VALUE = "tuning-literal-secret-never-printed"
 
@@ -230,7 +230,7 @@ def test_sarif_leaves_out_ignored_findings_and_has_columns(mixed):
 
 
 def test_config_accepts_a_list_or_a_string_of_rules():
-    from renderer.audit import config
+    from pxsec.audit import config
 
     assert config.parse("ignore: PXS021 guest-access-enabled,PXS008\n", "c").ignore == {"PXS021", "PXS016", "PXS008"}
     assert config.parse("ignore: [pxs021]\nminSeverity: error\n", "c") == config.Config("c", frozenset({"PXS021"}),

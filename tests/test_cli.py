@@ -129,8 +129,8 @@ def test_installed_console_script_finds_its_data(tmp_path):
     import json
 
     probe = subprocess.run([console_script_interpreter(exe), "-c",
-                            "import renderer, renderer.data as d, json; "
-                            "print(json.dumps([renderer.__file__, d.data_dir('schemas')]))"],
+                            "import pxsec, pxsec.data as d, json; "
+                            "print(json.dumps([pxsec.__file__, d.data_dir('schemas')]))"],
                            capture_output=True, env=env, cwd=tmp_path)
     assert probe.returncode == 0, probe.stderr
     package, schemas = json.loads(probe.stdout)

@@ -8,7 +8,7 @@ import re
 import pytest
 
 from conftest import ROOT, run_pxsec
-from renderer import __version__, cli
+from pxsec import __version__, cli
 
 SPEC = str(ROOT / "examples" / "spec.yaml")
 EXAMPLE = ROOT / "examples" / "portworx.yaml"

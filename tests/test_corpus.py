@@ -11,7 +11,7 @@ import pytest
 import yaml
 
 from conftest import CORPUS, ROOT, corpus_files, require_corpus
-from renderer import pipeline, spec as specmod, stream
+from pxsec import pipeline, spec as specmod, stream
 
 ENV = {
     "PORTWORX_AUTH_SYSTEM_KEY": "corpus-system-key-0123456789abcdef0123456789",

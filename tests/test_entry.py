@@ -38,7 +38,7 @@ def assert_last_line_error(r, needle):
 
 def run_closed_stdin(args, env=None):
     """`pxsec ARGS <&-`: fd 0 closed, as a shell does it."""
-    return subprocess.run(["sh", "-c", 'exec "$@" <&-', "sh", sys.executable, "-m", "renderer", *args],
+    return subprocess.run(["sh", "-c", 'exec "$@" <&-', "sh", sys.executable, "-m", "pxsec", *args],
                           capture_output=True, env=clean_env(env), cwd=ROOT, timeout=60)
 
 
@@ -56,7 +56,7 @@ def test_closed_stdin_is_a_one_line_error(args, needle):
 
 
 def test_closed_stdout_is_an_error_not_success():
-    r = subprocess.run(["sh", "-c", 'exec "$@" >&-', "sh", sys.executable, "-m", "renderer",
+    r = subprocess.run(["sh", "-c", 'exec "$@" >&-', "sh", sys.executable, "-m", "pxsec",
                         "render", "--spec", SPEC, str(EXAMPLE)], capture_output=True, env=clean_env(), cwd=ROOT)
     assert_last_line_error(r, "stdout is closed")
 
@@ -67,7 +67,7 @@ def test_write_to_a_closed_pipe_exits_non_zero():
     read_end, write_end = os.pipe()
     os.close(read_end)  # `| head -0`: the reader is gone before pxsec writes
     try:
-        r = subprocess.run([sys.executable, "-m", "renderer", "render", "--spec", SPEC, str(EXAMPLE)],
+        r = subprocess.run([sys.executable, "-m", "pxsec", "render", "--spec", SPEC, str(EXAMPLE)],
                            stdout=write_end, stderr=subprocess.PIPE, env=clean_env(), cwd=ROOT, timeout=60)
     finally:
         os.close(write_end)
@@ -79,7 +79,7 @@ def test_partial_read_then_close_exits_non_zero(tmp_path):
     the buffered write reported the partial write as complete and pxsec exited 0."""
     big = tmp_path / "big.yaml"
     big.write_text(("---\n" + EXAMPLE.read_text()) * 150)  # ~400 KiB out, a pipe holds 64 KiB
-    p = subprocess.Popen([sys.executable, "-m", "renderer", "render", "--spec", SPEC, str(big)],
+    p = subprocess.Popen([sys.executable, "-m", "pxsec", "render", "--spec", SPEC, str(big)],
                          stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=clean_env(), cwd=ROOT)
     assert len(p.stdout.read(10)) == 10
     p.stdout.close()
@@ -119,7 +119,7 @@ def test_stdin_on_a_terminal_is_a_hint_not_a_silent_wait(args, needle):
 
     leader, follower = pty.openpty()
     try:
-        r = subprocess.run([sys.executable, "-m", "renderer", *args], stdin=follower, capture_output=True,
+        r = subprocess.run([sys.executable, "-m", "pxsec", *args], stdin=follower, capture_output=True,
                            env=clean_env(), cwd=ROOT, timeout=30)
     finally:
         os.close(leader)
@@ -190,7 +190,7 @@ def render_to(path, umask: int, create_secret: bool, tmp_path):
     spec = tmp_path / "spec.yaml"
     text = (ROOT / "examples" / "spec.yaml").read_text()
     spec.write_text(text.replace("create: false", "create: true") if create_secret else text)
-    return subprocess.run([sys.executable, "-m", "renderer", "render", "-s", str(spec), "-o", str(path), str(EXAMPLE)],
+    return subprocess.run([sys.executable, "-m", "pxsec", "render", "-s", str(spec), "-o", str(path), str(EXAMPLE)],
                           capture_output=True, env=clean_env(KEYS), cwd=ROOT, timeout=60,
                           preexec_fn=lambda: os.umask(umask))
 
@@ -218,7 +218,7 @@ def test_output_holding_a_secret_is_0600_whatever_the_umask_or_old_mode(tmp_path
 
 
 def test_secret_detection_is_conservative():
-    from renderer.sources import may_hold_secret
+    from pxsec.sources import may_hold_secret
 
     assert may_hold_secret("kind: Secret\n")
     assert may_hold_secret('kind: "\\x53ecret"\n') and may_hold_secret("kind: !!binary U2VjcmV0\n")
@@ -231,7 +231,7 @@ def test_secret_detection_is_conservative():
                          ids=["render", "version", "help"])
 def test_a_full_disk_on_stdout_is_a_failure(args):
     with open("/dev/full", "wb") as full:
-        r = subprocess.run([sys.executable, "-m", "renderer", *args], stdout=full, stderr=subprocess.PIPE,
+        r = subprocess.run([sys.executable, "-m", "pxsec", *args], stdout=full, stderr=subprocess.PIPE,
                            env=clean_env(), cwd=ROOT, timeout=60)
     err = r.stderr.decode()
     assert r.returncode == 1 and "Traceback" not in err and "No space left on device" in err, err
@@ -243,7 +243,7 @@ def test_bare_pxsec_on_a_terminal_shows_help_instead_of_waiting():
 
     leader, follower = pty.openpty()
     try:
-        r = subprocess.run([sys.executable, "-m", "renderer"], stdin=follower, capture_output=True,
+        r = subprocess.run([sys.executable, "-m", "pxsec"], stdin=follower, capture_output=True,
                            env=clean_env(), cwd=ROOT, timeout=30)
     finally:
         os.close(leader)

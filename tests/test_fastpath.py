@@ -8,7 +8,7 @@ import pytest
 import typer
 
 from conftest import ROOT, clean_env
-from renderer import cli, fastpath
+from pxsec import cli, fastpath
 
 SPEC = str(ROOT / "examples" / "spec.yaml")
 EXAMPLE = str(ROOT / "examples" / "portworx.yaml")
@@ -32,8 +32,8 @@ def test_fast_and_typer_paths_agree(argv):
 
     def run(code):
         return subprocess.run([sys.executable, "-c", code], capture_output=True, env=clean_env(), cwd=ROOT)
-    fast = run(f"import sys; from renderer.main import main; sys.exit(main({argv!r}))")
-    slow = run(f"import sys; from renderer.main import _guarded; from renderer.cli import run_cli; "
+    fast = run(f"import sys; from pxsec.main import main; sys.exit(main({argv!r}))")
+    slow = run(f"import sys; from pxsec.main import _guarded; from pxsec.cli import run_cli; "
                f"sys.exit(_guarded(run_cli, {argv!r}))")
     assert (fast.returncode, fast.stdout, fast.stderr) == (slow.returncode, slow.stdout, slow.stderr)
     assert fast.returncode == 0 and b"PORTWORX_AUTH_SYSTEM_KEY" in fast.stdout
@@ -46,7 +46,7 @@ def test_anything_else_goes_to_typer(argv):
 
 def test_render_imports_neither_typer_nor_jsonschema_once_the_spec_is_cached(tmp_path):
     """Start-up stays cheap: `render` runs on every helm upgrade and Argo CD refresh."""
-    code = ("import sys; from renderer.main import main; rc = main(['render', '-s', %r, %r]); "
+    code = ("import sys; from pxsec.main import main; rc = main(['render', '-s', %r, %r]); "
             "print(sorted(m for m in ('typer', 'click', 'jsonschema') if m in sys.modules), file=sys.stderr); "
             "sys.exit(rc)" % (SPEC, EXAMPLE))
     env = clean_env({"PXSEC_CACHE_DIR": str(tmp_path)})

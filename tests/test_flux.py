@@ -6,9 +6,9 @@ import pytest
 import yaml
 
 from conftest import ROOT, run_pxsec
-from renderer import flux, jsonpatch
-from renderer import spec as specmod
-from renderer.errors import PxsecError
+from pxsec import flux, jsonpatch
+from pxsec import spec as specmod
+from pxsec.errors import PxsecError
 
 SPEC = """
 apiVersion: pxsec.io/v1alpha1
@@ -74,7 +74,7 @@ def test_the_target_names_exactly_this_object():
 
 
 def test_ops_reproduce_the_rendered_object_when_applied():
-    from renderer import pipeline
+    from pxsec import pipeline
 
     rendered = pipeline.render([("in.yaml", DS)], spec_of()).text
     (patch,) = compute(DS).patches

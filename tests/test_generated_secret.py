@@ -1,4 +1,4 @@
-"""renderer.generated_secret: the one builder of every Secret pxsec writes (templates/secret.yaml.j2
+"""pxsec.generated_secret: the one builder of every Secret pxsec writes (templates/secret.yaml.j2
 through the safe serializer), checked on PyYAML's view and on Kubernetes' own (kubectl kustomize
 reads and re-emits each Secret with the Go YAML stack kubectl uses)."""
 from __future__ import annotations
@@ -11,8 +11,8 @@ import yaml
 from hypothesis import given, settings, strategies as st
 
 from e2e.support import need
-from renderer import generated_secret, keys as keysmod, tokens
-from renderer.errors import PxsecError
+from pxsec import generated_secret, keys as keysmod, tokens
+from pxsec.errors import PxsecError
 
 text = st.text(st.characters(blacklist_categories=("Cs",)), max_size=40)
 
@@ -33,7 +33,7 @@ def test_any_value_stays_inside_its_scalar(name, namespace, annotations, data, m
 
 
 def test_unfaithful_output_is_refused(monkeypatch):
-    from renderer import templating
+    from pxsec import templating
 
     real = templating.render
     monkeypatch.setattr(templating, "render", lambda *a, **k: (real(*a, **k)[0], {"kind": "Secret"}))

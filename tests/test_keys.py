@@ -1,4 +1,4 @@
-"""`pxsec keys generate` and renderer.keys: random shared keys, key pairs, Secret manifests, files
+"""`pxsec keys generate` and pxsec.keys: random shared keys, key pairs, Secret manifests, files
 (the writer itself, sources.write_atomic, is tested in test_write_atomic.py)."""
 from __future__ import annotations
 
@@ -19,9 +19,9 @@ from cryptography.hazmat.primitives.asymmetric import ec, rsa
 from cryptography.hazmat.primitives.serialization import load_pem_private_key, load_pem_public_key
 from hypothesis import given, settings, strategies as st
 
-from renderer import keys as keysmod, spec as specmod
-from renderer.errors import PxsecError
-from renderer.main import main
+from pxsec import keys as keysmod, spec as specmod
+from pxsec.errors import PxsecError
+from pxsec.main import main
 
 REPO = Path(__file__).resolve().parent.parent
 URLSAFE = re.compile(r"[A-Za-z0-9_-]{64}")
@@ -324,7 +324,7 @@ def test_entry_point_writes_a_private_key_with_mode_0600(tmp_path):
     env = {k: v for k, v in os.environ.items() if k != "PXSEC_SPEC"}
     old = os.umask(0)
     try:
-        r = subprocess.run([sys.executable, "-m", "renderer", "keys", "generate", "--ecdsa", "--key-dir", str(tmp_path)],
+        r = subprocess.run([sys.executable, "-m", "pxsec", "keys", "generate", "--ecdsa", "--key-dir", str(tmp_path)],
                            cwd=REPO, capture_output=True, text=True, env=env)
     finally:
         os.umask(old)

@@ -11,8 +11,8 @@ import math
 import pytest
 import yaml
 
-from renderer import kyaml
-from renderer.stream import _SyntaxLoader
+from pxsec import kyaml
+from pxsec.stream import _SyntaxLoader
 
 
 def read(text):

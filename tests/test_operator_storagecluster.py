@@ -11,11 +11,11 @@ import copy
 import pytest
 
 import operator_model as op
-from renderer import audit
-from renderer import spec as specmod
-from renderer.errors import Location, PxsecError
-from renderer.filters import goshlex, helm_vars, storagecluster
-from renderer.filters import common as c
+from pxsec import audit
+from pxsec import spec as specmod
+from pxsec.errors import Location, PxsecError
+from pxsec.filters import goshlex, helm_vars, storagecluster
+from pxsec.filters import common as c
 
 LOC = Location("in.yaml", 0, "StorageCluster", "px", "portworx")
 

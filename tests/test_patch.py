@@ -4,7 +4,7 @@ from __future__ import annotations
 import yaml
 
 from conftest import CORPUS, require_corpus
-from renderer import kyaml, patch, pipeline, spec as specmod, stream
+from pxsec import kyaml, patch, pipeline, spec as specmod, stream
 
 SPEC = specmod.build({"selfSigned": {"issuer": "openstorage.io", "sharedSecret": True}, "usernameClaim": "email"})
 

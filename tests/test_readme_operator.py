@@ -6,10 +6,10 @@ import copy
 import re
 
 from conftest import ROOT
-from renderer import spec as specmod
-from renderer import tokens
-from renderer.errors import Location
-from renderer.filters import storagecluster
+from pxsec import spec as specmod
+from pxsec import tokens
+from pxsec.errors import Location
+from pxsec.filters import storagecluster
 
 README = (ROOT / "README.md").read_text()
 

@@ -16,7 +16,7 @@ import yaml
 
 from check.manifests import container, lit, portworx, stork, text
 from conftest import ROOT, clean_env, run_pxsec
-from renderer import redact
+from pxsec import redact
 
 SPEC = str(ROOT / "examples" / "spec.yaml")
 EXAMPLE = ROOT / "examples" / "portworx.yaml"
@@ -192,7 +192,7 @@ def _on_a_terminal(args, env):
     pid, fd = pty.fork()
     if pid == 0:
         os.chdir(ROOT)
-        os.execve(sys.executable, [sys.executable, "-m", "renderer", *args], env)
+        os.execve(sys.executable, [sys.executable, "-m", "pxsec", *args], env)
     chunks = []
     while True:
         try:
@@ -222,21 +222,21 @@ def test_colour_only_on_a_terminal_and_never_with_no_color():
     ["render", "--check", "--diff", f"--spec={SPEC}", str(EXAMPLE)],
 ])
 def test_fast_and_typer_paths_agree_on_diff_and_check(argv):
-    from renderer import fastpath
+    from pxsec import fastpath
 
     assert fastpath.parse(argv) is not None
 
     def run(code):
         return subprocess.run([sys.executable, "-c", code], capture_output=True, env=clean_env(), cwd=ROOT)
-    fast = run(f"import sys; from renderer.main import main; sys.exit(main({argv!r}))")
-    slow = run(f"import sys; from renderer.main import _guarded; from renderer.cli import run_cli; "
+    fast = run(f"import sys; from pxsec.main import main; sys.exit(main({argv!r}))")
+    slow = run(f"import sys; from pxsec.main import _guarded; from pxsec.cli import run_cli; "
                f"sys.exit(_guarded(run_cli, {argv!r}))")
     assert (fast.returncode, fast.stdout, fast.stderr) == (slow.returncode, slow.stdout, slow.stderr)
     assert fast.returncode == (1 if "--check" in argv else 0)
 
 
 def test_diff_and_check_stay_on_the_fast_path_without_typer(tmp_path):
-    code = ("import sys; from renderer.main import main; code = main({argv!r}); "
+    code = ("import sys; from pxsec.main import main; code = main({argv!r}); "
             "sys.stdout.flush(); print('MODULES', 'typer' in sys.modules, 'click' in sys.modules, file=sys.stderr); "
             "sys.exit(code)")
     for argv in (["render", "--diff", "--spec", SPEC, str(EXAMPLE)], ["render", "--check", "--spec", SPEC, str(EXAMPLE)]):

@@ -5,7 +5,7 @@ import pytest
 import yaml
 
 from conftest import ROOT, run_pxsec
-from renderer import spec as specmod
+from pxsec import spec as specmod
 
 MINIMAL = {"apiVersion": "pxsec.io/v1alpha1", "kind": "PortworxSecurity",
            "spec": {"selfSigned": {"issuer": "openstorage.io", "sharedSecret": True}}}
@@ -169,7 +169,7 @@ def test_cache_is_keyed_on_the_file_bytes(tmp_path):
     a.write_text(yaml.safe_dump(MINIMAL))
     assert run_pxsec(["render", "-s", str(a)], env=env).returncode == 0
     (marker,) = (tmp_path / "cache" / "validated").iterdir()
-    from renderer import __version__
+    from pxsec import __version__
 
     assert marker.name == specmod.cache_key(
         __version__, (ROOT / "schemas" / "portworxsecurity.schema.json").read_bytes(), b"file:" + a.read_bytes())

@@ -15,7 +15,7 @@ import jwt
 import yaml
 import pytest
 
-from renderer import tokens
+from pxsec import tokens
 from tokenkit import (  # fixtures too: cli, files
     EC_KEY, FIXTURES, HS_ENV, NS, OTHER_SECRET, OidcProvider, REPO, REQUIRE, RSA_KEY, SECRET,
     SPEC_YAML, STORK_KEY, TricklingProvider, _tls_pair, claims, cli, files, forge, hs, pem_private,
@@ -177,7 +177,7 @@ def test_entry_point_verifies_an_oidc_token_over_https(tmp_path):
         env = {k: v for k, v in os.environ.items() if not k.startswith(("PXSEC_", "PORTWORX_AUTH_"))}
 
         def run(*extra):
-            return subprocess.run([sys.executable, "-m", "renderer", "token", "verify", "--spec", str(spec), *extra],
+            return subprocess.run([sys.executable, "-m", "pxsec", "token", "verify", "--spec", str(spec), *extra],
                                   input=token, cwd=REPO, capture_output=True, text=True, env=env, timeout=60)
 
         r = run("--oidc-ca-file", str(ca), "--json")
@@ -197,7 +197,7 @@ def test_entry_point_invalid_token_exit_code(tmp_path):
     (tmp_path / "spec.yaml").write_text(SPEC_YAML)
     token = forge({"alg": "none"}, claims())
     env = {k: v for k, v in os.environ.items() if not k.startswith(("PXSEC_", "PORTWORX_AUTH_"))}
-    r = subprocess.run([sys.executable, "-m", "renderer", "token", "verify", "-s", str(tmp_path / "spec.yaml")],
+    r = subprocess.run([sys.executable, "-m", "pxsec", "token", "verify", "-s", str(tmp_path / "spec.yaml")],
                        input=token, cwd=REPO, capture_output=True, text=True, env=env, timeout=60)
     assert (r.returncode, r.stdout) == (1, "")
     assert r.stderr == "pxsec: error: invalid token: unsigned token (alg none) refused\n"
@@ -212,7 +212,7 @@ def test_entry_point_nan_iat_is_an_invalid_token_not_an_internal_error(tmp_path)
     env = {k: v for k, v in os.environ.items() if not k.startswith(("PXSEC_", "PORTWORX_AUTH_"))}
     env[tokens.ENV_SHARED] = SECRET
     for extra in ((), ("--json",)):
-        r = subprocess.run([sys.executable, "-m", "renderer", "token", "verify", "-s", str(tmp_path / "spec.yaml"),
+        r = subprocess.run([sys.executable, "-m", "pxsec", "token", "verify", "-s", str(tmp_path / "spec.yaml"),
                             *extra], input=token, cwd=REPO, capture_output=True, text=True, env=env, timeout=60)
         assert r.returncode == 1, r.stderr
         assert "internal error" not in r.stderr and "Traceback" not in r.stderr
@@ -234,7 +234,7 @@ def test_entry_point_oidc_fetch_has_an_overall_deadline(tmp_path):
         token = jwt.encode(claims(iss=p.issuer, aud="portworx"), RSA_KEY, algorithm="RS256", headers={"kid": "k1"})
         env = {k: v for k, v in os.environ.items() if not k.startswith(("PXSEC_", "PORTWORX_AUTH_"))}
         env["PXSEC_OIDC_TIMEOUT"] = "1"
-        r = subprocess.run([sys.executable, "-m", "renderer", "token", "verify", "--spec", str(spec),
+        r = subprocess.run([sys.executable, "-m", "pxsec", "token", "verify", "--spec", str(spec),
                             "--oidc-ca-file", str(ca)], input=token, cwd=REPO, capture_output=True, text=True,
                            env=env, timeout=120)
         assert (r.returncode, r.stdout) == (1, ""), r.stderr

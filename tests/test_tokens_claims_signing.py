@@ -1,4 +1,4 @@
-"""renderer.tokens.claims and .signing: auth configs, identities, the claims openstorage requires,
+"""pxsec.tokens.claims and .signing: auth configs, identities, the claims openstorage requires,
 and tokens that pyjwt itself verifies."""
 from __future__ import annotations
 
@@ -7,8 +7,8 @@ import base64
 import jwt
 import pytest
 
-from renderer import tokens
-from renderer.errors import PxsecError
+from pxsec import tokens
+from pxsec.errors import PxsecError
 from tokenkit import EC_KEY, EC_P384, FIXTURES, NOW, REQUIRE, RSA_KEY, SECRET, pem_private
 from cryptography.hazmat.primitives.asymmetric import ed25519
 

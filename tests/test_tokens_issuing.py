@@ -1,4 +1,4 @@
-"""renderer.tokens.issuing: what `token generate` decides, without the CLI, and the packaged
+"""pxsec.tokens.issuing: what `token generate` decides, without the CLI, and the packaged
 sample auth config (`pxsec token auth-config`)."""
 from __future__ import annotations
 
@@ -9,8 +9,8 @@ import jwt
 import pytest
 import yaml
 
-from renderer import spec as specmod, tokens
-from renderer.errors import PxsecError, UsageError
+from pxsec import spec as specmod, tokens
+from pxsec.errors import PxsecError, UsageError
 from tokenkit import FIXTURES, NOW, REQUIRE, SECRET, SPEC_YAML, cli  # noqa: F401 (cli is a fixture)
 
 ENV = {tokens.ENV_SHARED: SECRET}

@@ -1,11 +1,11 @@
-"""renderer.tokens.lifetimes: `<integer><s|m|h|d|y>` and nothing else."""
+"""pxsec.tokens.lifetimes: `<integer><s|m|h|d|y>` and nothing else."""
 from __future__ import annotations
 
 import pytest
 from hypothesis import given, strategies as st
 
-from renderer import tokens
-from renderer.errors import PxsecError
+from pxsec import tokens
+from pxsec.errors import PxsecError
 
 
 # --- lifetimes -------------------------------------------------------------------------------

@@ -1,4 +1,4 @@
-"""renderer.tokens.jwks and .httpclient against a real HTTP server on 127.0.0.1 (port 0) serving a
+"""pxsec.tokens.jwks and .httpclient against a real HTTP server on 127.0.0.1 (port 0) serving a
 discovery document and a JWKS."""
 from __future__ import annotations
 
@@ -8,8 +8,8 @@ import json
 import jwt
 import pytest
 
-from renderer import tokens
-from renderer.errors import PxsecError
+from pxsec import tokens
+from pxsec.errors import PxsecError
 from tokenkit import (  # fixtures too: provider
     DROP, EC_KEY, NOW, NS, OidcProvider, RSA_KEY, RSA_OTHER, SECRET, TricklingProvider, b64, check, claims, forge,
     hmac_with, hs, oidc_claims, oidc_keys, oidc_spec, pem_public, provider, rejected)  # noqa: F401

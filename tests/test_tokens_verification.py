@@ -1,4 +1,4 @@
-"""renderer.tokens.verification against a fixed clock (`now=NOW`): accepted tokens, every
+"""pxsec.tokens.verification against a fixed clock (`now=NOW`): accepted tokens, every
 rejection, clock skew."""
 from __future__ import annotations
 
@@ -8,8 +8,8 @@ import jwt
 import pytest
 from hypothesis import HealthCheck, given, settings, strategies as st
 
-from renderer import tokens
-from renderer.errors import PxsecError
+from pxsec import tokens
+from pxsec.errors import PxsecError
 from tokenkit import (
     DROP, EC_KEY, EC_OTHER, EC_P384, NOW, OTHER_SECRET, RSA_KEY, RSA_OTHER, SECRET, STORK_KEY,
     all_keys, b64, check, claims, forge, hmac_with, hs, make_spec, pem_public, rejected, signed_raw)

@@ -11,8 +11,8 @@ from pathlib import Path
 
 import pytest
 
-from renderer.errors import PxsecError
-from renderer.sources import write_atomic
+from pxsec.errors import PxsecError
+from pxsec.sources import write_atomic
 
 REPO = Path(__file__).resolve().parent.parent
 
@@ -101,7 +101,7 @@ def test_render_output_file_honours_the_umask(tmp_path, mask):
                     "  selfSigned: {issuer: openstorage.io, sharedSecret: true}\n")
     (tmp_path / "in.yaml").write_text("apiVersion: v1\nkind: ConfigMap\nmetadata: {name: a}\n")
     env = {k: v for k, v in os.environ.items() if not k.startswith(("PXSEC_", "PORTWORX_AUTH_"))}
-    r = subprocess.run(["sh", "-c", f"umask {mask:03o} && exec \"$0\" -m renderer render --spec \"$1\" -o \"$2\" \"$3\"",
+    r = subprocess.run(["sh", "-c", f"umask {mask:03o} && exec \"$0\" -m pxsec render --spec \"$1\" -o \"$2\" \"$3\"",
                         sys.executable, str(spec), str(tmp_path / "out.yaml"), str(tmp_path / "in.yaml")],
                        cwd=REPO, capture_output=True, text=True, env=env, timeout=60)
     assert r.returncode == 0, r.stderr

@@ -1,4 +1,4 @@
-"""`pxsec check`: argument parsing and output only; the audit is in renderer.audit.
+"""`pxsec check`: argument parsing and output only; the audit is in pxsec.audit.
 
 Exit status: 0 no error finding (warnings too with --strict), 1 findings that fail the check,
 2 usage errors (bad option, unreadable input path, invalid spec or config file): a gate can

@@ -5,7 +5,7 @@ kustomize looks for the transformer of a `pxsec.io/v1alpha1` `PortworxSecurity` 
 `<plugin home>/pxsec.io/v1alpha1/portworxsecurity/PortworxSecurity`, where the plugin home is
 the first that exists of $KUSTOMIZE_PLUGIN_HOME, $XDG_CONFIG_HOME/kustomize/plugin,
 $HOME/.config/kustomize/plugin (and $HOME/kustomize/plugin). The file installed there is a tiny
-sh wrapper that execs this very pxsec (its absolute path, or `python -m renderer` of this
+sh wrapper that execs this very pxsec (its absolute path, or `python -m pxsec` of this
 interpreter), so upgrading pxsec in place upgrades the plugin; reinstall after moving pxsec.
 """
 from __future__ import annotations
@@ -59,15 +59,15 @@ def current_command() -> list[str]:
         if found is not None and os.access(found, os.X_OK):
             return [os.path.abspath(found)]
     # not resolved: a venv's python is a symlink to the base interpreter, which lacks the venv
-    return [os.path.abspath(sys.executable), "-m", "renderer"]
+    return [os.path.abspath(sys.executable), "-m", "pxsec"]
 
 
 def wrapper_script(command: list[str], header: tuple[str, ...] = ()) -> str:
     lines = ["#!/bin/sh", *(header or (
         f"# kustomize exec plugin for {API_VERSION} {KIND}; written by `pxsec install kustomize-plugin`",
         f"# (pxsec {__version__}). argv[1] is the transformer config, stdin/stdout the resources."))]
-    if command[1:3] == ["-m", "renderer"]:
-        # python -m renderer: make the package importable even when it only is in a checkout
+    if command[1:3] == ["-m", "pxsec"]:
+        # python -m pxsec: also find a checkout's sources on PYTHONPATH (harmless for an install)
         package_root = str(Path(__file__).resolve().parents[2])
         lines.append(f'PYTHONPATH={shlex.quote(package_root)}${{PYTHONPATH:+:$PYTHONPATH}}')
         lines.append("export PYTHONPATH")

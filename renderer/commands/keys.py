@@ -1,4 +1,4 @@
-"""`pxsec keys generate`: argument parsing and printing only; the work is in renderer.keys."""
+"""`pxsec keys generate`: argument parsing and printing only; the work is in pxsec.keys."""
 import os
 import sys
 from enum import Enum

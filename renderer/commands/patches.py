@@ -1,4 +1,4 @@
-"""`pxsec patches`: argument parsing and printing only; the work is in renderer.flux."""
+"""`pxsec patches`: argument parsing and printing only; the work is in pxsec.flux."""
 from __future__ import annotations
 
 import os

@@ -1,5 +1,5 @@
 """`pxsec token generate|verify`: argument parsing and printing only; the work is in
-renderer.tokens (imported inside the commands, so other commands do not pay for pyjwt)."""
+pxsec.tokens (imported inside the commands, so other commands do not pay for pyjwt)."""
 import json
 import os
 import sys

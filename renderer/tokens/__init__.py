@@ -11,7 +11,7 @@ One module per concern:
 - keyring      the keys a node configured by the spec holds
 - verification the verdict: would Portworx accept this token, and as whom?
 
-Everything below is re-exported here, so `from renderer import tokens; tokens.verify(...)` works.
+Everything below is re-exported here, so `from pxsec import tokens; tokens.verify(...)` works.
 """
 from __future__ import annotations
 

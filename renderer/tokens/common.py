@@ -1,4 +1,4 @@
-"""What every part of renderer.tokens shares: environment variable names, size limits, and how
+"""What every part of pxsec.tokens shares: environment variable names, size limits, and how
 a claim or header value is shown in a message (quoted, shortened, never a key or a token)."""
 from __future__ import annotations
 

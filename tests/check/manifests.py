@@ -10,7 +10,7 @@ import copy
 
 import yaml
 
-from renderer import audit
+from pxsec import audit
 
 
 def ref(name: str, secret: str = "pxkeys", key: str = "system-secret") -> dict:

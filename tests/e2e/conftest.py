@@ -17,7 +17,7 @@ def pxsec_bin(tmp_path_factory) -> Path:
                  "#!/bin/sh\n"
                  f"PYTHONPATH='{REPO}'${{PYTHONPATH:+:$PYTHONPATH}}\n"
                  "export PYTHONPATH\n"
-                 f"exec '{sys.executable}' -m renderer \"$@\"\n")
+                 f"exec '{sys.executable}' -m pxsec \"$@\"\n")
     return bindir
 
 

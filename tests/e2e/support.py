@@ -5,7 +5,8 @@ script's cache dir ($PXSEC_TOOLS_DIR or ${XDG_CACHE_HOME:-~/.cache}/pxsec-tools,
 binary skips the test with the reason, unless PXSEC_REQUIRE_E2E=1 (CI), which fails it.
 
 pxsec is invoked the way users invoke it: as `pxsec` on PATH. By default that is a wrapper
-(`exec <this python> -m renderer "$@"`, PYTHONPATH = this checkout) so the checkout is what is
+(`exec <this python> -m pxsec "$@"`: the package installed from this checkout, which conftest.py
+checks is this checkout's sources) so the checkout is what is
 tested; test_plugin_files.py also checks the installed console script when there is one.
 
 Goldens: tests/e2e/cases/<mode>/want*.yaml; PXSEC_UPDATE_GOLDEN=1 rewrites them (commit them).

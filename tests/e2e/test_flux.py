@@ -13,9 +13,9 @@ import pytest
 import yaml
 
 from conftest import CORPUS, ROOT, corpus_files, require_corpus
-from renderer import flux, kyaml, pipeline, stream
-from renderer import spec as specmod
-from renderer.errors import PxsecError
+from pxsec import flux, kyaml, pipeline, stream
+from pxsec import spec as specmod
+from pxsec.errors import PxsecError
 
 from .support import (TEST_KEYS, assert_failed, helm_template_args, install_helm4_plugin, need,
                       post_renderer_args, run, strip_orchestrator_annotations)

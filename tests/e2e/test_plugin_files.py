@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from renderer import __version__
+from pxsec import __version__
 
 from .support import REPO, require_e2e, run
 

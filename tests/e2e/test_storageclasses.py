@@ -7,7 +7,7 @@ import shutil
 
 import pytest
 
-from renderer import portworx as px, stream
+from pxsec import portworx as px, stream
 
 from .support import (CASES, CHART, KUSTOMIZE_BASE, helm_template_args, install_helm4_plugin,
                       install_kustomize_plugin, need, post_renderer_args, run)

@@ -7,10 +7,10 @@ from __future__ import annotations
 
 import yaml
 
-from renderer import spec as specmod
-from renderer.errors import Location
-from renderer.filters import autopilot, envfrom, portworx_daemonset, stork, storagecluster
-from renderer.stream import Stream
+from pxsec import spec as specmod
+from pxsec.errors import Location
+from pxsec.filters import autopilot, envfrom, portworx_daemonset, stork, storagecluster
+from pxsec.stream import Stream
 
 SPEC = specmod.build({"secret": {"name": "px-keys"}, "selfSigned": {"issuer": "openstorage.io", "sharedSecret": True},
                       "usernameClaim": "email"})

@@ -87,8 +87,8 @@ class _Stdin(io.TextIOWrapper):
 
 def run_inprocess(argv: list[str], stdin: bytes = b"", env: dict[str, str] | None = None,
                   cwd: Path | None = None) -> Outcome:
-    """`renderer.main.main(argv)` with stdin/stdout/stderr and the secret variables swapped in."""
-    from renderer import main as pxmain
+    """`pxsec.main.main(argv)` with stdin/stdout/stderr and the secret variables swapped in."""
+    from pxsec import main as pxmain
 
     fake_in = _Stdin(io.BytesIO(stdin), encoding="utf-8")
     out_bytes = io.BytesIO()
@@ -133,10 +133,10 @@ def process_env(extra: dict[str, str] | None = None) -> dict[str, str]:
 
 def run_process(argv: list[str], stdin: bytes = b"", env: dict[str, str] | None = None, timeout: float = 60,
                 preexec_fn=None, stdin_path: Path | None = None, cwd: Path | None = None) -> Outcome:
-    """pxsec as a process (`python -m renderer` from this checkout)."""
+    """pxsec as a process (`python -m pxsec` from this checkout)."""
     kw = dict(stdin=open(stdin_path, "rb")) if stdin_path else dict(input=stdin)
     try:
-        p = subprocess.run([sys.executable, "-m", "renderer", *argv], capture_output=True, timeout=timeout,
+        p = subprocess.run([sys.executable, "-m", "pxsec", *argv], capture_output=True, timeout=timeout,
                            env=process_env(env), cwd=cwd or ROOT, preexec_fn=preexec_fn, **kw)
     finally:
         if stdin_path:

@@ -141,7 +141,7 @@ def test_null_or_mixed_keys_in_the_spec_are_a_one_line_error(workdir, extra):
 
 @pytest.mark.parametrize("argv", [["--help"], ["check", "--help"]])
 def test_cli_calls_do_not_grow_the_command_tree(capsys, argv):
-    from renderer import cli
+    from pxsec import cli
 
     cli.run_cli(argv)
     before = (len(cli.app.registered_commands), len(cli.app.registered_groups))

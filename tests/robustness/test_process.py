@@ -1,4 +1,4 @@
-"""Process-level checks: what only a real `python -m renderer` process shows (traceback text,
+"""Process-level checks: what only a real `python -m pxsec` process shows (traceback text,
 exit codes after a signal, interpreter shutdown noise), on a sample of the generated inputs, on
 very large inputs under an address-space cap, and on alias bombs.
 
@@ -110,7 +110,7 @@ def test_100MB_input_succeeds_or_fails_cleanly_within_bounded_memory(workdir, na
     out = workdir / f"large-{name}.out"
     try:
         t0 = time.monotonic()
-        p = subprocess.run([sys.executable, "-m", "renderer", "render", "-s", str(spec), str(path), "-o", str(out)],
+        p = subprocess.run([sys.executable, "-m", "pxsec", "render", "-s", str(spec), str(path), "-o", str(out)],
                            stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
                            env=process_env(), cwd=ROOT, preexec_fn=_cap_address_space, timeout=300)
         elapsed = time.monotonic() - t0
@@ -189,7 +189,7 @@ def test_closed_stdout_exits_nonzero_without_a_traceback(workdir):
     """`pxsec render ... | head -1`: the reader goes away; pxsec must not print a traceback."""
     spec = write(workdir / "pipe-spec.yaml", FIXED_SPEC)
     data = (s.PX_DS + "---\n" + s.STORK + "---\n" + s.huge_block(200_000)).encode()
-    p = subprocess.Popen([sys.executable, "-m", "renderer", "render", "-s", str(spec), "-"], stdin=subprocess.PIPE,
+    p = subprocess.Popen([sys.executable, "-m", "pxsec", "render", "-s", str(spec), "-"], stdin=subprocess.PIPE,
                          stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=process_env(), cwd=ROOT)
     p.stdout.close()  # nobody reads
     _, err = p.communicate(data, timeout=60)

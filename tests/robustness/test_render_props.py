@@ -1,4 +1,4 @@
-"""Property tests of `pxsec render`, in-process (renderer.main.main with swapped stdio).
+"""Property tests of `pxsec render`, in-process (pxsec.main.main with swapped stdio).
 
 For every input: the exit code is 0, 1 or 2; nothing unexpected is raised (no traceback, no
 "internal error"); exit 1 leaves stdout empty and prints one error line; exit 0 prints a YAML
