@@ -307,26 +307,46 @@ def _keyref(d: dict | None) -> KeyRef | None:
     return KeyRef(d["secretName"], d["key"]) if d else None
 
 
+# Every default of the spec, by field path: the one statement of them. The JSON Schema's `default`
+# annotations (for editors) repeat them, and tests/test_spec.py checks they agree.
+DEFAULTS = {
+    "secret.name": "px-system-secrets",
+    "secret.create": False,
+    "secret.keys.system": "system-secret",
+    "secret.keys.stork": "stork-secret",
+    "secret.keys.jwtSharedSecret": "shared-secret",
+    "stork.enabled": True,
+    "stork.issuer": "stork.openstorage.io",
+    "selfSigned.sharedSecret": False,
+    "storageClasses.tokenSecret.name": "px-user-token",
+}
+
+
+def _get(d: dict, path: str) -> Any:
+    """spec[path] with its default: `path` is a key of DEFAULTS."""
+    *parents, key = path.split(".")
+    for p in parents:
+        d = d.get(p) or {}
+    return d.get(key, DEFAULTS[path])
+
+
 def build(s: dict, source: str = "<spec>") -> Spec:
     """Typed spec from a schema-valid `spec` mapping (defaults applied here, once)."""
-    secret = s.get("secret") or {}
-    keys = secret.get("keys") or {}
-    stork = s.get("stork") or {}
     ss = s.get("selfSigned")
     oidc = s.get("oidc")
     return Spec(
         source=source,
-        secret_name=secret.get("name", "px-system-secrets"),
-        secret_create=bool(secret.get("create", False)),
-        key_system=keys.get("system", "system-secret"),
-        key_stork=keys.get("stork", "stork-secret"),
-        key_jwt_shared_secret=keys.get("jwtSharedSecret", "shared-secret"),
-        stork_enabled=bool(stork.get("enabled", True)),
-        stork_issuer=stork.get("issuer", "stork.openstorage.io"),
-        stork_issuer_explicit="issuer" in stork,
+        secret_name=_get(s, "secret.name"),
+        secret_create=bool(_get(s, "secret.create")),
+        key_system=_get(s, "secret.keys.system"),
+        key_stork=_get(s, "secret.keys.stork"),
+        key_jwt_shared_secret=_get(s, "secret.keys.jwtSharedSecret"),
+        stork_enabled=bool(_get(s, "stork.enabled")),
+        stork_issuer=_get(s, "stork.issuer"),
+        stork_issuer_explicit="issuer" in (s.get("stork") or {}),
         self_signed=SelfSigned(
             issuer=ss["issuer"],
-            shared_secret=bool(ss.get("sharedSecret", False)),
+            shared_secret=bool(_get(s, "selfSigned.sharedSecret")),
             rsa_public_key=_keyref(ss.get("rsaPublicKey")),
             ecdsa_public_key=_keyref(ss.get("ecdsaPublicKey")),
         ) if ss else None,
@@ -338,13 +358,14 @@ def build(s: dict, source: str = "<spec>") -> Spec:
         username_claim=s.get("usernameClaim"),
         guest_access=s.get("guestAccess"),
         token_lifetime=s.get("tokenLifetime"),
-        storage_classes=_storage_classes(s.get("storageClasses")),
+        storage_classes=_storage_classes(s),
     )
 
 
-def _storage_classes(sc: dict | None) -> StorageClasses | None:
+def _storage_classes(s: dict) -> StorageClasses | None:
+    sc = s.get("storageClasses")
     if sc is None:
         return None
     token = sc.get("tokenSecret") or {}
-    return StorageClasses(token.get("name", "px-user-token"), token.get("namespace"),
+    return StorageClasses(_get(s, "storageClasses.tokenSecret.name"), token.get("namespace"),
                           tuple(sc["include"]) if "include" in sc else None, tuple(sc.get("exclude") or ()))

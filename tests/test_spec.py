@@ -244,3 +244,21 @@ def test_annotation_values_may_be_multi_line_text():
     assert specmod.problems(doc) == []
     bad = with_value(("metadata", "annotations", "a"), "x\x1b[31m")
     assert [p.path for p in specmod.problems(bad)] == ["metadata.annotations.a"]
+
+
+def test_the_schema_states_the_same_defaults_as_the_code():
+    """spec.DEFAULTS is the one statement of the defaults; the schema's `default` annotations
+    (what editors offer) must say the same, and name no default the code does not apply."""
+    import json
+
+    schema = json.loads((ROOT / "schemas" / "portworxsecurity.schema.json").read_text())
+
+    def walk(node, path):
+        if isinstance(node, dict):
+            if "default" in node:
+                yield path, node["default"]
+            for key, sub in (node.get("properties") or {}).items():
+                yield from walk(sub, f"{path}.{key}" if path else key)
+
+    stated = dict(walk(schema["properties"]["spec"], ""))
+    assert stated == specmod.DEFAULTS
