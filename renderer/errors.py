@@ -42,10 +42,12 @@ class PxsecError(Exception):
 
     exit_code = 1
 
-    def __init__(self, message: str, location: Location | None = None):
+    def __init__(self, message: str, location: Location | None = None, *, line: int | None = None,
+                 column: int | None = None):
         super().__init__(message)
         self.message = message
         self.location = location or Location()
+        self.line, self.column = line, column  # 1-based position in the file, where the YAML layer knows it
 
     def __str__(self) -> str:
         where = self.location.describe()

@@ -21,7 +21,7 @@ import yaml.reader
 
 from . import kyaml
 from .errors import Location, PxsecError
-from .yamlsafe import MAX_DEPTH, SyntaxLoader, check_depth, compose, reader_problem, too_deep
+from .yamlsafe import MAX_DEPTH, SyntaxLoader, check_depth, compose, too_deep, yaml_error
 
 _MARKER = re.compile(r"(?:^|(?<=\r))---(?=[ \t\r\n]|$)", re.M)
 _DIRECTIVE = re.compile(r"(?:^|(?<=\r))%", re.M)
@@ -185,7 +185,7 @@ def _syntax_check(text: str, source: str) -> None:
         parser.raw_parse()
     except yaml.YAMLError as e:
         if isinstance(e, yaml.reader.ReaderError):
-            raise PxsecError(reader_problem(e, text, 1), Location(source, 0)) from None
+            raise yaml_error(e, 1, text, Location(source, 0)) from None
         mark = getattr(e, "problem_mark", None) or getattr(e, "context_mark", None)
         index = 0
         if mark is not None:  # the document the error is in, counted as parse() counts them
@@ -199,8 +199,7 @@ def _syntax_check(text: str, source: str) -> None:
         problem = getattr(e, "problem", None) or getattr(e, "context", None) or "invalid YAML"
         if too_deep(problem):
             raise PxsecError(f"YAML nested deeper than {MAX_DEPTH} levels; refused", Location(source, index)) from None
-        where = f"line {mark.line + 1}, column {mark.column + 1}: " if mark is not None else ""
-        raise PxsecError(f"{where}invalid YAML: {problem}", Location(source, index)) from None
+        raise yaml_error(e, 1, text, Location(source, index)) from None
     finally:
         parser.dispose()
 

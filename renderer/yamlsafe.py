@@ -66,6 +66,24 @@ def reader_problem(e: Any, text: str, first_line: int) -> str:
     return f"{where}invalid YAML: {what} is not allowed in YAML text"
 
 
+def position(e: Any, first_line: int, text: str = "") -> tuple[int | None, int | None]:
+    """(line, column), 1-based in the file, of a YAML error; (None, None) when unknown."""
+    if isinstance(e, yaml.reader.ReaderError):
+        pos = getattr(e, "position", None)
+        if not isinstance(pos, int) or not text:
+            return None, None
+        before = text.encode("utf-8")[:pos].decode("utf-8", "replace")
+        return first_line + before.count("\n"), len(before) - (before.rfind("\n") + 1) + 1
+    mark = getattr(e, "problem_mark", None) or getattr(e, "context_mark", None)
+    return (first_line + mark.line, mark.column + 1) if mark is not None else (None, None)
+
+
+def yaml_error(e: yaml.YAMLError, first_line: int, text: str, location: Location) -> PxsecError:
+    """The one-line error for a YAML error, with its position as data (line, column) too."""
+    line, column = position(e, first_line, text)
+    return PxsecError(yaml_problem(e, first_line, text), location, line=line, column=column)
+
+
 def yaml_problem(e: yaml.YAMLError, first_line: int, text: str = "") -> str:
     if isinstance(e, yaml.reader.ReaderError):
         return reader_problem(e, text, first_line)
@@ -154,7 +172,7 @@ def compose(chunk: str, source: str, index: int, line: int) -> Any:
     try:
         node = yaml.compose(chunk, Loader=SyntaxLoader)
     except yaml.YAMLError as e:
-        raise PxsecError(yaml_problem(e, line, chunk), Location(source, index)) from None
+        raise yaml_error(e, line, chunk, Location(source, index)) from None
     if node is not None and not expanded_size_ok(node, chunk):
         raise PxsecError(f"YAML aliases expand to more than {MAX_EXPANDED_NODES} nodes (an alias bomb?); refused",
                          Location(source, index))

@@ -8,7 +8,6 @@ judges; the rules do.
 """
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass, field
 from typing import Iterator
 
@@ -146,11 +145,9 @@ def parse_sources(sources: list[tuple[str, str]]) -> tuple[list[Document], list]
         try:
             docs.extend(Stream.from_sources([(name, text)]).documents)
         except PxsecError as e:
-            # The YAML layer gives its position only in the message text (`line N, column M: ...`).
-            m = re.match(r"line (\d+)(?:, column (\d+))?", e.message)
             last = max(1, len(text.splitlines()))  # an error at the end of the stream: the last line
-            line = min(int(m.group(1)), last) if m else None
-            column = int(m.group(2)) if m and m.group(2) and line == int(m.group(1)) else None
+            line = min(e.line, last) if e.line else None
+            column = e.column if e.column and line == e.line else None
             errors.append(finding("PXS000", e.message, file=name, index=e.location.index, line=line,
                                   column=column))
     return docs, errors
