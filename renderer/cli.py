@@ -45,7 +45,7 @@ EXAMPLES = {
     "validate": "pxsec validate pxsec.yaml",
     "version": "pxsec version      # or: pxsec --version",
     "last-error": "pxsec last-error   # after `helm upgrade ... --post-renderer pxsec` failed",
-    "check": "kustomize build overlays/prod | pxsec check --strict --spec pxsec.yaml",
+    "check": "kustomize build overlays/prod | pxsec check --strict --spec pxsec.yaml --ignore PXS021",
     "token": "pxsec token generate --spec pxsec.yaml --name admin --email admin@example.com -r system.admin",
     "token generate": "PORTWORX_AUTH_JWT_SHAREDSECRET=... pxsec token generate --spec pxsec.yaml "
                       "--name admin --email admin@example.com -r system.admin --lifetime 1d",

@@ -153,5 +153,7 @@ def test_every_package_is_packaged():
     import tomllib
 
     listed = set(tomllib.loads((ROOT / "pyproject.toml").read_text())["tool"]["setuptools"]["packages"])
-    found = {".".join(p.parent.relative_to(ROOT).parts) for p in (ROOT / "renderer").rglob("*.py")}
+    # renderer/ is installed as the package `pxsec` (package-dir)
+    found = {".".join(("pxsec",) + p.parent.relative_to(ROOT / "renderer").parts)
+             for p in (ROOT / "renderer").rglob("*.py")}
     assert found <= listed, f"add to pyproject [tool.setuptools] packages: {sorted(found - listed)}"

@@ -104,14 +104,14 @@ def run_check(paths: List[str], spec: Optional[str], fmt: Format, output: Option
 
 
 def register(app: typer.Typer) -> None:
-    @app.command(epilog="Example: helm template px ./chart | pxsec check --spec pxsec.yaml --ignore PXS021")
+    @app.command()
     def check(
         paths: List[str] = typer.Argument(
             None, metavar="PATH",
             help="Files or directories (a directory gives its *.yaml, *.yml and *.json files, sorted); "
                  "'-' or nothing: stdin."),
         spec: Optional[str] = typer.Option(
-            None, "--spec", "-s",
+            None, "--spec", "-s", metavar="FILE",
             help=f"PortworxSecurity spec (or env {SPEC_ENV}): also report any drift from `pxsec render`."),
         fmt: Format = typer.Option(Format.text, "--format", "-f", metavar="FORMAT",
                                    help="text (file:line:col: lines), json or sarif."),
