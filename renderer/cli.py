@@ -43,6 +43,7 @@ EXAMPLES = {
     "": "pxsec render --spec pxsec.yaml manifests/ -o secured.yaml",
     "render": "helm template px ./chart -n kube-system | pxsec render --spec pxsec.yaml",
     "validate": "pxsec validate pxsec.yaml",
+    "init": "pxsec init --mode kustomize -o pxsec.yaml",
     "version": "pxsec version      # or: pxsec --version",
     "last-error": "pxsec last-error   # after `helm upgrade ... --post-renderer pxsec` failed",
     "check": "kustomize build overlays/prod | pxsec check --strict --spec pxsec.yaml --ignore PXS021",
@@ -155,6 +156,21 @@ def last_error(
         print(f"no error recorded ({where} does not exist)")
     except OSError as e:
         raise PxsecError(f"cannot read: {e.strerror}") from None
+
+
+@app.command()
+def init(
+    output: str = typer.Option("pxsec.yaml", "--output", "-o", metavar="FILE", help="Where to write the spec."),
+    mode: str = typer.Option("standalone", "--mode", "-m", metavar="MODE",
+                             help="helm, kustomize, kpt, argocd or standalone: what the printed snippet wires up."),
+    force: bool = typer.Option(False, "--force", help="Overwrite FILE if it exists."),
+) -> None:
+    """Write a commented PortworxSecurity spec, and print how to use it with your tool."""
+    from . import scaffold, sources
+
+    text = scaffold.spec_text(output, mode)
+    sources.write_atomic(output, text.encode("utf-8"), replace=force)
+    print(f"# wrote {output}; check it with: pxsec validate {output}\n" + scaffold.snippet(output, mode), end="")
 
 
 def _register_subapps() -> None:
