@@ -67,6 +67,9 @@ OPERATOR_SYSTEM_KEY = "system-secret"
 OPERATOR_APPS_KEY = "apps-secret"
 OPERATOR_SHARED_SECRET_KEY = "shared-secret"
 DEFAULT_SHARED_SECRET = "px-shared-secret"
+ADMIN_TOKEN_SECRET = "px-admin-token"  # the operator's admin token (key auth-token)
+# Secrets the operator creates and rewrites on every reconcile (component/auth.go)
+OPERATOR_OWNED_SECRETS = (OPERATOR_SYSTEM_SECRET, DEFAULT_SHARED_SECRET, ADMIN_TOKEN_SECRET, "px-user-token")
 STORAGECLUSTER_GROUP = "core.libopenstorage.org/"
 
 # --- StorageClasses: volume requests carry a token (§2.4) ----------------------------------------

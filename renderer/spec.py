@@ -14,6 +14,7 @@ if TYPE_CHECKING:  # typing costs start-up; annotations are strings here
 
 import yaml
 
+from . import portworx as px
 from .data import data_file
 from .errors import Location, PxsecError
 from .spec_problems import SCHEMA_FILE, UNKNOWN_FIELD, Problem, problems, schema  # noqa: F401 (re-exported)
@@ -24,15 +25,11 @@ KIND = "PortworxSecurity"
 
 # The environment variables that carry the keys' values (the names the Portworx docs use):
 # read by `render` with secret.create: true and by `keys`/`token`, and set on the containers.
-ENV_SYSTEM = "PORTWORX_AUTH_SYSTEM_KEY"
-ENV_STORK = "PORTWORX_AUTH_STORK_KEY"
-ENV_SHARED = "PORTWORX_AUTH_JWT_SHAREDSECRET"
-
-# Issuer Stork signs with -> the Portworx env var holding the key that verifies it (facts §5.4).
-STORK_ISSUER_KEY_ENV = {
-    "stork.openstorage.io": "PORTWORX_AUTH_STORK_KEY",
-    "apps.portworx.io": "PORTWORX_AUTH_SYSTEM_APPS_KEY",
-}
+# The names themselves live in portworx.py, with the rest of the vocabulary.
+ENV_SYSTEM = px.SYSTEM_KEY
+ENV_STORK = px.STORK_KEY
+ENV_SHARED = px.SHARED_KEY
+STORK_ISSUER_KEY_ENV = px.STORK_ISSUER_KEY_ENV
 
 
 # Immutable records (namedtuples: the render path avoids importing dataclasses, which costs

@@ -12,12 +12,13 @@ So a Secret pxsec generates (or a user keeps in Git) must never have one of thes
 """
 from __future__ import annotations
 
+from .. import portworx as px
 from ..errors import PxsecError
 from . import common as c
 
-SYSTEM_SECRETS = "px-system-secrets"
-SHARED_SECRET = "px-shared-secret"
-OWNED = (SYSTEM_SECRETS, SHARED_SECRET, "px-admin-token", "px-user-token")
+SYSTEM_SECRETS = px.OPERATOR_SYSTEM_SECRET
+SHARED_SECRET = px.DEFAULT_SHARED_SECRET
+OWNED = px.OPERATOR_OWNED_SECRETS
 CONSEQUENCE = ("the operator rewrites it on every reconcile with only its data and one annotation (labels, other "
                "annotations and ownerReferences are dropped, so Helm, Argo CD or External Secrets and the operator "
                "keep undoing each other), and deletes it with the cluster when spec.deleteStrategy is set")

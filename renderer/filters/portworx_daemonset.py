@@ -20,14 +20,14 @@ is_portworx_container = px.is_portworx_container
 def wanted_env(spec: Spec) -> tuple[list[dict], list[str]]:
     """(env entries to set, env names to remove) on the portworx container."""
     s = spec.secret_name
-    env = [c.secret_ref("PORTWORX_AUTH_SYSTEM_KEY", s, spec.key_system)]
+    env = [c.secret_ref(px.SYSTEM_KEY, s, spec.key_system)]
     stork_keys = list(px.STORK_ISSUER_KEY_ENV.values())
     if spec.stork_enabled:
         env.append(c.secret_ref(spec.stork_key_env, s, spec.key_stork))
     if spec.uses_shared_secret:
-        env.append(c.secret_ref("PORTWORX_AUTH_JWT_SHAREDSECRET", s, spec.key_jwt_shared_secret))
+        env.append(c.secret_ref(px.SHARED_KEY, s, spec.key_jwt_shared_secret))
     setting = {e["name"] for e in env}
-    remove = [n for n in stork_keys + ["PORTWORX_AUTH_JWT_SHAREDSECRET"] + list(c.FLAG_ENV_TWINS)
+    remove = [n for n in stork_keys + [px.SHARED_KEY] + list(c.FLAG_ENV_TWINS)
               if n not in setting]
     return env, remove
 

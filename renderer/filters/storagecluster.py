@@ -17,16 +17,17 @@ container's key env vars with references to them (deployment.go `getEnvList`). S
 """
 from __future__ import annotations
 
+from .. import portworx as px
 from ..errors import PxsecError
 from ..spec import Spec
 from . import common as c
 from . import goshlex, operator_secrets, px_version
 
-MISC_ARGS = "portworx.io/misc-args"
-OPERATOR_SYSTEM_SECRET = "px-system-secrets"
-OPERATOR_SYSTEM_KEY = "system-secret"
-OPERATOR_APPS_KEY = "apps-secret"
-OPERATOR_SHARED_SECRET_KEY = "shared-secret"
+MISC_ARGS = px.MISC_ARGS
+OPERATOR_SYSTEM_SECRET = px.OPERATOR_SYSTEM_SECRET
+OPERATOR_SYSTEM_KEY = px.OPERATOR_SYSTEM_KEY
+OPERATOR_APPS_KEY = px.OPERATOR_APPS_KEY
+OPERATOR_SHARED_SECRET_KEY = px.OPERATOR_SHARED_SECRET_KEY
 OPERATOR_SHARED_SECRET = operator_secrets.SHARED_SECRET  # the operator's default name, px-shared-secret
 GUEST_ACCESS_DEFAULT = "Disabled"
 
@@ -102,22 +103,22 @@ def _seed_env(sc: dict, spec: Spec, loc, report: c.Report) -> list[str]:
     s = spec.secret_name
     seeds, remove = [], []
     if (s, spec.key_system) != (OPERATOR_SYSTEM_SECRET, OPERATOR_SYSTEM_KEY):
-        seeds.append(c.secret_ref("PORTWORX_AUTH_SYSTEM_KEY", s, spec.key_system))
+        seeds.append(c.secret_ref(px.SYSTEM_KEY, s, spec.key_system))
     else:
-        remove.append("PORTWORX_AUTH_SYSTEM_KEY")
+        remove.append(px.SYSTEM_KEY)
     if spec.stork_enabled and (s, spec.key_stork) != (OPERATOR_SYSTEM_SECRET, OPERATOR_APPS_KEY):
-        seeds.append(c.secret_ref("PORTWORX_AUTH_SYSTEM_APPS_KEY", s, spec.key_stork))
+        seeds.append(c.secret_ref(px.APPS_KEY, s, spec.key_stork))
     else:
-        remove.append("PORTWORX_AUTH_SYSTEM_APPS_KEY")
+        remove.append(px.APPS_KEY)
     if spec.uses_shared_secret and (s, spec.key_jwt_shared_secret) != (OPERATOR_SHARED_SECRET,
                                                                          OPERATOR_SHARED_SECRET_KEY):
-        seeds.append(c.secret_ref("PORTWORX_AUTH_JWT_SHAREDSECRET", s, spec.key_jwt_shared_secret))
+        seeds.append(c.secret_ref(px.SHARED_KEY, s, spec.key_jwt_shared_secret))
     else:
-        remove.append("PORTWORX_AUTH_JWT_SHAREDSECRET")
+        remove.append(px.SHARED_KEY)
     # The operator sets these itself (STORK_KEY before PX 2.6) or they are args here.
-    remove += ["PORTWORX_AUTH_STORK_KEY"] + [n for n in c.FLAG_ENV_TWINS if n != "PORTWORX_AUTH_JWT_ISSUER"]
+    remove += [px.STORK_KEY] + [n for n in c.FLAG_ENV_TWINS if n != px.SETTINGS["jwt_issuer"][1]]
     if spec.self_signed:
-        remove.append("PORTWORX_AUTH_JWT_ISSUER")  # selfSigned.issuer is authoritative
+        remove.append(px.SETTINGS["jwt_issuer"][1])  # selfSigned.issuer is authoritative
     for entry in seeds:
         report.add(c.set_env(env, entry, loc, "spec.env"))
     report.changes += c.remove_env(env, remove, loc, "spec.env")
