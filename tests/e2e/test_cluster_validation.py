@@ -26,24 +26,9 @@ from .support import CASES as E2E_CASES, KUSTOMIZE_BASE, REPO, run
 pytestmark = pytest.mark.e2e
 
 UNIT_CASES = REPO / "tests" / "cases"
-EVERYTHING = """\
-apiVersion: pxsec.io/v1alpha1
-kind: PortworxSecurity
-metadata: {name: everything}
-spec:
-  secret: {name: pxkeys, create: true}
-  stork: {enabled: true, issuer: apps.portworx.io}
-  selfSigned:
-    issuer: openstorage.io
-    sharedSecret: true
-    rsaPublicKey: {secretName: px-jwt-keys, key: rsa.pub}
-    ecdsaPublicKey: {secretName: px-jwt-keys, key: ecdsa.pub}
-  oidc: {issuer: "https://accounts.google.com", clientId: px-client, customClaimNamespace: "https://example.com/"}
-  usernameClaim: email
-  guestAccess: Disabled
-  tokenLifetime: 24h
-"""
-SPECS = {"example": (REPO / "examples" / "spec.yaml").read_text(), "everything": EVERYTHING}
+from test_corpus import SPECS as _CORPUS_SPECS  # noqa: E402 - the corpus specs, stated once
+
+SPECS = {k: _CORPUS_SPECS[k] for k in ("example", "everything")}
 CONTINUATIONS = {"ensure CRDs are installed first"}
 
 

@@ -32,34 +32,8 @@ spec:
   selfSigned: {issuer: openstorage.io, sharedSecret: true}
   usernameClaim: email
 """
-# The specs the corpus is rendered with (tests/test_corpus.py has the same three shapes).
-SPECS = {
-    "example": (ROOT / "examples" / "spec.yaml").read_text(),
-    "everything": """
-apiVersion: pxsec.io/v1alpha1
-kind: PortworxSecurity
-metadata: {name: all}
-spec:
-  secret: {name: pxkeys, create: true}
-  stork: {enabled: true, issuer: apps.portworx.io}
-  selfSigned:
-    issuer: openstorage.io
-    sharedSecret: true
-    rsaPublicKey: {secretName: px-jwt-keys, key: rsa.pub}
-    ecdsaPublicKey: {secretName: px-jwt-keys, key: ecdsa.pub}
-  oidc: {issuer: "https://accounts.google.com", clientId: px-client, customClaimNamespace: "https://example.com/"}
-  usernameClaim: email
-  guestAccess: Disabled
-  tokenLifetime: 24h
-""",
-    "oidc-only": """
-apiVersion: pxsec.io/v1alpha1
-kind: PortworxSecurity
-metadata: {name: oidc}
-spec:
-  oidc: {issuer: "https://login.example.com", clientId: portworx}
-""",
-}
+# The specs the corpus is rendered with: the same three as tests/test_corpus.py.
+from test_corpus import SPECS  # noqa: E402
 CASE_INPUTS = sorted(p for p in (ROOT / "tests" / "cases").glob("*/input.yaml"))
 INPUTS = corpus_files() + CASE_INPUTS
 
