@@ -238,8 +238,6 @@ def scalar_value(node: Any) -> Any:
         return None
 
 
-# kind -> where its pod spec is (portworx.POD_SPEC_PATHS, repeated here to keep kyaml free of
-# Portworx knowledge would cost an import; the skeleton takes the paths as an argument).
 def skeleton(node: Any, pod_paths: dict, depth: int = 0) -> Any:
     """The few fields an object's identity and role depend on (apiVersion, kind, metadata name,
     namespace and annotations, provisioner, the pod spec's containers' name/image/command, list

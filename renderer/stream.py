@@ -24,7 +24,6 @@ from .errors import Location, PxsecError
 from .yamlsafe import MAX_DEPTH, SyntaxLoader, check_depth, compose, too_deep, yaml_error
 
 _MARKER = re.compile(r"(?:^|(?<=\r))---(?=[ \t\r\n]|$)", re.M)
-_DIRECTIVE = re.compile(r"(?:^|(?<=\r))%", re.M)
 _BOM = "\ufeff"
 
 
