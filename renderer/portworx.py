@@ -216,3 +216,57 @@ def refusal(obj: dict) -> tuple[str, str] | None:
                     "would become the script's $0, $1 and never reach px-runc; run px-oci-mon directly "
                     "(command/args as lists) so pxsec can secure it; refused")
     return None
+
+
+# --- px-runc's argv (px-security-facts.md §3; kubelet-and-stream-facts.md "The command line") ----
+TERMINATOR = "--"  # nothing after it is a px-runc flag
+
+
+def flag_name(token: Any) -> str | None:
+    """The flag a token names, as Go's flag package reads it: `-f`, `--f`, `-f=v`, `--f=v` -> `-f`.
+    None for a value, `-`, `--` (the terminator) and `---x` (bad flag syntax to Go)."""
+    if not isinstance(token, str) or len(token) < 2 or token[0] != "-" or token == TERMINATOR \
+            or token.startswith("---"):
+        return None
+    name = token.split("=", 1)[0]
+    return name[1:] if name.startswith("--") else name
+
+
+class Flag:
+    """One occurrence of a flag in an argv: where it is, its value and where that value is."""
+
+    __slots__ = ("index", "flag", "value", "value_index")
+
+    def __init__(self, index: int, flag: str, value: Any, value_index: int | None):
+        self.index, self.flag, self.value, self.value_index = index, flag, value, value_index
+
+    def __repr__(self) -> str:  # never a value: flags may carry secrets
+        return f"Flag({self.index}, {self.flag})"
+
+
+def scan_flags(tokens: list, want: tuple[str, ...] | frozenset | None = None) -> tuple[list[Flag], int | None]:
+    """The one px-runc argv reader: every occurrence of a wanted flag (all flags when `want` is
+    None) before the `--` terminator, and the terminator's index (None when absent).
+
+    A wanted flag takes a value: `-f=v` inline, else the next token whatever it looks like (Go's
+    flag package does the same for a non-boolean flag); a flag at the end has value None."""
+    out: list[Flag] = []
+    i, n = 0, len(tokens)
+    while i < n:
+        tok = tokens[i]
+        if tok == TERMINATOR:
+            return out, i
+        flag = flag_name(tok)
+        if flag is None or (want is not None and flag not in want):
+            i += 1
+            continue
+        if "=" in tok:
+            out.append(Flag(i, flag, tok.split("=", 1)[1], None))
+            i += 1
+        elif want is None:
+            out.append(Flag(i, flag, None, None))
+            i += 1
+        else:
+            out.append(Flag(i, flag, tokens[i + 1] if i + 1 < n else None, i + 1 if i + 1 < n else None))
+            i += 2
+    return out, None
