@@ -260,6 +260,16 @@ def skeleton(node: Any, pod_paths: dict, depth: int = 0) -> Any:
     elif items is not None:
         out["items"] = scalar_value(items)
     path = pod_paths.get(out.get("kind")) if isinstance(out.get("kind"), str) else None
+    if path is None and "items" not in out:  # a kind pxsec does not know: any pod-template shape
+        from .portworx import GENERIC_POD_PATHS
+
+        for shape in GENERIC_POD_PATHS:
+            pod = node
+            for part in shape:
+                pod = get(pod, part)
+            if isinstance(get(pod, "containers"), yaml.SequenceNode):
+                path = shape
+                break
     if path:
         pod = node
         for part in path:

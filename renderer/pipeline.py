@@ -305,6 +305,10 @@ def render(sources: list[tuple[str, str]], spec: Spec, environ: Mapping[str, str
     warnings = list(dict.fromkeys(warnings))
     if any(not d.empty for d in stream.documents) and not any(t.role in WORKLOADS for t in job.touched):
         warnings.append("no Portworx workload (DaemonSet or StorageCluster) in the input: nothing was secured")
-    result = RenderResult(stream.text(), job.touched, generated, warnings)
+    text = stream.text()
+    from .selfcheck import prove
+
+    warnings += [w for w in prove(stream, spec, local_config) if w not in warnings]
+    result = RenderResult(text, job.touched, generated, warnings)
     result.documents = stream.documents
     return result

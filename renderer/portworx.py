@@ -151,9 +151,25 @@ def get(d: Any, *path: Any) -> Any:
     return d
 
 
+# Pod-template shapes of kinds pxsec has never heard of (kubelet-and-stream-facts.md "Objects that
+# carry a pod template": CRDs copy the shapes of Deployment and CronJob).
+GENERIC_POD_PATHS = (("spec", "template", "spec"), ("spec", "jobTemplate", "spec", "template", "spec"))
+
+
+def pod_spec_paths(obj: Any) -> list[tuple]:
+    """Paths of the pod specs an object carries: its kind's own path, or, for any other kind, each
+    generic pod-template shape that holds a `containers` list."""
+    if not isinstance(obj, dict):
+        return []
+    kind = obj.get("kind")
+    if kind in POD_SPEC_PATHS:
+        return [POD_SPEC_PATHS[kind]]
+    return [p for p in GENERIC_POD_PATHS if isinstance(get(obj, *p, "containers"), list)]
+
+
 def pod_spec(obj: Any) -> Any:
-    path = POD_SPEC_PATHS.get(get(obj, "kind")) if isinstance(obj, dict) else None
-    return get(obj, *path) if path else None
+    paths = pod_spec_paths(obj)
+    return get(obj, *paths[0]) if paths else None
 
 
 def containers(obj: Any, keys: tuple[str, ...] = ("initContainers", "containers")) -> Iterator[tuple[str, int, dict]]:
@@ -185,9 +201,7 @@ def classify(obj: Any) -> str | None:
     if kind == "StorageCluster" and isinstance(obj.get("apiVersion"), str) \
             and obj["apiVersion"].startswith(STORAGECLUSTER_GROUP):
         return STORAGECLUSTER
-    if kind not in POD_SPEC_PATHS:
-        return None
-    found = [(key, ct) for key, _, ct in containers(obj)]
+    found = [(key, ct) for key, _, ct in containers(obj)]  # any pod-template shape, known kind or not
     if any(is_portworx_container(ct.get("name"), ct.get("image")) for _, ct in found):
         return PORTWORX
     if kind == "Deployment":
@@ -201,10 +215,15 @@ def classify(obj: Any) -> str | None:
 def refusal(obj: dict) -> tuple[str, str] | None:
     """(field, reason) when a Portworx object has a shape pxsec cannot secure safely."""
     kind = obj.get("kind")
+    found = [(k, i) for k, i, ct in containers(obj, ("containers",))
+             if is_portworx_container(ct.get("name"), ct.get("image"))]
     if kind != "DaemonSet":
         return ("kind", f"a Portworx container runs in a {kind}: Portworx runs as a DaemonSet (or through the "
                         f"operator's StorageCluster), and pxsec secures only those; refused")
     base = ".".join(POD_SPEC_PATHS["DaemonSet"])
+    if len(found) > 1:
+        return (f"{base}.containers", f"{len(found)} Portworx containers in one pod: pxsec secures one Portworx "
+                                      f"container per pod, and px-runc runs once per node; refused")
     for key, i, ct in containers(obj, ("initContainers",)):
         if is_portworx_container(ct.get("name"), ct.get("image")):
             return (f"{base}.{key}[{i}]", "an init container runs Portworx: pxsec secures only the Portworx "

@@ -279,7 +279,7 @@ def join(docs: list[Document]) -> str:
     """The output stream: each document's text, with a marker wherever two would run together."""
     parts: list[str] = []
     for doc in docs:
-        text = doc.emit()
+        text = doc.emitted = doc.emit()  # kept: render's proof reads back what it wrote
         if parts:
             prev = parts[-1]
             if not prev.endswith("\n"):

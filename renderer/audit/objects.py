@@ -6,29 +6,19 @@ finding: `Obj.at` turns it into the finding's `field` text and its 1-based line 
 """
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 from typing import Any
 
 import yaml
 
+from .. import process
 from ..stream import Document
 from .model import Finding, finding
 
 Path = tuple  # of str (mapping key) and int (sequence index)
 
 
-def field_path(path: Path) -> str:
-    """`spec.template.spec.containers[0].env[2]`; keys with dots or slashes are quoted."""
-    out = ""
-    for p in path:
-        if isinstance(p, int):
-            out += f"[{p}]"
-        elif re.fullmatch(r"[A-Za-z0-9_-]+", p):
-            out += f".{p}" if out else p
-        else:
-            out += f'["{p}"]'
-    return out
+field_path = process.field_path
 
 
 def node_line(doc: Document, path: Path) -> int | None:
