@@ -8,7 +8,7 @@ Without a spec (check):
 - PXS037 (error) a process receives a secret on its command line; a Portworx key variable does
   not come from a Secret; a px-runc security flag is produced by `$(VAR)` expansion, sits after
   `--`, or px-runc's command line depends on a value the manifests do not tell;
-- PXS038 (error) a Portworx container where pxsec cannot secure it (another kind than a
+- PXS023 (error) a Portworx container where pxsec cannot secure it (another kind than a
   DaemonSet or a StorageCluster, an init container, two in one pod, a shell wrapper);
 - PXS039 (warning) a Portworx key variable in a container that is not Portworx's (Stork and
   autopilot carry PX_SHARED_SECRET); an envFrom source not in the input may set a key or setting.
@@ -24,17 +24,20 @@ if TYPE_CHECKING:  # typing costs start-up; annotations are strings here
 from . import portworx as px
 from .process import FROM_SECRET, SECRET, Process
 
-PROCESS, REFUSED, SIDECAR = "PXS037", "PXS038", "PXS039"
+PROCESS, REFUSED, SIDECAR = "PXS037", "PXS023", "PXS039"
 ERROR, WARNING = "error", "warning"
 KEY_ENV = frozenset(px.SECRET_ENV)
 OWNED = frozenset(px.OWNED_FLAGS)
 
 
 class Problem:
-    __slots__ = ("rule", "severity", "path", "message")
+    """One problem at a node path of the object; `literal` marks a key written as a literal value
+    (check reports those as PXS008, for every container)."""
 
-    def __init__(self, rule: str, severity: str, path: tuple, message: str):
-        self.rule, self.severity, self.path, self.message = rule, severity, path, message
+    __slots__ = ("rule", "severity", "path", "message", "literal")
+
+    def __init__(self, rule: str, severity: str, path: tuple, message: str, literal: bool = False):
+        self.rule, self.severity, self.path, self.message, self.literal = rule, severity, path, message, literal
 
     def __repr__(self) -> str:
         return f"Problem({self.rule}, {self.severity}, {self.path}, {self.message!r})"
@@ -52,7 +55,8 @@ def _keys_from_secrets(p: Process) -> list[Problem]:
             continue
         how = var.describe()
         extra = " (in clear text in the manifest)" if var.source in ("literal", "field", "configmap") else ""
-        out.append(Problem(PROCESS, ERROR, var.path, f"{name} comes from {how}{extra}, not from a Secret"))
+        out.append(Problem(PROCESS, ERROR, var.path, f"{name} comes from {how}{extra}, not from a Secret",
+                           literal=var.source == "literal" and not var.path[-2:-1] == ("envFrom",)))
     return out
 
 
@@ -114,7 +118,7 @@ def _opaque(p: Process) -> list[Problem]:
 
 
 def structure(obj: Any) -> list[Problem]:
-    """PXS038: Portworx containers where pxsec cannot secure them (portworx.refusal)."""
+    """PXS023: Portworx containers where pxsec cannot secure them (portworx.refusal)."""
     if px.classify(obj) != px.PORTWORX:
         return []
     refused = px.refusal(obj)

@@ -70,7 +70,7 @@ def test_ignored_errors_no_longer_fail_and_are_counted(mixed):
     assert doc["summary"]["ignored"] == 1 and doc["summary"]["error"] == 0
 
 
-@pytest.mark.parametrize("bad, hint", [("PXS99", "did you mean PXS019?"), ("token-reset", "token-reset-reminder"),
+@pytest.mark.parametrize("bad, hint", [("PXS99", "did you mean PXS039?"), ("token-reset", "token-reset-reminder"),
                                        ("PXS021,nope", "'nope'")])
 def test_unknown_rules_are_usage_errors_with_a_hint(clean, bad, hint):
     r = run_pxsec(["check", "--ignore", bad, str(clean)])

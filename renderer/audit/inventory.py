@@ -9,11 +9,11 @@ judges; the rules do.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Iterator
+from typing import Any, Iterator
 
 import yaml
 
-from .. import portworx as px
+from .. import portworx as px, process
 from ..errors import PxsecError
 from ..stream import Document, Stream
 from .model import finding
@@ -37,7 +37,8 @@ class Inventory:
     pairings: list[Obj] = field(default_factory=list)  # ClusterPair / Migration objects
     errors: list = field(default_factory=list)  # findings for documents that could not be read
     documents: list = field(default_factory=list)  # every document (rules_operator: Secrets, annotations)
-    left_out_storageclasses: set = field(default_factory=set)  # names the --spec's storageClasses leaves alone
+    left_out_storageclasses: set = field(default_factory=set)
+    sources: Any = None  # process.Sources: the ConfigMaps and Secrets the Portworx objects read  # names the --spec's storageClasses leaves alone
 
     def workloads(self) -> int:
         """How many distinct Portworx, Stork and autopilot objects were looked at."""
@@ -98,16 +99,37 @@ def _objects(docs: list[Document], errors: list) -> Iterator[Obj]:
         yield Obj(doc, (), data, role)
 
 
+def _sources(docs: list[Document], objects: list[Obj]) -> process.Sources:
+    """The ConfigMaps and Secrets the Portworx objects read (envFrom, configMapKeyRef)."""
+    wanted: set = set()
+    for o in objects:
+        if o.role in (px.PORTWORX, px.STORAGECLUSTER):
+            wanted |= process.referenced(o.data)
+    out = process.Sources()
+    names = {n for _, n in wanted if isinstance(n, str)}
+    for doc in docs if names else ():
+        if doc.node is not None and (doc.name in names or doc.kind is None or px.is_list(doc.skeleton)):
+            try:
+                view = doc.view()
+            except PxsecError:
+                continue
+            for obj in (view.get("items") if px.is_list(view) else [view]):
+                out.add(obj)
+    return out
+
+
 def build(docs: list[Document]) -> Inventory:
     inv = Inventory(documents=list(docs))
-    for o in _objects(docs, inv.errors):
+    objects = list(_objects(docs, inv.errors))
+    inv.sources = _sources(docs, objects)
+    for o in objects:
         inv.objects.append(o)
         inv.env_lists.extend(env_lists(o))
         if o.kind in PAIRING_KINDS and (o.api_version or "").startswith("stork.libopenstorage.org/"):
             inv.pairings.append(o)
         if o.role == px.PORTWORX:
             inv.portworx_objects.append(o)
-            auth = daemonset(o)
+            auth = daemonset(o, inv.sources)
             if auth:
                 inv.portworx.append(auth)
         elif o.role == px.STORAGECLUSTER:

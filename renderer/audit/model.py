@@ -139,6 +139,15 @@ _RULES = (
          "Stork before 2.5.0 ignores PX_JWT_ISSUER and signs as stork.openstorage.io."),
     Rule("PXS036", "node-misc-args-without-security", "warning", "Per-node miscArgs without the security flags",
          "spec.nodes[].miscArgs may replace the cluster's misc-args on those nodes."),
+    # The process the kubelet starts (rules_process.py on the model in process.py / proof.py).
+    Rule("PXS037", "process-insecure", "error", "The process the kubelet starts is not secured",
+         "Judged on each container's effective environment and command line after the kubelet's rules (envFrom "
+         "then env, $(VAR) expansion, command+args) and, for a StorageCluster, on the container the operator "
+         "builds: a secret on a command line, a key that does not come from a Secret, a security flag produced by "
+         "$(VAR) or placed after `--`, or flags that depend on a value the manifests do not tell."),
+    Rule("PXS039", "portworx-key-elsewhere", "warning", "A Portworx key or setting reaches a container or "
+         "source it should not", "A container other than Portworx carries a Portworx key (Stork and autopilot "
+         "carry PX_SHARED_SECRET only), or an envFrom source not in the input may set a key or setting."),
 )
 RULES: dict[str, Rule] = {r.id: r for r in _RULES}
 _BY_NAME = {r.name: r.id for r in _RULES}

@@ -6,12 +6,12 @@ Nothing here judges; the rules do. Every name comes from `renderer/portworx.py`.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Iterator
+from typing import Any, Iterator
 
-from .. import portworx as px
+from .. import portworx as px, process
 from ..filters import px_version
 from .objects import Obj, Path, as_dict, as_list, get
-from .reading import Env, Mount, Setting, read_env, scan_args, split_misc, volume_kind
+from .reading import Env, Mount, Setting, env_of, read_env, scan_args, split_misc, volume_kind
 
 SECURITY_FLAGS = tuple(px.FLAG_SETTING) + px.SECRET_FLAGS
 MODE_SETTINGS = ("jwt_issuer", "oidc_issuer", "rsa_file", "ecds_file")  # any one turns authorization on
@@ -92,8 +92,10 @@ def containers(o: Obj, keys: tuple[str, ...] = ("initContainers", "containers"))
         yield base + (key, i), ct
 
 
-def daemonset(o: Obj) -> PxAuth | None:
-    """The profile of the first Portworx container of a pod workload (a DaemonSet, as Portworx runs)."""
+def daemonset(o: Obj, sources: Any = None) -> PxAuth | None:
+    """The profile of the first Portworx container of a pod workload (a DaemonSet, as Portworx runs),
+    read off the process the kubelet starts (process.py): the final environment and the argv after
+    `$(VAR)` expansion."""
     if px.POD_SPEC_PATHS.get(o.kind or "") != px.POD_SPEC_PATHS["DaemonSet"]:
         return None  # a Pod or CronJob running Portworx: the refusal rule reports it
     found = [(cpath, ct) for cpath, ct in containers(o, ("containers",))
@@ -102,12 +104,11 @@ def daemonset(o: Obj) -> PxAuth | None:
         return None
     cpath, ct = found[0]
     pod = as_dict(get(o.data, *cpath[:-2]))
-    env = read_env(ct.get("env"), cpath + ("env",))
-    # px-runc receives command + args as one list: flags in either count
-    command = [a if isinstance(a, str) else str(a) for a in as_list(ct.get("command"))]
-    args = [a if isinstance(a, str) else str(a) for a in as_list(ct.get("args"))]
-    token_paths = [cpath + ("command", j) for j in range(len(command))] + [cpath + ("args", j) for j in range(len(args))]
-    flags = scan_args(command + args, SECURITY_FLAGS + ("-c",))
+    proc = next(p for p in process.processes(o.data, sources) if p.path == cpath)
+    env = env_of(proc)
+    # px-runc receives command + args as one list, expanded by the kubelet: flags in either count
+    token_paths = [a.path for a in proc.argv]
+    flags = scan_args([a.text for a in proc.argv], SECURITY_FLAGS + ("-c",))
     settings: dict[str, Setting] = {}
     for name, (flag, twin) in px.SETTINGS.items():
         if flag in flags:

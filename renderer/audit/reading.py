@@ -67,29 +67,32 @@ class Setting:
     via: str  # "arg" | "env" | "misc-args" | "security"
 
 
-def _flag_name(token: Any) -> str | None:
-    if not isinstance(token, str) or not token.startswith("-"):
-        return None
-    name = token.split("=", 1)[0]
-    return name[1:] if name.startswith("--") else name
-
-
 def scan_args(tokens: list, want: tuple[str, ...]) -> dict[str, list[tuple[int, str | None]]]:
-    """flag -> [(token index, value)] for each occurrence of a wanted flag."""
+    """flag -> [(token index, value)] for each occurrence of a wanted flag before `--`
+    (portworx.scan_flags, the one px-runc argv reader)."""
     out: dict[str, list[tuple[int, str | None]]] = {}
-    i = 0
-    while i < len(tokens):
-        flag = _flag_name(tokens[i])
-        if flag in want:
-            if "=" in tokens[i]:
-                value, step = tokens[i].split("=", 1)[1], 1
-            else:
-                nxt = tokens[i + 1] if i + 1 < len(tokens) else None
-                value, step = (None if nxt is None else str(nxt)), 2
-            out.setdefault(flag, []).append((i, value))
-            i += step
-            continue
-        i += 1
+    flags, _ = px.scan_flags([t if isinstance(t, str) else str(t) for t in tokens], want)
+    for f in flags:
+        out.setdefault(f.flag, []).append((f.index, None if f.value is None else str(f.value)))
+    return out
+
+
+def env_of(proc: Any) -> dict[str, Env]:
+    """name -> Env of a container's *final* environment (process.py: envFrom, then env, $(VAR)
+    expanded), in the shape the rules read; never a secret's value."""
+    from .. import process
+
+    kinds = {process.LITERAL: "literal", process.FROM_SECRET: "secret", process.FROM_CONFIGMAP: "configmap",
+             process.FROM_FIELD: "field"}
+    out: dict[str, Env] = {}
+    for name, var in proc.env.items():
+        source = kinds.get(var.source, "other")
+        clean = not (var.secret or var.unknown)
+        keep = var.value if source in ("literal", "configmap") and clean and name not in px.SECRET_ENV else None
+        if source == "literal" and var.value == process.SECRET:
+            source = "other"  # a copy of another variable's secret: not comparable, not a literal
+        out[name] = Env(name, var.path, source, tuple(str(x) for x in var.ref) if source == "secret" and var.ref
+                        else None, keep)
     return out
 
 
