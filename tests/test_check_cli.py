@@ -145,7 +145,7 @@ def test_output_file_and_summary_on_stderr(files, tmp_path):
 
 
 def test_secret_values_never_reach_any_output(files):
-    for fmt in ("text", "json", "sarif"):
+    for fmt in ("text", "json", "sarif", "junit", "github"):
         r = run_pxsec(["check", "--format", fmt, str(files["leak"])])
         assert r.returncode == 1
         assert SECRET_VALUE.encode() not in r.stdout + r.stderr
