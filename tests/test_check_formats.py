@@ -280,3 +280,32 @@ def test_secret_values_never_reach_any_format(files, fmt):
     report = (files / "report.out").read_bytes()
     assert SECRET_VALUE.encode() not in report + r.stdout + r.stderr
     assert b"PORTWORX_AUTH_SYSTEM_KEY" in report
+
+
+def test_every_format_is_documented_with_an_example():
+    from pxsec.commands.check import FORMATS
+
+    docs = (ROOT / "docs" / "check.md").read_text()
+    readme = (ROOT / "README.md").read_text()
+    readme_check = readme[readme.index("## Audit: `pxsec check`"):readme.index("### Audit a running cluster")]
+    for fmt in FORMATS:
+        if fmt == "text":
+            continue
+        assert f"`--format {fmt}`" in docs or f"`--format {fmt}" in docs, fmt
+        assert f"--format {fmt}" in readme_check, fmt
+    for option in ("--baseline", "--create-baseline", "--cluster"):
+        assert f"`{option}" in docs and option in readme, option
+
+
+@settings(max_examples=60, deadline=None)
+@given(name=st.text(max_size=30), message=st.text(max_size=40), cluster=st.text(min_size=1, max_size=10))
+def test_any_text_makes_valid_junit(name, message, cluster):
+    """Names and messages come from manifests: whatever they hold, the XML is well formed and valid."""
+    f = Finding("PXS001", "error", message, file="f.yaml", kind="DaemonSet", name=name or None, line=1)
+    report = audit.Report([f], checked=1)
+    fleet_report = audit.model.fleet({cluster: report})
+    for r in (report, fleet_report):
+        xml = format_junit.render(r)
+        assert junit_errors(xml) == []
+        [failure] = ET.fromstring(xml).findall("testsuite/testcase/failure")
+        assert failure.get("type") == "PXS001"
