@@ -224,7 +224,8 @@ class Report:
 
     def keep(self, wanted, counter: str) -> "Report":
         """The report with the findings `wanted(f)` accepts; the others add to `counter`
-        (`hidden`, `baselined`), here and in each cluster's report."""
+        (`hidden`, `baselined`), here and in each cluster's report: `wanted` sees each finding
+        twice in a fleet, so it must not keep state (baseline.apply filters the clusters itself)."""
         kept = [f for f in self.findings if wanted(f)]
         parts = {name: part.keep(wanted, counter) for name, part in self.clusters.items()}
         return replace(self, findings=kept, clusters=parts,
