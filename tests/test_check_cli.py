@@ -79,12 +79,13 @@ def test_json_output(files):
     doc = json.loads(r.stdout)
     assert r.returncode == 1
     assert doc["summary"] == {"error": 1, "warning": 1, "note": 1, "driftChecked": False, "workloads": 2,
-                              "ignored": 0, "belowMinSeverity": 0}
+                              "ignored": 0, "belowMinSeverity": 0, "baselined": 0}
+    assert doc["clusters"] == []  # a fleet audit (--cluster) lists each cluster here
     [f] = [f for f in doc["findings"] if f["rule_id"] == "PXS001"]
     assert f == {"rule_id": "PXS001", "severity": "error",
                  "message": f["message"], "file": str(files["insecure"]), "index": 0, "kind": "DaemonSet",
                  "name": "portworx", "namespace": "kube-system", "field": "spec.template.spec.containers[0]",
-                 "line": 16, "column": 9}
+                 "line": 16, "column": 9, "cluster": None}
     assert files["insecure"].read_text().splitlines()[15].strip() == "- name: portworx"
 
 
@@ -144,7 +145,7 @@ def test_output_file_and_summary_on_stderr(files, tmp_path):
 
 
 def test_secret_values_never_reach_any_output(files):
-    for fmt in ("text", "json", "sarif"):
+    for fmt in ("text", "json", "sarif", "junit", "github"):
         r = run_pxsec(["check", "--format", fmt, str(files["leak"])])
         assert r.returncode == 1
         assert SECRET_VALUE.encode() not in r.stdout + r.stderr

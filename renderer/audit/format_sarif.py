@@ -8,7 +8,9 @@ Findings without a file (stdin) keep only their logical location (Kind namespace
 result survives edits above it. Each rule's `helpUri` is its anchor in docs/check.md; the
 driver's `informationUri` is the project. Ignored findings (--ignore, config, annotation) and
 findings below --min-severity are left out, as kube-linter and checkov do: code-scanning UIs
-do not all honour SARIF `suppressions`, and would show them as open alerts.
+do not all honour SARIF `suppressions`, and would show them as open alerts. A fleet audit stays
+one run (GitHub code scanning takes one run per tool and category): each result names its
+cluster in `properties.cluster`, in its message (`[prod] ...`) and in its fingerprint.
 """
 from __future__ import annotations
 
@@ -54,12 +56,13 @@ def artifact_uri(file: str | None, root: Path) -> tuple[str, str | None] | None:
 
 
 def _fingerprint(f: Finding) -> str:
-    key = "\0".join(str(x) for x in (f.rule_id, f.file, f.kind, f.namespace, f.name, f.field, f.message))
+    where = (f.rule_id, f.file, f.kind, f.namespace, f.name, f.field, f.message)
+    key = "\0".join(str(x) for x in (where + (f.cluster,) if f.cluster else where))
     return hashlib.sha256(key.encode("utf-8")).hexdigest()[:32]
 
 
 def _result(f: Finding, index: dict[str, int], root: Path) -> dict:
-    text = f"{f.field}: {f.message}" if f.field else f.message
+    text = f"{f.field}: {f.tagged_message}" if f.field else f.tagged_message
     location: dict = {}
     where = artifact_uri(f.file, root)
     if where is not None:
@@ -82,7 +85,8 @@ def _result(f: Finding, index: dict[str, int], root: Path) -> dict:
     }
     if location:
         result["locations"] = [location]
-    props = {k: v for k, v in (("documentIndex", f.index), ("field", f.field)) if v is not None}
+    props = {k: v for k, v in (("documentIndex", f.index), ("field", f.field), ("cluster", f.cluster))
+             if v is not None}
     if props:
         result["properties"] = props
     return result

@@ -47,7 +47,8 @@ def line(f: Finding, colour: bool = False) -> str:
         subject = _paint(_printable(subject), "dim", colour) + ": "
     sev = _paint(f.severity, f.severity, colour)
     where = _paint(_printable(location(f)), "head", colour)
-    return f"{where}: {sev} {f.rule_id} {subject}{_printable(f.message)}"
+    cluster = _paint(_printable(f"[{f.cluster}]"), "head", colour) + " " if f.cluster else ""
+    return f"{where}: {sev} {f.rule_id} {cluster}{subject}{_printable(f.message)}"
 
 
 def _plural(n: int, word: str) -> str:
@@ -65,14 +66,30 @@ def summary(report: Report) -> str:
         left_out.append(f"{report.ignored} ignored")
     if report.hidden:
         left_out.append(f"{report.hidden} below --min-severity")
+    if report.baselined:
+        left_out.append(f"{report.baselined} in the baseline")
     return what + (f" (not shown: {', '.join(left_out)})" if left_out else "")
 
 
-def render(report: Report, colour: bool = False, quiet: bool = False) -> str:
-    """Every finding, then the summary (left out with `quiet`)."""
+def _lines(report: Report, colour: bool) -> list[str]:
     order = sorted(report.findings, key=lambda f: (f.file or "", f.index if f.index is not None else -1,
                                                    f.line or 0, f.column or 0, f.rule_id, f.field or ""))
-    lines = [line(f, colour) for f in order]
+    return [line(f, colour) for f in order]
+
+
+def render(report: Report, colour: bool = False, quiet: bool = False) -> str:
+    """Every finding, then the summary (left out with `quiet`). A fleet audit: each cluster's
+    findings and its own summary line (`cluster prod: ...`), in command-line order, then the total."""
+    if not report.clusters:
+        lines = _lines(report, colour)
+        if not quiet:
+            lines.append(summary(report))
+        return "".join(ln + "\n" for ln in lines)
+    lines = []
+    for name, part in report.clusters.items():
+        lines += _lines(part, colour)
+        if not quiet:
+            lines.append(f"cluster {_printable(name)}: {summary(part)}")
     if not quiet:
-        lines.append(summary(report))
+        lines.append(f"{_plural(len(report.clusters), 'cluster')}: {summary(report)}")
     return "".join(ln + "\n" for ln in lines)

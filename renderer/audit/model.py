@@ -183,6 +183,7 @@ class Finding:
     field: str | None = None  # field path inside the object, e.g. spec.template.spec.containers[0].env[2]
     line: int | None = None  # 1-based line of the field (or of the nearest enclosing node) in `file`
     column: int | None = None  # 1-based column of that node on `line`
+    cluster: str | None = None  # fleet audit (`check --cluster NAME=PATH`): the cluster the finding is in
 
     @property
     def rule(self) -> Rule:
@@ -195,6 +196,12 @@ class Finding:
             return self.file or "<input>"
         ns = f"{self.namespace}/" if self.namespace else ""
         return f"{self.kind or '?'} {ns}{self.name or '?'}"
+
+    @property
+    def tagged_message(self) -> str:
+        """The message, after `[cluster] ` in a fleet audit: formats that carry no cluster field
+        (GitHub annotations, JUnit text, SARIF message) name the cluster this way."""
+        return f"[{self.cluster}] {self.message}" if self.cluster else self.message
 
     def to_dict(self) -> dict:
         return asdict(self)
@@ -216,15 +223,41 @@ class Report:
     ignored: int = 0  # findings of ignored rules (--ignore, config file, pxsec.io/ignore annotations)
     hidden: int = 0  # findings below --min-severity
     notices: list[str] = dc_field(default_factory=list)  # e.g. an annotation naming an unknown rule
+    baselined: int = 0  # findings left out because the --baseline file has them
+    # A fleet audit: each cluster's own report, in command-line order (this report holds them all,
+    # each finding tagged with its cluster). Empty for a single audit.
+    clusters: dict[str, "Report"] = dc_field(default_factory=dict)
 
     def count(self, severity: Severity) -> int:
         return sum(1 for f in self.findings if f.severity == severity)
 
+    def keep(self, wanted, counter: str) -> "Report":
+        """The report with the findings `wanted(f)` accepts; the others add to `counter`
+        (`hidden`, `baselined`), here and in each cluster's report: `wanted` sees each finding
+        twice in a fleet, so it must not keep state (baseline.apply filters the clusters itself)."""
+        kept = [f for f in self.findings if wanted(f)]
+        parts = {name: part.keep(wanted, counter) for name, part in self.clusters.items()}
+        return replace(self, findings=kept, clusters=parts,
+                       **{counter: getattr(self, counter) + len(self.findings) - len(kept)})
+
     def at_least(self, severity: Severity) -> "Report":
         """The report without findings less severe than `severity` (they count as hidden)."""
         rank = SEVERITIES.index(severity)
-        kept = [f for f in self.findings if SEVERITIES.index(f.severity) <= rank]
-        return replace(self, findings=kept, hidden=self.hidden + len(self.findings) - len(kept))
+        return self.keep(lambda f: SEVERITIES.index(f.severity) <= rank, "hidden")
 
     def failed(self, strict: bool = False) -> bool:
         return self.count("error") > 0 or (strict and self.count("warning") > 0)
+
+
+def fleet(parts: dict[str, Report]) -> Report:
+    """One report for several clusters, each audited on its own: findings in cluster order, each
+    tagged with its cluster; counts added up; notices prefixed with the cluster."""
+    tagged = {name: replace(part, findings=[replace(f, cluster=name) for f in part.findings])
+              for name, part in parts.items()}
+    return Report([f for part in tagged.values() for f in part.findings],
+                  checked=sum(p.checked for p in tagged.values()),
+                  drift_checked=bool(tagged) and all(p.drift_checked for p in tagged.values()),
+                  ignored=sum(p.ignored for p in tagged.values()),
+                  hidden=sum(p.hidden for p in tagged.values()),
+                  notices=[f"{name}: {n}" for name, p in tagged.items() for n in p.notices],
+                  baselined=sum(p.baselined for p in tagged.values()), clusters=tagged)

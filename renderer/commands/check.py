@@ -1,27 +1,31 @@
 """`pxsec check`: argument parsing and output only; the audit is in pxsec.audit.
 
 Exit status: 0 no error finding (warnings too with --strict), 1 findings that fail the check,
-2 usage errors (bad option, unreadable input path, invalid spec or config file): a gate can
-tell "insecure" from "could not check". With --strict or --require-workload, an input without
-any Portworx, Stork or autopilot workload fails (exit 1): a kustomize build that skipped the
-function is not "secure".
+2 usage errors (bad option, unreadable input path, invalid spec, config or baseline file): a
+gate can tell "insecure" from "could not check". With --strict or --require-workload, an input
+without any Portworx, Stork or autopilot workload fails (exit 1): a kustomize build that
+skipped the function is not "secure".
+
+Reports: `--format FORMAT` or `--format FORMAT=FILE`, repeatable (at most one to stdout);
+`--output FILE` is the file of the one `--format` without `=FILE`. A fleet audit
+(`--cluster NAME=PATH`, repeatable) checks each cluster's input on its own and names the
+cluster in every finding. `--baseline FILE` leaves out the findings the file records
+(`--create-baseline FILE` writes it), so only new findings fail.
 """
 from __future__ import annotations
 
 import os
 import sys
+import re
 from enum import Enum
-from typing import List, Optional
+from typing import List, Optional, Tuple
 
 import typer
 
 from ..spec import SPEC_ENV
 
 
-class Format(str, Enum):
-    text = "text"
-    json = "json"
-    sarif = "sarif"
+FORMATS = ("text", "json", "sarif", "junit", "github")
 
 
 class Level(str, Enum):
@@ -56,48 +60,144 @@ def _ignored(values: List[str]) -> frozenset:
     return frozenset(ids)
 
 
-def run_check(paths: List[str], spec: Optional[str], fmt: Format, output: Optional[str], strict: bool,
+def targets(formats: List[str], output: Optional[str]) -> List[Tuple[str, Optional[str]]]:
+    """(format, file) for each report; file None is stdout. Usage errors: an unknown format, two
+    reports on stdout or in one file, --output with no or several --format without =FILE."""
+    from ..errors import UsageError
+
+    stdout = output in (None, "-")
+    parsed: List[Tuple[str, Optional[str], bool]] = []  # (format, file, file given with =)
+    for value in formats or ["text"]:
+        name, eq, path = value.partition("=")
+        name = name.strip().lower()
+        if name not in FORMATS:
+            raise UsageError(f"--format: unknown format {name!r} in {value!r} (one of {', '.join(FORMATS)}, "
+                             "optionally =FILE)")
+        if eq and not path:
+            raise UsageError(f"--format {value}: no file after '=' (FORMAT=FILE, or FORMAT=- for stdout)")
+        parsed.append((name, None if path in ("", "-") else path, bool(eq)))
+    bare = [i for i, (_, _, named) in enumerate(parsed) if not named]
+    if output is not None:
+        if len(bare) != 1:
+            raise UsageError("--output is the file of a single --format without =FILE; "
+                             + ("every --format here names its file" if not bare else
+                                "give each --format its own file (--format FORMAT=FILE)"))
+        i = bare[0]
+        parsed[i] = (parsed[i][0], None if stdout else output, False)
+    out = [(name, path) for name, path, _ in parsed]
+    on_stdout = [name for name, path in out if path is None]
+    if len(on_stdout) > 1:
+        raise UsageError(f"--format: {' and '.join(on_stdout)} would both go to stdout; "
+                         "give all but one a file (--format FORMAT=FILE)")
+    files = [path for _, path in out if path is not None]
+    dup = next((p for p in files if files.count(p) > 1), None)
+    if dup is not None:
+        raise UsageError(f"--format: two reports would be written to {dup}")
+    return out
+
+
+_CLUSTER_NAME = re.compile(r"[^\s=]{1,253}")
+
+
+def clusters(values: List[str]) -> dict:
+    """{cluster name: [paths]} from `--cluster NAME=PATH` / `--cluster PATH` (named after the
+    file: prod.yaml is `prod`); a name given twice collects its paths."""
+    from ..errors import UsageError
+
+    out: dict = {}
+    for value in values:
+        name, eq, path = value.partition("=")
+        if not eq:
+            path = value
+            base = os.path.basename(path.rstrip("/\\"))
+            name = re.sub(r"\.(ya?ml|json)$", "", base, flags=re.I)
+            if path == "-" or not name:
+                raise UsageError(f"--cluster {value}: name the cluster (--cluster NAME=PATH)")
+        if not path:
+            raise UsageError(f"--cluster {value}: no path after '=' (--cluster NAME=PATH, PATH '-' for stdin)")
+        if not _CLUSTER_NAME.fullmatch(name) or not name.isprintable():
+            raise UsageError(f"--cluster {value}: a cluster name is 1 to 253 printable characters "
+                             "without spaces or '='")
+        out.setdefault(name, []).append(path)
+    if sum(p == "-" for paths in out.values() for p in paths) > 1:
+        raise UsageError("--cluster: stdin ('-') can be the input of one cluster only")
+    return out
+
+
+def _render(fmt: str, report, path: Optional[str], quiet: bool, strict: bool, ignored: frozenset) -> str:
+    from ..audit import format_github, format_json, format_junit, format_sarif, format_text
+
+    if fmt == "json":
+        return format_json.render(report)
+    if fmt == "sarif":
+        return format_sarif.render(report)
+    if fmt == "junit":
+        return format_junit.render(report, strict=strict, ignored_rules=ignored)
+    if fmt == "github":
+        return format_github.render(report)
+    return format_text.render(report, colour=_colour(path), quiet=quiet)
+
+
+def run_check(paths: List[str], spec: Optional[str], formats: List[str], output: Optional[str], strict: bool,
               ignore: Optional[List[str]] = None, min_severity: Optional[Level] = None, quiet: bool = False,
-              config: Optional[str] = None, require_workload: bool = False) -> int:
+              config: Optional[str] = None, require_workload: bool = False, fleet: Optional[List[str]] = None,
+              baseline: Optional[str] = None, create_baseline: Optional[str] = None) -> int:
     from .. import audit, sources
     from .. import spec as specmod
-    from ..audit import config as configmod, format_json, format_sarif, format_text
-    from ..audit.model import SEVERITIES
+    from ..audit import baseline as baselinemod, config as configmod, format_text
+    from ..audit.model import SEVERITIES, fleet as fleet_report
     from ..errors import PxsecError, UsageError
     from ..log import log_error, log_info, log_warning
 
+    outputs = targets(formats, output)
+    named = clusters(fleet or [])
+    if named and paths:
+        raise UsageError(f"give the inputs either as PATH arguments or with --cluster, not both ({paths[0]!r})")
     try:
         conf_path = config or configmod.find()
         conf = configmod.load(conf_path) if conf_path else configmod.Config()
         ignored = conf.ignore | _ignored(ignore or [])
         loaded = specmod.resolve_spec(spec, required=False)
-        inputs = sources.read_inputs(paths or ["-"])
+        known = baselinemod.load(baseline) if baseline and not create_baseline else None
+        inputs = {name: sources.read_inputs(p) for name, p in named.items()} if named else \
+            sources.read_inputs(paths or ["-"])
     except UsageError:
         raise
     except PxsecError as e:
         raise UsageError(e.message, e.location) from None
     strict = strict or conf.strict
-    report = audit.check(inputs, loaded, ignore=ignored)
+    if named:
+        report = fleet_report({name: audit.check(srcs, loaded, ignore=ignored) for name, srcs in inputs.items()})
+    else:
+        report = audit.check(inputs, loaded, ignore=ignored)
     for notice in report.notices:
         log_warning(notice)
+    if create_baseline:
+        text = baselinemod.render(report)
+        sources.write_output(text, create_baseline)
+        log_info(f"check: baseline of {len(report.findings)} finding(s) written to {create_baseline}")
+        known = baselinemod.parse(text, create_baseline)
+    if known is not None:
+        report = baselinemod.apply(report, known)
     floor = min_severity.value if min_severity else (conf.min_severity or "note")
     if quiet:  # only what fails the check
         floor = min(floor, "warning" if strict else "error", key=SEVERITIES.index)
     report = report.at_least(floor)
-    if fmt is Format.json:
-        text = format_json.render(report)
-    elif fmt is Format.sarif:
-        text = format_sarif.render(report)
-    else:
-        text = format_text.render(report, colour=_colour(output), quiet=quiet)
-    if text or output:
-        sources.write_output(text, output)
-    if output and output != "-" and not quiet:
-        log_info(f"check: {format_text.summary(report)} (report in {output})")
-    if (strict or require_workload) and not report.checked:
+    for fmt, path in outputs:
+        text = _render(fmt, report, path, quiet, strict, ignored)
+        if text or path:
+            sources.write_output(text, path)
+    files = [path for _, path in outputs if path]
+    if files and not quiet:
+        where = f"report in {files[0]}" if len(files) == 1 else f"reports in {', '.join(files)}"
+        log_info(f"check: {format_text.summary(report)} ({where})")
+    empty = [name for name, part in report.clusters.items() if not part.checked] if named else \
+        ([] if report.checked else ["<input>"])
+    if (strict or require_workload) and empty:
         # an empty stream, or a kustomize build that skipped the function: nothing to secure is
         # not "secure" for a gate that expects Portworx in it
-        log_error("no Portworx, Stork or autopilot workload in the input; --strict and --require-workload "
+        where = f" of cluster {', '.join(empty)}" if named else ""
+        log_error(f"no Portworx, Stork or autopilot workload in the input{where}; --strict and --require-workload "
                   "expect at least one (is this the right input?)")
         return 1
     return 1 if report.failed(strict) else 0
@@ -113,10 +213,12 @@ def register(app: typer.Typer) -> None:
         spec: Optional[str] = typer.Option(
             None, "--spec", "-s", metavar="FILE",
             help=f"PortworxSecurity spec (or env {SPEC_ENV}): also report any drift from `pxsec render`."),
-        fmt: Format = typer.Option(Format.text, "--format", "-f", metavar="FORMAT",
-                                   help="text (file:line:col: lines), json or sarif."),
+        fmt: Optional[List[str]] = typer.Option(
+            None, "--format", "-f", metavar="FORMAT[=FILE]",
+            help="text (file:line:col: lines, the default), json, sarif, junit or github (workflow commands); "
+                 "=FILE writes that report to FILE. Repeatable; at most one report on stdout."),
         output: Optional[str] = typer.Option(None, "--output", "-o", metavar="FILE",
-                                             help="Write the report here instead of stdout."),
+                                             help="Write the report (of the one --format without =FILE) here."),
         strict: bool = typer.Option(False, "--strict",
                                     help="Fail (exit 1) on warnings too, and when the input has no Portworx "
                                          "workload at all (implies --require-workload)."),
@@ -133,8 +235,19 @@ def register(app: typer.Typer) -> None:
         config: Optional[str] = typer.Option(
             None, "--config", "-c", metavar="FILE",
             help="Config file (ignore, minSeverity, strict); default: ./.pxsec-check.yaml if present."),
+        cluster: Optional[List[str]] = typer.Option(
+            None, "--cluster", metavar="NAME=PATH",
+            help="Fleet audit: PATH (e.g. `kubectl get -o yaml` output) is cluster NAME's input, checked on its "
+                 "own; repeatable. `--cluster prod.yaml` names the cluster after the file (prod)."),
+        baseline: Optional[str] = typer.Option(
+            None, "--baseline", metavar="FILE",
+            help="Leave out the findings this baseline records: only new findings are reported and fail."),
+        create_baseline: Optional[str] = typer.Option(
+            None, "--create-baseline", metavar="FILE",
+            help="Write the current findings' fingerprints to FILE (no values), then report as --baseline FILE."),
     ) -> None:
         """Audit manifests: report what would leave a cluster without (full) PX-Security."""
-        code = run_check(paths, spec, fmt, output, strict, ignore, min_severity, quiet, config, require_workload)
+        code = run_check(paths, spec, fmt or [], output, strict, ignore, min_severity, quiet, config,
+                         require_workload, cluster, baseline, create_baseline)
         if code:
             raise typer.Exit(code)
