@@ -14,8 +14,8 @@ from __future__ import annotations
 import os
 import sys
 
-SUBCOMMANDS = {"render", "validate", "check", "token", "keys", "install", "patches", "init", "version", "schema", "last-error",
-               "--help", "-h", "--version"}
+SUBCOMMANDS = {"render", "validate", "check", "token", "keys", "install", "patches", "init", "version", "schema",
+               "last-error", "--help", "-h", "--version"}
 RENDER_HINT = "to secure a manifest run `pxsec render --spec SPEC FILE` (or pipe a stream into it)"
 
 

@@ -1,8 +1,9 @@
 """Jinja2 templates of generated objects, emitted through a safe serializer.
 
-Templates may only print values passed through the `yaml` filter (or `uri`, for a URI in a comment), which renders a JSON
-string (valid YAML, every character escaped as needed); `finalize` refuses anything else, so
-no value or name can break out of its scalar. The rendered text is parsed back and compared
+Templates may only print values passed through the `yaml` filter, which renders a JSON string
+(valid YAML, every character escaped as needed), or the `uri` filter, which passes one word of
+printable ASCII for a comment (`$schema=...`); `finalize` refuses anything else, so no value or
+name can break out of its scalar. The rendered text is parsed back and compared
 with the data that went in, as a second line of defence.
 """
 from __future__ import annotations

@@ -247,3 +247,13 @@ def test_every_command_is_in_the_exit_code_table():
               and not p == ("install",)}
     tested = {" ".join(a[:2]) if a[0] in ("token", "keys", "install") else a[0] for a, _ in EXIT_CODES}
     assert leaves - {"install helm-plugin"} <= tested, sorted(leaves - tested)
+
+
+def test_the_uri_filter_passes_only_one_printable_word():
+    """The `$schema=` comment takes the URI bare: a newline or space would end the comment."""
+    from pxsec import templating
+
+    assert templating._uri_filter("file:///a/b%20c.json") == "file:///a/b%20c.json"
+    for bad in ("file:///a\nkind: Secret", "file:///a b", "/no/scheme", "file:///\u00e9"):
+        with pytest.raises(ValueError):
+            templating._uri_filter(bad)

@@ -41,7 +41,9 @@ def _signature(px: PxAuth) -> dict[str, object]:
 def _describe(px: PxAuth, here: PxAuth) -> str:
     """The other workload's label, with its file and document when it is elsewhere."""
     if px.obj.doc.source == here.obj.doc.source:
-        return f"{px.obj.label} (document {document_number(px.obj.doc.index)})" if px.obj.label == here.obj.label else px.obj.label
+        if px.obj.label != here.obj.label:
+            return px.obj.label
+        return f"{px.obj.label} (document {document_number(px.obj.doc.index)})"
     return f"{px.obj.label} ({px.obj.doc.source}, document {document_number(px.obj.doc.index)})"
 
 

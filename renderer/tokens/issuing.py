@@ -100,7 +100,8 @@ def generate(req: GenerateRequest, environ: Mapping[str, str], now: float | None
     if req.lifetime:
         seconds = _as_usage(parse_lifetime, lifetime, Location(field="--lifetime"))
     else:
-        seconds = parse_lifetime(lifetime, Location(file=req.spec.source if req.spec else None, field="spec.tokenLifetime"))
+        where = Location(file=req.spec.source if req.spec else None, field="spec.tokenLifetime")
+        seconds = parse_lifetime(lifetime, where)
     if req.secret is not None:
         check_object_name(req.secret, "--secret")
     check_namespace(req.namespace)
