@@ -44,13 +44,14 @@ EXAMPLES = {
     "render": "helm template px ./chart -n kube-system | pxsec render --spec pxsec.yaml",
     "validate": "pxsec validate pxsec.yaml",
     "init": "pxsec init --mode kustomize -o pxsec.yaml",
+    "schema": "pxsec schema > portworxsecurity.schema.json   # or: pxsec schema --path",
     "version": "pxsec version      # or: pxsec --version",
     "last-error": "pxsec last-error   # after `helm upgrade ... --post-renderer pxsec` failed",
     "check": "kustomize build overlays/prod | pxsec check --strict --spec pxsec.yaml --ignore PXS021",
     "token": "pxsec token generate --spec pxsec.yaml --name admin --email admin@example.com -r system.admin",
     "token generate": "PORTWORX_AUTH_JWT_SHAREDSECRET=... pxsec token generate --spec pxsec.yaml "
                       "--name admin --email admin@example.com -r system.admin --lifetime 1d",
-    "token verify": "pxsec token verify --spec pxsec.yaml - < token.jwt",
+    "token verify": "pxsec token verify --spec pxsec.yaml admin.jwt   # a file, the token itself, or - (stdin)",
     "keys": "pxsec keys generate --spec pxsec.yaml -n kube-system -o px-keys.yaml",
     "keys generate": "pxsec keys generate --spec pxsec.yaml -n kube-system -o px-keys.yaml",
     "install": "pxsec install kustomize-plugin",
@@ -171,6 +172,21 @@ def init(
     text = scaffold.spec_text(output, mode)
     sources.write_atomic(output, text.encode("utf-8"), replace=force)
     print(f"# wrote {output}; check it with: pxsec validate {output}\n" + scaffold.snippet(output, mode), end="")
+
+
+@app.command()
+def schema(
+    path: bool = typer.Option(False, "--path", help="Print where the installed schema is, not the schema."),
+) -> None:
+    """Print the spec's JSON Schema (the one editors use through the `$schema=` line `pxsec init` writes)."""
+    import sys
+
+    from . import scaffold, sources
+
+    if path:
+        print(scaffold.schema_path())
+        return
+    sys.stdout.write(sources.read_bytes(scaffold.schema_path(), "schema").decode("utf-8"))
 
 
 def _register_subapps() -> None:

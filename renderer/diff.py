@@ -15,6 +15,7 @@ import difflib
 import re
 
 from . import redact
+from .errors import document_number
 from .stream import Document
 
 _MAYBE_SECRET = re.compile(r"(?i)secret|passw|token|credential|private|key|\\")
@@ -52,7 +53,7 @@ def changed(documents: list[Document]) -> list[str]:
     out = []
     for doc in documents:
         if doc.generated or (doc.changed and doc.emit() != doc.text):
-            where = "generated" if doc.generated else f"{doc.source} (document {doc.index})"
+            where = "generated" if doc.generated else f"{doc.source} (document {document_number(doc.index)})"
             ns = f"{doc.namespace}/" if doc.namespace else ""
             out.append(f"{where}: {doc.kind} {ns}{doc.name}")
     return out

@@ -1,14 +1,22 @@
 """One error type for everything the user can get wrong, formatted as one line.
 
-A message names where the problem is (file, document index, kind/name, field) and what it
+A message names where the problem is (file, document number, kind/name, field) and what it
 is; it never carries a secret value. The CLI prints `pxsec: error: <line>` and exits 1.
 """
 from __future__ import annotations
 
 
 
+def document_number(index: int) -> int:
+    """The document number a person reads (1 for the first document) of a 0-based index."""
+    return max(index, 0) + 1
+
+
 class Location:
-    """Where a problem is: file, 0-based document index, kind/name/namespace, field path."""
+    """Where a problem is: file, 0-based document index, kind/name/namespace, field path.
+
+    `index` counts from 0, as yaml.load_all does; messages count documents from 1, as a person
+    (and as line numbers) do: `document_number` is the one place that converts."""
 
     __slots__ = ("file", "index", "kind", "name", "namespace", "field")
 
@@ -28,7 +36,7 @@ class Location:
         if self.file:
             parts.append(self.file)
         if self.index is not None:
-            what = f"document {self.index}"
+            what = f"document {document_number(self.index)}"
             if self.kind or self.name:
                 what += f" ({self.kind or '?'}/{self.name or '?'})"
             parts.append(what)

@@ -66,8 +66,10 @@ def render(opts: RenderOptions) -> int:
     loaded = specmod.resolve_spec(opts.spec)
     inputs = sources.read_inputs(list(opts.paths) or ["-"])
     result = pipeline.render(inputs, loaded, environ=os.environ, allow_short_secrets=opts.allow_short_secrets)
-    for w in result.warnings:
-        log_warning(w)
+    from .wording import short
+
+    for w in result.warnings:  # one short line each; the whole text with -v
+        log_warning(w if opts.verbose else short(w))
     if opts.verbose:
         for line in result.summary():
             log_info(line)

@@ -48,14 +48,14 @@ _DNS_LABEL = re.compile(r"[a-z0-9]([-a-z0-9]*[a-z0-9])?")
 def check_object_name(value: str, flag: str) -> str:
     """A Secret name must be a lowercase RFC 1123 subdomain (at most 253 characters)."""
     if len(value) > 253 or not _DNS_SUBDOMAIN.fullmatch(value):
-        raise PxsecError(f"not a valid Kubernetes object name (lowercase RFC 1123): {value!r}", Location(field=flag))
+        raise UsageError(f"not a valid Kubernetes object name (lowercase RFC 1123): {value!r}", Location(field=flag))
     return value
 
 
 def check_namespace(value: str | None, flag: str = "--namespace") -> str | None:
     """A namespace must be a lowercase RFC 1123 label (at most 63 characters)."""
     if value is not None and (len(value) > 63 or not _DNS_LABEL.fullmatch(value)):
-        raise PxsecError(f"not a valid namespace name (lowercase RFC 1123 label): {value!r}", Location(field=flag))
+        raise UsageError(f"not a valid namespace name (lowercase RFC 1123 label): {value!r}", Location(field=flag))
     return value
 
 

@@ -14,8 +14,8 @@ from __future__ import annotations
 import os
 import sys
 
-SUBCOMMANDS = {"render", "validate", "check", "token", "keys", "install", "patches", "init", "version", "last-error",
-               "--help", "-h", "--version"}
+SUBCOMMANDS = {"render", "validate", "check", "token", "keys", "install", "patches", "init", "version", "schema",
+               "last-error", "--help", "-h", "--version"}
 RENDER_HINT = "to secure a manifest run `pxsec render --spec SPEC FILE` (or pipe a stream into it)"
 
 
@@ -113,8 +113,15 @@ def _looks_like_a_path(arg: str) -> bool:
             or os.path.exists(arg))
 
 
+VERSION_ARGS = (["--version"], ["version"])
+
+
 def main(argv: list[str] | None = None) -> int:
     argv = sys.argv[1:] if argv is None else argv
+    if argv in VERSION_ARGS:  # the cheapest command: no Typer, YAML or Jinja2 import on this path
+        from . import __version__
+
+        return _guarded(lambda: print(__version__))
     completing = any(k.startswith("_PXSEC_COMPLETE") for k in os.environ)
     if not argv and not completing and not _isatty(sys.stdin):
         code = _guarded(_krm)

@@ -207,7 +207,8 @@ class Renderer:
             doc.changed |= bool(report.changes)
             warnings += report.warnings
             self.touched.append(Touched(STORAGECLASS, "StorageClass", None, _meta(obj).get("name"), report))
-        warnings += self._token_secret_warning(stream, sc_spec, namespace)
+        if any(doc.changed for doc, *_ in chosen):  # already secured output: nothing new to say
+            warnings += self._token_secret_warning(stream, sc_spec, namespace)
         return warnings
 
     def _token_namespace(self, loc: Location) -> str:
@@ -226,11 +227,10 @@ class Renderer:
         for doc in stream.documents:
             if doc.kind == "Secret" and doc.name == sc_spec.token_name and doc.namespace in (namespace, None):
                 return []
-        where = "in each PVC namespace" if namespace == px.PVC_NAMESPACE else f"in namespace {namespace}"
+        each = " in each PVC namespace" if namespace == px.PVC_NAMESPACE else ""
         ns = "NAMESPACE" if namespace == px.PVC_NAMESPACE else namespace
-        return [f"the StorageClasses read token Secret {sc_spec.token_name} (key {px.TOKEN_KEY}) {where}, which is "
-                f"not in the input and that no operator creates for a DaemonSet install; create it with: pxsec token "
-                f"generate --spec SPEC --role system.user --secret {sc_spec.token_name} -n {ns} | kubectl apply -f -"]
+        return [f"StorageClasses need token Secret {sc_spec.token_name}{each}; create it: pxsec token generate "
+                f"--spec SPEC --role system.user --secret {sc_spec.token_name} -n {ns} | kubectl apply -f -"]
 
 
 def _str(value: Any) -> str | None:

@@ -9,6 +9,7 @@ from __future__ import annotations
 from . import spec as specmod, templating
 from .errors import Location, PxsecError, UsageError
 
+SCHEMA_FILE = "portworxsecurity.schema.json"
 MODES = ("helm", "kustomize", "kpt", "argocd", "standalone")
 
 SNIPPETS = {
@@ -48,11 +49,30 @@ def spec_text(path: str, mode: str, secret: str = "px-system-secrets") -> str:
     """The commented spec for `mode`, checked against the schema before anyone sees it."""
     if mode not in MODES:
         raise UsageError(f"--mode: unknown mode {mode!r} (one of: {', '.join(MODES)})")
-    text, doc = templating.render("init-spec.yaml.j2", path=path, secret=secret, krm=mode in ("kustomize", "kpt"))
+    text, doc = templating.render("init-spec.yaml.j2", path=path, secret=secret, krm=mode in ("kustomize", "kpt"),
+                                  schema_uri=schema_uri())
     found = specmod.problems(doc)
     if found:  # the template and the schema disagree: a bug, never the user's fault
         raise PxsecError(f"internal error: the scaffold spec is invalid ({found[0]})", Location(file=path))
     return text
+
+
+def schema_path() -> str:
+    """The spec's JSON Schema as installed with pxsec (the checkout's schemas/ in development)."""
+    from .data import data_file
+
+    return data_file("schemas", SCHEMA_FILE)
+
+
+def schema_uri() -> str:
+    """A file:// URI of the installed schema, for the editors' `$schema=` comment: it resolves on
+    this machine (no web host to depend on), and percent-encoding keeps it one word on one line."""
+    from pathlib import Path
+
+    uri = Path(schema_path()).resolve().as_uri()
+    if not uri.isascii() or any(c.isspace() or not c.isprintable() for c in uri):  # as_uri() quotes them
+        raise PxsecError(f"internal error: cannot write the schema's location as a URI ({uri!r})")
+    return uri
 
 
 def snippet(path: str, mode: str) -> str:

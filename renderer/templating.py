@@ -1,8 +1,9 @@
 """Jinja2 templates of generated objects, emitted through a safe serializer.
 
-Templates may only print values passed through the `yaml` filter, which renders a JSON
-string (valid YAML, every character escaped as needed); `finalize` refuses anything else, so
-no value or name can break out of its scalar. The rendered text is parsed back and compared
+Templates may only print values passed through the `yaml` filter, which renders a JSON string
+(valid YAML, every character escaped as needed), or the `uri` filter, which passes one word of
+printable ASCII for a comment (`$schema=...`); `finalize` refuses anything else, so no value or
+name can break out of its scalar. The rendered text is parsed back and compared
 with the data that went in, as a second line of defence.
 """
 from __future__ import annotations
@@ -37,6 +38,15 @@ def _yaml_filter(value) -> _Scalar:
     return _Scalar(quoted)
 
 
+def _uri_filter(value) -> _Scalar:
+    """A URI for a comment (`$schema=...`): printed bare, so it must be one word of printable
+    ASCII that cannot end the comment or the line."""
+    text = str(value)
+    if not text.isascii() or not text.isprintable() or any(c.isspace() for c in text) or "://" not in text:
+        raise ValueError("not a URI that fits in a comment")
+    return _Scalar(text)
+
+
 def _finalize(value):
     if isinstance(value, _Scalar):
         return value
@@ -55,6 +65,7 @@ def _environment():
         keep_trailing_newline=True,
     )
     env.filters["yaml"] = _yaml_filter
+    env.filters["uri"] = _uri_filter
     return env
 
 

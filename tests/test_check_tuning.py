@@ -244,6 +244,6 @@ def test_kube_linter_style_annotation_with_a_reason():
                                      "ignore-check.pxsec.io/PXS21": "typo"}
     report = audit.check([("sc.yaml", text(sc))])
     assert [f.rule_id for f in report.findings] == ["PXS021"] and report.ignored == 1
-    assert report.notices == ['sc.yaml: document 0 (StorageCluster/px-cluster): metadata.annotations['
+    assert report.notices == ['sc.yaml: document 1 (StorageCluster/px-cluster): metadata.annotations['
                               '"ignore-check.pxsec.io/PXS21"]: unknown rule \'PXS21\'; did you mean PXS021? '
                               '(not ignored)']

@@ -127,7 +127,7 @@ def test_list_items_are_their_own_targets():
 def test_refused_inputs_name_the_document(text, needle):
     with pytest.raises(PxsecError) as e:
         compute(text)
-    assert needle in str(e.value) and "in.yaml: document 0" in str(e.value)
+    assert needle in str(e.value) and "in.yaml: document 1" in str(e.value)
 
 
 def test_a_generated_secret_is_left_out_with_a_warning_and_never_read(monkeypatch):

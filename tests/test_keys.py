@@ -203,7 +203,8 @@ def test_cli_output_file_is_private_and_never_clobbered(cli, tmp_path):
 
 def test_cli_rejects_a_bad_namespace(cli):
     code, out, err = cli("keys", "generate", "-n", "Kube_System")
-    assert code == 1 and out == "" and err.startswith("pxsec: error: --namespace: ")
+    # a malformed option value is a usage error (exit 2), as click's own checks are (issue 25)
+    assert code == 2 and out == "" and err.startswith("pxsec: error: --namespace: ")
 
 
 # --- CLI: key pairs --------------------------------------------------------------------------

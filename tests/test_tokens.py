@@ -115,13 +115,17 @@ def test_cli_generate_output_file(cli, files):
     assert code == 1 and "already exists" in err
 
 
+# Usage errors (a missing or malformed option, a value given neither as an option nor in the
+# environment) exit 2; bad input (a file's content) exits 1 (issue 25).
 @pytest.mark.parametrize("args,env,code,message", [
     (("--issuer", "openstorage.io", "--name", "a", "--email", "b"), {}, 2, tokens.ENV_SHARED),
     (("--name", "a", "--email", "b"), HS_ENV, 2, "no issuer"),
-    (("--issuer", "https://idp.example.com", "--name", "a", "--email", "b"), HS_ENV, 1, "not a URL"),
-    (("--issuer", "openstorage.io", "--email", "b"), HS_ENV, 1, "needs a name"),
-    (("--issuer", "openstorage.io", "--name", "a", "--email", "b", "-l", "1h30m"), HS_ENV, 1, "--lifetime"),
-    (("--issuer", "openstorage.io", "--name", "a", "--email", "b", "--secret", "Bad_Name"), HS_ENV, 1, "--secret"),
+    (("--issuer", "https://idp.example.com", "--name", "a", "--email", "b"), HS_ENV, 2, "not a URL"),
+    (("--issuer", "openstorage.io", "--email", "b"), HS_ENV, 2, "needs a name"),
+    (("--issuer", "openstorage.io", "--name", "a", "--email", "b", "-l", "1h30m"), HS_ENV, 2, "--lifetime"),
+    (("--issuer", "openstorage.io", "--name", "a", "--email", "b", "--secret", "Bad_Name"), HS_ENV, 2, "--secret"),
+    (("--issuer", "openstorage.io", "--name", "a", "--email", "b", "-n", "Bad_NS"), HS_ENV, 2, "--namespace"),
+    (("--issuer", "openstorage.io", "--auth-config", "/nonexistent/auth.yaml"), HS_ENV, 1, "cannot read"),
 ])
 def test_cli_generate_errors(cli, args, env, code, message):
     got, out, err = cli("token", "generate", *args, env=env)

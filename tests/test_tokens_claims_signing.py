@@ -47,8 +47,9 @@ def test_auth_config_problems(tmp_path):
     p.write_text("- a\n")
     with pytest.raises(PxsecError, match="mapping"):
         tokens.load_auth_config(str(p))
-    with pytest.raises(PxsecError, match="needs a email"):
+    with pytest.raises(PxsecError, match="needs an email") as e:
         tokens.make_identity({"name": "a"})
+    assert e.value.exit_code == 2  # nothing says what the email is: a usage error
 
 
 def test_claims_openstorage_requires():

@@ -3,6 +3,7 @@ written into manifests, and the cluster-token reminder (PXS001-PXS003, PXS008, P
 from __future__ import annotations
 
 from .. import portworx as pw
+from ..errors import document_number
 from .inventory import Inventory
 from .model import Finding
 from .objects import as_list, get
@@ -40,8 +41,10 @@ def _signature(px: PxAuth) -> dict[str, object]:
 def _describe(px: PxAuth, here: PxAuth) -> str:
     """The other workload's label, with its file and document when it is elsewhere."""
     if px.obj.doc.source == here.obj.doc.source:
-        return f"{px.obj.label} (document {px.obj.doc.index})" if px.obj.label == here.obj.label else px.obj.label
-    return f"{px.obj.label} ({px.obj.doc.source}, document {px.obj.doc.index})"
+        if px.obj.label != here.obj.label:
+            return px.obj.label
+        return f"{px.obj.label} (document {document_number(px.obj.doc.index)})"
+    return f"{px.obj.label} ({px.obj.doc.source}, document {document_number(px.obj.doc.index)})"
 
 
 def mixed_cluster(inv: Inventory) -> list[Finding]:

@@ -2,12 +2,13 @@
 pxsec.tokens (imported inside the commands, so other commands do not pay for pyjwt)."""
 import json
 import os
+import re
 import sys
 from typing import List, Optional
 
 import typer
 
-from ..errors import UsageError
+from ..errors import Location, PxsecError, UsageError
 from ..log import log_error, log_warning
 
 app = typer.Typer(
@@ -98,18 +99,36 @@ def auth_config_sample(
         sys.stdout.write(text)
 
 
+TOKEN_HELP = "TOKEN is the token itself, a file holding it, or '-' for stdin"
+_JWT_SHAPE = re.compile(r"[A-Za-z0-9_=-]*\.[A-Za-z0-9_=-]*\.[A-Za-z0-9_=+/-]*")
+
+
 def _read_token(token: Optional[str]) -> str:
-    if token is not None and token != "-":
+    """The token argument: a JWT as written (three base64url parts), else a file holding one,
+    else '-' or nothing for stdin. A file path is never sent to the parser as if it were a token."""
+    from ..sources import read_bytes
+
+    if token is None or token == "-":
+        if sys.stdin is None or sys.stdin.isatty():
+            raise UsageError(f"no token: pass TOKEN or pipe it on stdin ({TOKEN_HELP})")
+        return sys.stdin.read(1024 * 1024)
+    if _JWT_SHAPE.fullmatch(token.strip()):
         return token
-    if sys.stdin is None or sys.stdin.isatty():
-        raise UsageError("no token: pass TOKEN or pipe it on stdin")
-    return sys.stdin.read(1024 * 1024)
+    if not os.path.exists(token):
+        raise PxsecError(f"no such file, and not a token either ({TOKEN_HELP})", Location(file=token))
+    raw = read_bytes(token, "token")
+    try:
+        return raw[:1024 * 1024].decode("utf-8-sig")
+    except UnicodeDecodeError:
+        raise PxsecError("not UTF-8 text: expected a file holding a token", Location(file=token)) from None
 
 
 @app.command()
 def verify(
     token: Optional[str] = typer.Argument(
-        None, metavar="TOKEN|-", help="The token, or '-' (the default) to read it from stdin (keeps it out of the process list)."),
+        None, metavar="TOKEN|FILE|-",
+        help="The token itself, a file holding it, or '-' (the default) to read it from stdin; a file or stdin "
+             "keeps it out of the process list."),
     spec: Optional[str] = typer.Option(None, "--spec", "-s", metavar="FILE", help=f"PortworxSecurity spec (or env {SPEC_ENV})."),
     rsa_public_key: Optional[str] = typer.Option(
         None, "--rsa-public-key", metavar="FILE", help="PEM public key the spec's selfSigned.rsaPublicKey Secret holds."),

@@ -17,12 +17,10 @@ from .. import portworx as px
 from ..errors import PxsecError
 from . import common as c
 
-RECREATE = ("StorageClass parameters cannot be updated in place: where {name} already exists, delete it first "
-            "(`kubectl delete storageclass {name}`; existing PVs and PVCs stay) and then run the Helm upgrade, "
-            "`kustomize build --enable-alpha-plugins --enable-exec . | kubectl apply -f -` (`kubectl apply -k` runs "
-            "no pxsec) or Flux reconcile, or recreate it with `kubectl replace --force -f` on the rendered output; "
-            "Argo CD: sync with `Replace=true,Force=true` (or the annotation argocd.argoproj.io/sync-options: "
-            "Replace=true,Force=true); Flux Kustomization: spec.force: true")
+# One line: the per-engine ways to recreate it are in the README ("Upgrading a cluster where the
+# StorageClass exists"), which the warning names.
+RECREATE = ("parameters cannot change in place: where {name} exists, run `kubectl delete storageclass {name}` "
+            "first (PVs stay; README: \"Upgrading a cluster\")")
 
 
 def selected(name: object, sc_spec) -> bool:

@@ -15,7 +15,7 @@ import time
 from dataclasses import dataclass
 from typing import Any, Mapping
 
-from ..errors import Location, PxsecError
+from ..errors import Location, PxsecError, UsageError
 from ..sources import read_bytes
 from .common import show
 from .lifetimes import human_duration, iso
@@ -99,18 +99,30 @@ def default_subject(name: str, email: str) -> str:
 
 
 def make_identity(config: Mapping | None = None, *, name: str | None = None, email: str | None = None,
-                  sub: str | None = None, roles=None, groups=None) -> Identity:
-    """Identity from an auth config overridden by explicit values (flags)."""
+                  sub: str | None = None, roles=None, groups=None, default_name: str | None = None,
+                  email_domain: str | None = None) -> Identity:
+    """Identity from an auth config overridden by explicit values (flags).
+
+    A system or role token (`--secret px-user-token`, `--role system.user`) needs no person:
+    without a name it is named `default_name` (the caller passes the Secret's name, else the
+    first role), and without an email it gets `<name>@<email_domain>` (the issuer), as the
+    Portworx operator names its own `px-user-token` (`createToken`: name `<secret>`, email
+    `<secret>@<issuer>`). Nothing to name it after is a usage error (exit 2)."""
     config = config or {}
     name = name if name is not None else config.get("name")
     email = email if email is not None else config.get("email")
     sub = sub if sub is not None else config.get("sub")
     roles = tuple(roles) if roles else tuple(config.get("roles") or ())
     groups = tuple(groups) if groups else tuple(config.get("groups") or ())
-    for label, value in (("name", name), ("email", email)):
-        if not value:
-            raise PxsecError(f"the token needs a {label}: pass --{label} or put {label} in the --auth-config file",
-                             Location(field=label))
+    name = name or default_name or (roles[0] if roles else None)
+    if not name:
+        raise UsageError("the token needs a name: pass --name (or --role or --secret, which then name it), "
+                         "or put name in the --auth-config file", Location(field="name"))
+    if not email and email_domain:
+        email = f"{name}@{email_domain}"
+    if not email:
+        raise UsageError("the token needs an email: pass --email or put email in the --auth-config file",
+                         Location(field="email"))
     return Identity(name=name, email=email, sub=sub or default_subject(name, email), roles=roles, groups=groups)
 
 

@@ -54,7 +54,19 @@ def _issuer(req: GenerateRequest) -> str:
             raise PxsecError("the spec has no selfSigned issuer (OIDC tokens are signed by the provider); "
                              "pass --issuer", Location(file=req.spec.source, field="spec.selfSigned"))
         issuer = req.spec.self_signed.issuer
-    return check_self_signed_issuer(issuer)
+        return check_self_signed_issuer(issuer)
+    return _as_usage(check_self_signed_issuer, issuer)
+
+
+def _as_usage(check, *args):
+    """A bad option value is a usage error (exit 2), as click's own checks are; the same check
+    on a value read from a file (the spec) stays bad input (exit 1)."""
+    try:
+        return check(*args)
+    except UsageError:
+        raise
+    except PxsecError as e:
+        raise UsageError(e.message, e.location) from None
 
 
 def _signer(req: GenerateRequest, environ: Mapping[str, str]) -> Signer:
@@ -85,7 +97,11 @@ def generate(req: GenerateRequest, environ: Mapping[str, str], now: float | None
 
     issuer = _issuer(req)
     lifetime = req.lifetime or (req.spec.token_lifetime if req.spec else None) or DEFAULT_LIFETIME
-    seconds = parse_lifetime(lifetime, Location(field="--lifetime"))
+    if req.lifetime:
+        seconds = _as_usage(parse_lifetime, lifetime, Location(field="--lifetime"))
+    else:
+        where = Location(file=req.spec.source if req.spec else None, field="spec.tokenLifetime")
+        seconds = parse_lifetime(lifetime, where)
     if req.secret is not None:
         check_object_name(req.secret, "--secret")
     check_namespace(req.namespace)
@@ -97,7 +113,8 @@ def generate(req: GenerateRequest, environ: Mapping[str, str], now: float | None
     if req.auth_config:
         config, notes = load_auth_config(req.auth_config)
         warnings += notes
-    ident = make_identity(config, name=req.name, email=req.email, sub=req.sub, roles=req.roles, groups=req.groups)
+    ident = make_identity(config, name=req.name, email=req.email, sub=req.sub, roles=req.roles, groups=req.groups,
+                          default_name=req.secret, email_domain=issuer)
     signer = _signer(req, environ)
     warnings += signer.warnings
     if not ident.roles:

@@ -152,7 +152,7 @@ def test_error_in_an_item_points_at_it(e2e):
                                      "namespace": "kube-system"}
     assert result["file"] == {"path": "secrets/px.yaml", "index": 1}
     assert "secret.create" in result["message"]
-    assert "pxsec: error: secrets/px.yaml: document 1 (Secret/px-system-secrets)" in proc.stderr
+    assert "pxsec: error: secrets/px.yaml: document 2 (Secret/px-system-secrets)" in proc.stderr
 
 
 def test_configmap_function_config_with_a_spec_path(e2e):
