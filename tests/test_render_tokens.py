@@ -205,3 +205,24 @@ def test_rendering_twice_changes_nothing():
     first = render(VSC + "---\n" + PVC).text
     again = pipeline.render([("out.yaml", first)], spec()).text
     assert again == first
+
+
+# --- the README section ----------------------------------------------------------------------------
+
+def _readme_section() -> str:
+    import re
+    readme = (ROOT / "README.md").read_text()
+    m = re.search(r"^## Volumes, snapshots and migrations after security is on\n(.*?)(?=^## )", readme, re.S | re.M)
+    assert m, "README has no 'Volumes, snapshots and migrations after security is on' section"
+    return m.group(1)
+
+
+def test_readme_section_names_each_wired_kind_and_its_sample_spec_is_valid():
+    section = _readme_section()
+    for kind in list(px.STORK_TOKEN_KINDS) + ["VolumeSnapshotClass", "ApplicationRestore", "ClusterPair"]:
+        assert f"`{kind}`" in section or kind in section, kind
+    sample = section.split("```yaml\n", 1)[1].split("```", 1)[0]
+    s = specmod.from_document(yaml.safe_load(SPEC + sample), "<readme>")
+    assert s.tokens.pvcs.include == ("apps/data",) and s.storage_classes.exclude == ("px-scratch",)
+    for line in (ln for ln in section.splitlines() if "pxsec token generate" in ln):
+        assert "--spec pxsec.yaml --role system.user --secret px-user-token -n " in line, line

@@ -137,8 +137,9 @@ _RULES = (
          "token", "Stork reads the token for these objects from their openstorage.io/auth-secret-* annotations; "
          "without them it calls Portworx with no token and private volumes are refused."),
     Rule("PXS055", "clusterpair-token-predates-reset", "note", "A ClusterPair's token predates PX-Security",
-         "A ClusterPair without storkctl's auth annotations was made for a cluster without security; its "
-         "options.token stops working after `pxctl cluster token reset`, which enabling security requires."),
+         "A ClusterPair without the auth annotations `storkctl create clusterpair` adds for a secured cluster "
+         "was likely made before security; its options.token stops working after `pxctl cluster token reset`, "
+         "which enabling security requires."),
     # Operator installs and annotations (rules_operator.py).
     Rule("PXS030", "operator-owned-secret", "warning", "A Secret the Portworx operator owns is named or kept in the "
          "manifests", "The operator rewrites px-system-secrets and the selfSigned.sharedSecret Secret on every "

@@ -139,9 +139,9 @@ def clusterpair_token_predates_reset(inv: Inventory) -> list[Finding]:
     px = _secured(inv)
     if px is None:
         return []
-    return [o.at("PXS055", ("spec", "options", "token"), f"ClusterPair {o.name}: made without storkctl's auth "
-                 f"annotations, so its token predates PX-Security on {px.obj.label}: run `pxctl cluster token reset` "
-                 f"on the paired cluster, then regenerate the pair")
+    return [o.at("PXS055", ("spec", "options", "token"), f"ClusterPair {o.name}: without the auth annotations "
+                 f"`storkctl create clusterpair` adds for a secured cluster, its token likely predates PX-Security on "
+                 f"{px.obj.label}: run `pxctl cluster token reset` on the paired cluster, then recreate the pair")
             for o in _objects(inv, pw.STORK_OBJECT)
             if o.kind == pw.CLUSTERPAIR and get(o.data, "spec", "options", "token") and NAME not in o.annotations()]
 

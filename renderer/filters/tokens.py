@@ -15,8 +15,9 @@ filters/storageclass.py), once the workloads and so the default namespace are kn
   VolumeSnapshotSchedule: the same annotations (stork drivers/volume/portworx/portworx.go
   `getUserVolDriver`, `mergeAuthLabels`; schedules copy theirs to what they create).
 - **ClusterPair**: its `options.token` is the remote cluster's pairing token, not a JWT pxsec can
-  make: `pxctl cluster token reset` replaces it. A pair without storkctl's auth annotations was
-  made for a cluster without security: warned about, never changed.
+  make: `pxctl cluster token reset` replaces it. A pair without the auth annotations that
+  `storkctl create clusterpair` adds for a secured cluster (pkg/storkctl/clusterpair.go
+  generateClusterPair) was likely made before security: warned about, never changed.
 """
 from __future__ import annotations
 
@@ -24,8 +25,8 @@ from .. import portworx as px
 from ..errors import PxsecError
 from . import common as c
 
-CLUSTERPAIR_WARNING = ("ClusterPair {label}: its options.token predates PX-Security; run `pxctl cluster token reset` "
-                       "on the paired cluster, then regenerate this pair")
+CLUSTERPAIR_WARNING = ("ClusterPair {label}: its options.token likely predates PX-Security; run `pxctl cluster token "
+                       "reset` on the paired cluster, then recreate this pair")
 LIST_SKIPPED = ("VolumeSnapshotClass {name}: no snapshotter-list-secret: the snapshotter lists snapshots without a "
                 "VolumeSnapshot, so ${{pvc.namespace}} has no per-namespace form there")
 
