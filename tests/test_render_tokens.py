@@ -176,13 +176,13 @@ def test_without_spec_tokens_nothing_but_storageclasses_changes():
 
 
 def test_per_namespace_token_on_a_pvc_without_namespace_is_an_error_naming_the_field():
+    per_pvc = "  tokens:\n    tokenSecret: {namespace: \"${pvc.namespace}\"}\n    storageClasses: {include: []}\n"
     with pytest.raises(PxsecError) as e:
-        render(PVC, "  tokens:\n    tokenSecret: {namespace: \"${pvc.namespace}\"}\n    storageClasses: {include: []}\n")
+        render(PVC, per_pvc)
     assert e.value.location.field == "metadata.namespace" and e.value.location.kind == "PersistentVolumeClaim"
     listed = "apiVersion: v1\nkind: List\nitems:\n- " + PVC.split("---\n")[0].replace("\n", "\n  ").rstrip() + "\n"
     with pytest.raises(PxsecError) as e:
-        render(listed + "---\n" + PVC.split("---\n")[1],
-               "  tokens:\n    tokenSecret: {namespace: \"${pvc.namespace}\"}\n    storageClasses: {include: []}\n")
+        render(listed + "---\n" + PVC.split("---\n")[1], per_pvc)
     assert e.value.location.field == "items[0].metadata.namespace"
 
 
@@ -194,9 +194,9 @@ def test_one_token_secret_warning_for_both_passes():
 def test_generated_key_secrets_follow_the_workloads_not_the_token_objects():
     env = {px.SYSTEM_KEY: "s" * 40, px.STORK_KEY: "t" * 40, px.SHARED_KEY: "u" * 40}
     pvc = PVC.replace("metadata: {name: data}", "metadata: {name: data, namespace: apps}")
+    creating = SPEC.replace("spec:\n", "spec:\n  secret: {create: true}\n") + "  tokens: {}\n"
     r = pipeline.render([("in.yaml", DAEMONSET + "---\n" + pvc)],
-                        specmod.from_document(yaml.safe_load(SPEC.replace("spec:\n", "spec:\n  secret: {create: true}\n")
-                                                             + "  tokens: {}\n"), "<spec>"), environ=env)
+                        specmod.from_document(yaml.safe_load(creating), "<spec>"), environ=env)
     assert r.generated == ["Secret kube-system/px-system-secrets"]
     assert annotations(objects(r.text)[("PersistentVolumeClaim", "data")])[NAME] == "px-user-token"
 

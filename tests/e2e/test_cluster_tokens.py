@@ -145,8 +145,8 @@ def test_a_pvc_and_a_stork_object_take_the_annotations_in_place(e2e, crds, tmp_p
     plain = (f"apiVersion: v1\nkind: PersistentVolumeClaim\nmetadata: {{name: data, namespace: {ns}, annotations: "
              f"{{volume.beta.kubernetes.io/storage-provisioner: {px.INTREE_PROVISIONER}}}}}\nspec:\n  accessModes: "
              f"[ReadWriteOnce]\n  resources: {{requests: {{storage: 1Gi}}}}\n---\n"
-             f"apiVersion: stork.libopenstorage.org/v1alpha1\nkind: Migration\nmetadata: {{name: once, namespace: {ns}}}\n"
-             f"spec: {{clusterPair: remote, namespaces: [{ns}]}}\n")
+             f"apiVersion: stork.libopenstorage.org/v1alpha1\nkind: Migration\n"
+             f"metadata: {{name: once, namespace: {ns}}}\nspec: {{clusterPair: remote, namespaces: [{ns}]}}\n")
     spec = tmp_path / "pxsec.yaml"
     spec.write_text(SPEC)
     daemonset = (GOLDEN / "tokens" / "input.yaml").read_text().split("---\n")[0]
