@@ -240,13 +240,13 @@ def scalar_value(node: Any) -> Any:
 
 def skeleton(node: Any, pod_paths: dict, depth: int = 0) -> Any:
     """The few fields an object's identity and role depend on (apiVersion, kind, metadata name,
-    namespace and annotations, provisioner, the pod spec's containers' name/image/command, list
-    items), read as Kubernetes reads them. Enough for `portworx.classify`; far cheaper than
+    namespace and annotations, provisioner, driver (VolumeSnapshotClass), the pod spec's containers'
+    name/image/command, list items), read as Kubernetes reads them. Enough for `portworx.classify`; far cheaper than
     constructing every document of a stream."""
     if not isinstance(node, yaml.MappingNode) or depth > 8:
         return None
     out: dict = {}
-    for key in ("apiVersion", "kind", "provisioner"):
+    for key in ("apiVersion", "kind", "provisioner", "driver"):
         value = scalar_value(get(node, key))
         if value is not None:
             out[key] = value

@@ -15,7 +15,7 @@ if TYPE_CHECKING:  # typing costs start-up; annotations are strings here
 
 from . import portworx as px
 from .errors import Location, PxsecError
-from .filters import autopilot, envfrom, portworx_daemonset, storageclass, stork, storagecluster
+from .filters import autopilot, envfrom, portworx_daemonset, storageclass, stork, storagecluster, tokens
 from .filters.common import LiteralSecretReplaced, Report
 from .portworx import AUTOPILOT, LIST, PORTWORX, STORAGECLASS, STORAGECLUSTER, STORK, WORKLOADS
 from .spec import Spec
@@ -62,6 +62,8 @@ def worth_composing(spec: Spec):
     so chunks with a backslash or a tag are composed; so are chunks with anchors or aliases (the
     composer then checks them: undefined aliases, alias bombs) and, for envFrom, any chunk that
     names a PORTWORX_AUTH_* setting."""
+    wired = spec.tokens is not None  # spec.tokens: VolumeSnapshotClasses, PVCs and Stork objects too
+
     def test(chunk: str) -> bool:
         return ("\\" in chunk
                 or (("items" in chunk or "StorageCluster" in chunk) and _KIND_WORD.search(chunk) is not None)
@@ -70,6 +72,8 @@ def worth_composing(spec: Spec):
                 or "PORTWORX_AUTH" in chunk or "PX_SHARED_SECRET" in chunk
                 or ("Secret" in chunk and spec.secret_name in chunk)
                 or ("StorageClass" in chunk and ("portworx" in chunk or "pxd" in chunk))
+                or (wired and ("PersistentVolumeClaim" in chunk or "stork.libopenstorage.org" in chunk
+                               or "VolumeSnapshotClass" in chunk))
                 or (("!" in chunk or "&" in chunk or "*" in chunk) and _TAG_OR_ALIAS.search(chunk) is not None))
     return test
 
@@ -134,6 +138,7 @@ class Renderer:
         self.touched: list[Touched] = []
         self.env_from: list[envfrom.Ref] = []  # envFrom sources of secured Portworx containers
         self.storage_classes: list[tuple[Document, dict, Location, str]] = []  # (doc, object, location, field prefix)
+        self.token_objects: list[tuple[Document, dict, Location, str, str]] = []  # the same, and the role (spec.tokens)
 
     def _apply(self, role: str, obj: dict, loc: Location) -> Report:
         if self.local_config and _annotations(obj).get(LOCAL_CONFIG) == "true":
@@ -167,6 +172,9 @@ class Renderer:
                 if item_role == STORAGECLASS:
                     self.storage_classes.append((doc, item, Location(doc.source, doc.index, "StorageClass",
                                                                      _str(_meta(item).get("name"))), f"items[{i}]"))
+                if item_role in px.TOKEN_ROLES:
+                    self.token_objects.append((doc, item, Location(doc.source, doc.index, item.get("kind"), _str(
+                        _meta(item).get("name")), _str(_meta(item).get("namespace"))), f"items[{i}]", item_role))
                 if item_role in FILTERS:
                     meta = _meta(item)
                     loc = Location(doc.source, doc.index, item.get("kind"), _str(meta.get("name")),
@@ -183,6 +191,9 @@ class Renderer:
         if role == STORAGECLASS:
             self.storage_classes.append((doc, obj, doc.location(), ""))
             return
+        if role in px.TOKEN_ROLES:
+            self.token_objects.append((doc, obj, doc.location(), "", role))
+            return
         report = self._apply(role, obj, doc.location())
         doc.changed = bool(report.changes)
 
@@ -195,32 +206,67 @@ class Renderer:
                   if storageclass.selected(_meta(o).get("name"), sc_spec)]
         if not chosen:
             return []
-        namespace = sc_spec.token_namespace or self._token_namespace(chosen[0][2])
+        namespace = sc_spec.token_namespace or self._token_namespace(chosen[0][2], sc_spec.section)
         warnings = []
         for doc, obj, loc, prefix in chosen:
             if namespace == px.PVC_NAMESPACE and px.storageclass_kind(obj) == "intree":
                 raise PxsecError("${pvc.namespace} is a CSI template: the in-tree provisioner would read it "
-                                 "literally; set spec.storageClasses.tokenSecret.namespace or exclude this "
+                                 f"literally; set spec.{sc_spec.section}.tokenSecret.namespace or exclude this "
                                  "StorageClass", Location(loc.file, loc.index, loc.kind, loc.name, None,
                                                           (prefix + "." if prefix else "") + "provisioner"))
             report = storageclass.apply(obj, sc_spec, namespace, loc)
             doc.changed |= bool(report.changes)
             warnings += report.warnings
             self.touched.append(Touched(STORAGECLASS, "StorageClass", None, _meta(obj).get("name"), report))
+        what = "the objects spec.tokens wires" if sc_spec.section == "tokens" else "the StorageClasses"
         if any(doc.changed for doc, *_ in chosen):  # already secured output: nothing new to say
-            warnings += self._token_secret_warning(stream, sc_spec, namespace)
+            warnings += self._token_secret_warning(stream, sc_spec, namespace, what)  # one warning for both passes
         return warnings
 
-    def _token_namespace(self, loc: Location) -> str:
+    def tokens(self, stream: Stream) -> list[str]:
+        """Second pass for spec.tokens: VolumeSnapshotClasses, in-tree Portworx PVCs, Stork objects."""
+        t = self.spec.tokens
+        if t is None or not self.token_objects:
+            return []
+        intree = {_meta(o).get("name") for _, o, _, _ in self.storage_classes if px.storageclass_kind(o) == "intree"}
+        chosen = []
+        for doc, obj, loc, prefix, role in self.token_objects:
+            sel = {px.SNAPSHOTCLASS: t.snapshot_classes, px.PVC: t.pvcs, px.STORK_OBJECT: t.stork}[role]
+            if (role != px.PVC or px.pvc_intree(obj, intree)) and sel.selects(_meta(obj).get("name"),
+                                                                              _meta(obj).get("namespace")):
+                chosen.append((doc, obj, loc, prefix, role))
+        if not chosen:
+            return []
+        namespace = t.token_namespace or self._token_namespace(chosen[0][2], "tokens")
+        warnings = []
+        for doc, obj, loc, prefix, role in chosen:
+            try:
+                report = tokens.apply(role, obj, t.token_name, namespace, loc)
+            except PxsecError as e:
+                if prefix:
+                    e.location.field = prefix + (f".{e.location.field}" if e.location.field else "")
+                raise
+            doc.changed |= bool(report.changes)
+            warnings += report.warnings
+            if obj.get("kind") != px.CLUSTERPAIR:
+                self.touched.append(Touched(role, obj.get("kind"), _meta(obj).get("namespace"), _meta(obj).get("name"),
+                                            report))
+        if any(doc.changed and (role != px.STORK_OBJECT or obj.get("kind") != px.CLUSTERPAIR)
+               for doc, obj, _, _, role in chosen):  # already secured output: nothing new to say
+            warnings += self._token_secret_warning(stream, t, namespace, "the objects spec.tokens wires")
+        return warnings
+
+    def _token_namespace(self, loc: Location, section: str = "storageClasses") -> str:
         found = {t.namespace for t in self.touched if t.role in WORKLOADS}
         if len(found) == 1 and None not in found:
             return found.pop()
         why = ("the Portworx workloads in the stream are in several namespaces" if len(found) > 1 else
                "no StorageCluster or Portworx DaemonSet in the stream names its namespace")
         raise PxsecError(f"needed here: {why}",
-                         Location(self.spec.source, field="spec.storageClasses.tokenSecret.namespace"))
+                         Location(self.spec.source, field=f"spec.{section}.tokenSecret.namespace"))
 
-    def _token_secret_warning(self, stream: Stream, sc_spec, namespace: str) -> list[str]:
+    def _token_secret_warning(self, stream: Stream, sc_spec, namespace: str,
+                              what: str = "the StorageClasses") -> list[str]:
         """DaemonSet installs have no operator to create the token Secret: say how to make it."""
         if any(t.role == STORAGECLUSTER for t in self.touched):
             return []
@@ -229,7 +275,7 @@ class Renderer:
                 return []
         each = " in each PVC namespace" if namespace == px.PVC_NAMESPACE else ""
         ns = "NAMESPACE" if namespace == px.PVC_NAMESPACE else namespace
-        return [f"StorageClasses need token Secret {sc_spec.token_name}{each}; create it: pxsec token generate "
+        return [f"{what} need token Secret {sc_spec.token_name}{each}; create it: pxsec token generate "
                 f"--spec SPEC --role system.user --secret {sc_spec.token_name} -n {ns} | kubectl apply -f -"]
 
 
@@ -259,7 +305,8 @@ def _secret_docs(stream: Stream, job: Renderer, spec: Spec, environ: Mapping[str
     """Emit or refresh one Secret per namespace of a secured workload; returns labels."""
     namespaces: dict[str | None, str | None] = {}
     for t in job.touched:
-        namespaces.setdefault(t.namespace, t.helm_filename)
+        if t.role in FILTERS:  # the workloads that read the keys: not StorageClasses, PVCs, ...
+            namespaces.setdefault(t.namespace, t.helm_filename)
     if not spec.secret_create or not namespaces:
         return []
     from . import generated_secret as secrets  # Jinja2 and the template: only when Secrets are made
@@ -297,7 +344,7 @@ def render(sources: list[tuple[str, str]], spec: Spec, environ: Mapping[str, str
     for doc in stream.documents:
         if doc.role is not None and doc.role != SECRET:
             job.document(doc, doc.role)
-    envfrom_warnings = envfrom.apply(stream, job.env_from, spec) + job.storageclasses(stream)
+    envfrom_warnings = envfrom.apply(stream, job.env_from, spec) + job.storageclasses(stream) + job.tokens(stream)
     generated = _secret_docs(stream, job, spec, environ or {}, allow_short_secrets, secret_docs)
     warnings = [w for t in job.touched for w in t.report.warnings] + envfrom_warnings
     warnings += [f"{t.label}: {ch} (keep secrets out of manifests)"

@@ -91,6 +91,66 @@ def storageclass_kind(obj: Any) -> str | None:
     return {CSI_PROVISIONER: "csi", INTREE_PROVISIONER: "intree"}.get(obj.get("provisioner"))
 
 
+# --- other objects that carry a token (issue 22) ---------------------------------------------------
+# VolumeSnapshotClass (snapshot.storage.k8s.io) of the Portworx CSI driver: the CSI snapshotter
+# passes the Secret these parameters name to CreateSnapshot/DeleteSnapshot and ListSnapshots
+# (external-snapshotter pkg/utils/util.go SnapshotterSecretParams, SnapshotterListSecretParams),
+# and Portworx reads key auth-token of it (openstorage csi/csi.go setupContext).
+SNAPSHOT_GROUP = "snapshot.storage.k8s.io/"
+SNAPSHOTTER_SECRET_PARAMS = ("csi.storage.k8s.io/snapshotter-secret-name",
+                             "csi.storage.k8s.io/snapshotter-secret-namespace")
+SNAPSHOTTER_LIST_SECRET_PARAMS = ("csi.storage.k8s.io/snapshotter-list-secret-name",
+                                  "csi.storage.k8s.io/snapshotter-list-secret-namespace")
+# The snapshotter resolves this in the create/delete Secret's namespace (GetSecretReference); the
+# list Secret is resolved without a VolumeSnapshot, so only a literal namespace works there.
+VOLUMESNAPSHOT_NAMESPACE = "${volumesnapshot.namespace}"
+# Annotations naming the token Secret on a PVC (openstorage api/server/middleware_auth.go
+# parseSecret) and on Stork objects (stork drivers/volume/portworx/portworx.go getUserVolDriver,
+# mergeAuthLabels): the same keys as the in-tree StorageClass parameters.
+AUTH_SECRET_ANNOTATIONS = INTREE_SECRET_PARAMS
+PVC_PROVISIONER_ANNOTATIONS = ("volume.beta.kubernetes.io/storage-provisioner",
+                               "volume.kubernetes.io/storage-provisioner")
+PVC_CLASS_ANNOTATION = "volume.beta.kubernetes.io/storage-class"
+STORK_GROUP = "stork.libopenstorage.org/"
+CLUSTERPAIR = "ClusterPair"
+# Stork kinds whose annotations Stork reads for the token -> whether Stork substitutes ${pvc.namespace}
+# in them (ApplicationBackup: getUserToken with the PVC's namespace; the others pass "", "templatized
+# ns not supported"). Schedules copy their annotations to what they create (migrationschedule.go,
+# applicationbackupschedule.go, snapshotschedule.go). ApplicationRestore is not here: Stork takes the
+# restore's token from the backup's volume info (StartRestore), never from its annotations.
+STORK_TOKEN_KINDS = {"Migration": False, "MigrationSchedule": False, "ApplicationBackup": True,
+                     "ApplicationBackupSchedule": True, "VolumeSnapshotSchedule": False}
+
+
+def is_snapshotclass(obj: Any) -> bool:
+    """A VolumeSnapshotClass of the Portworx CSI driver."""
+    return isinstance(obj, dict) and obj.get("kind") == "VolumeSnapshotClass" \
+        and str(obj.get("apiVersion", "")).startswith(SNAPSHOT_GROUP) and obj.get("driver") == CSI_PROVISIONER
+
+
+def is_stork_object(obj: Any) -> bool:
+    """A Stork object that carries a token: STORK_TOKEN_KINDS, or a ClusterPair (options.token)."""
+    return isinstance(obj, dict) and (obj.get("kind") in STORK_TOKEN_KINDS or obj.get("kind") == CLUSTERPAIR) \
+        and str(obj.get("apiVersion", "")).startswith(STORK_GROUP)
+
+
+def is_pvc(obj: Any) -> bool:
+    return isinstance(obj, dict) and obj.get("kind") == "PersistentVolumeClaim" and obj.get("apiVersion") == "v1"
+
+
+def pvc_intree(obj: Any, intree_classes: set) -> bool:
+    """A PVC that asks the in-tree Portworx provisioner: its class is one of `intree_classes` (names
+    of in-tree Portworx StorageClasses), or the PV controller's annotation names the provisioner."""
+    meta = obj.get("metadata") if isinstance(obj.get("metadata"), dict) else {}
+    ann = meta.get("annotations") if isinstance(meta.get("annotations"), dict) else {}
+    if any(ann.get(a) == INTREE_PROVISIONER for a in PVC_PROVISIONER_ANNOTATIONS):
+        return True
+    cls = get(obj, "spec", "storageClassName")
+    if cls is None:
+        cls = ann.get(PVC_CLASS_ANNOTATION)
+    return isinstance(cls, str) and cls in intree_classes
+
+
 # --- containers -----------------------------------------------------------------------------------
 _OCI_MONITOR = re.compile(r"(^|/)portworx/oci-monitor(:|@|$)")
 _STORK_IMAGE = re.compile(r"(^|/)openstorage/stork(:|@|$)")
@@ -125,6 +185,8 @@ def shell_wrapped(command: Any) -> bool:
 # --- kinds and roles ------------------------------------------------------------------------------
 PORTWORX, STORK, AUTOPILOT, STORAGECLUSTER, LIST = "portworx", "stork", "autopilot", "storagecluster", "list"
 STORAGECLASS = "storageclass"
+SNAPSHOTCLASS, PVC, STORK_OBJECT = "snapshotclass", "pvc", "storkobject"
+TOKEN_ROLES = (SNAPSHOTCLASS, PVC, STORK_OBJECT)  # objects spec.tokens points at the token Secret
 WORKLOADS = (PORTWORX, STORAGECLUSTER)
 # kind -> path of the pod spec in it
 POD_SPEC_PATHS = {
@@ -190,7 +252,8 @@ def is_list(obj: Any) -> bool:
 
 
 def classify(obj: Any) -> str | None:
-    """PORTWORX | STORK | AUTOPILOT | STORAGECLUSTER | STORAGECLASS | LIST, or None for everything else."""
+    """PORTWORX | STORK | AUTOPILOT | STORAGECLUSTER | STORAGECLASS | SNAPSHOTCLASS | PVC | STORK_OBJECT
+    | LIST, or None for everything else."""
     if not isinstance(obj, dict):
         return None
     kind = obj.get("kind")
@@ -198,6 +261,12 @@ def classify(obj: Any) -> str | None:
         return LIST
     if storageclass_kind(obj):
         return STORAGECLASS
+    if is_snapshotclass(obj):
+        return SNAPSHOTCLASS
+    if is_pvc(obj):
+        return PVC
+    if is_stork_object(obj):
+        return STORK_OBJECT
     if kind == "StorageCluster" and isinstance(obj.get("apiVersion"), str) \
             and obj["apiVersion"].startswith(STORAGECLUSTER_GROUP):
         return STORAGECLUSTER

@@ -52,16 +52,37 @@ class Oidc(namedtuple("Oidc", "issuer client_id custom_claim_namespace")):
     __slots__ = ()
 
 
-class StorageClasses(namedtuple("StorageClasses", "token_name token_namespace include exclude")):
-    """spec.storageClasses: token Secret name and namespace (None: the workload's), include/exclude (None: all)."""
+class StorageClasses(namedtuple("StorageClasses", "token_name token_namespace include exclude section",
+                                defaults=("storageClasses",))):
+    """spec.storageClasses (or spec.tokens.storageClasses): token Secret name and namespace (None: the
+    workload's), include/exclude (None: all); `section`: the spec field it came from, for errors."""
+
+    __slots__ = ()
+
+
+class Selection(namedtuple("Selection", "include exclude")):
+    """include (None: all) / exclude of one kind under spec.tokens: names, or namespace/name."""
+
+    __slots__ = ()
+
+    def selects(self, name, namespace=None) -> bool:
+        keys = {name} | ({f"{namespace}/{name}"} if namespace else set())
+        if self.include is not None and not keys & set(self.include):
+            return False
+        return not keys & set(self.exclude)
+
+
+class Tokens(namedtuple("Tokens", "token_name token_namespace snapshot_classes pvcs stork")):
+    """spec.tokens beyond StorageClasses: the token Secret, and a Selection per kind
+    (VolumeSnapshotClasses, in-tree Portworx PVCs, Stork objects)."""
 
     __slots__ = ()
 
 
 class Spec(namedtuple("Spec", "source secret_name secret_create key_system key_stork key_jwt_shared_secret "
                               "stork_enabled stork_issuer stork_issuer_explicit self_signed oidc "
-                              "username_claim guest_access token_lifetime storage_classes",
-                      defaults=(None,))):
+                              "username_claim guest_access token_lifetime storage_classes tokens",
+                      defaults=(None, None))):
     """The validated spec, defaults applied (see `build`)."""
 
     __slots__ = ()
@@ -316,6 +337,7 @@ DEFAULTS = {
     "stork.issuer": "stork.openstorage.io",
     "selfSigned.sharedSecret": False,
     "storageClasses.tokenSecret.name": "px-user-token",
+    "tokens.tokenSecret.name": "px-user-token",
 }
 
 
@@ -356,10 +378,30 @@ def build(s: dict, source: str = "<spec>") -> Spec:
         guest_access=s.get("guestAccess"),
         token_lifetime=s.get("tokenLifetime"),
         storage_classes=_storage_classes(s),
+        tokens=_tokens(s),
     )
 
 
+def _selection(d: dict | None) -> Selection:
+    d = d or {}
+    return Selection(tuple(d["include"]) if "include" in d else None, tuple(d.get("exclude") or ()))
+
+
+def _tokens(s: dict) -> Tokens | None:
+    t = s.get("tokens")
+    if t is None:
+        return None
+    return Tokens(_get(s, "tokens.tokenSecret.name"), (t.get("tokenSecret") or {}).get("namespace"),
+                  _selection(t.get("volumeSnapshotClasses")), _selection(t.get("persistentVolumeClaims")),
+                  _selection(t.get("stork")))
+
+
 def _storage_classes(s: dict) -> StorageClasses | None:
+    t = s.get("tokens")
+    if t is not None:  # spec.tokens: its Secret, and its storageClasses selection
+        sel = _selection(t.get("storageClasses"))
+        return StorageClasses(_get(s, "tokens.tokenSecret.name"), (t.get("tokenSecret") or {}).get("namespace"),
+                              sel.include, sel.exclude, "tokens")
     sc = s.get("storageClasses")
     if sc is None:
         return None

@@ -140,6 +140,9 @@ def _friendly(error) -> Problem:
         return Problem(path, f"must not contain spaces: {error.instance!r}")
     if validator in ("minLength", "maxLength"):
         return Problem(path, "must not be empty" if validator == "minLength" else "is too long")
+    if validator == "not" and path == "spec":
+        return Problem("spec.tokens", "spec.storageClasses and spec.tokens are exclusive: spec.tokens wires "
+                                      "StorageClasses too (move include/exclude under tokens.storageClasses)")
     if validator == "not":
         return Problem(path, f"{error.instance!r} is not allowed")
     return Problem(path, error.message)

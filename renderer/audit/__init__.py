@@ -23,6 +23,9 @@ def check(sources: list[tuple[str, str]], spec: Spec | None = None, ignore: froz
     inv = inventory.build(docs)
     if spec is not None and spec.storage_classes is not None:
         inv.left_out_storageclasses = inventory.left_out(inv, spec.storage_classes)
+    if spec is not None and spec.tokens is not None:
+        from .rules_tokens import left_out_tokens
+        inv.left_out_tokens = left_out_tokens(inv, spec.tokens)
     inv.errors = errors + inv.errors
     found = rules.run(inv)
     drift_checked = False

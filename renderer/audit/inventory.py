@@ -22,7 +22,7 @@ from .profiles import (Autopilot, EnvList, PxAuth, StorkAuth, autopilot_deployme
                        stork_deployment, stork_from_storagecluster, storagecluster)
 
 PAIRING_KINDS = {"ClusterPair", "Migration", "MigrationSchedule"}
-_WANTED_ROLES = (px.PORTWORX, px.STORK, px.AUTOPILOT, px.STORAGECLUSTER, px.STORAGECLASS, px.LIST)
+_WANTED_ROLES = (px.PORTWORX, px.STORK, px.AUTOPILOT, px.STORAGECLUSTER, px.STORAGECLASS, px.LIST) + px.TOKEN_ROLES
 
 
 @dataclass
@@ -37,8 +37,10 @@ class Inventory:
     pairings: list[Obj] = field(default_factory=list)  # ClusterPair / Migration objects
     errors: list = field(default_factory=list)  # findings for documents that could not be read
     documents: list = field(default_factory=list)  # every document (rules_operator: Secrets, annotations)
-    left_out_storageclasses: set = field(default_factory=set)
-    sources: Any = None  # process.Sources: the ConfigMaps and Secrets the Portworx objects read  # names the --spec's storageClasses leaves alone
+    left_out_storageclasses: set = field(default_factory=set)  # names the --spec's storageClasses leaves alone
+    token_objects: list[Obj] = field(default_factory=list)  # VolumeSnapshotClasses, PVCs, Stork objects (TOKEN_ROLES)
+    left_out_tokens: set = field(default_factory=set)  # ids (Obj.doc, Obj.prefix) the --spec's tokens leaves alone
+    sources: Any = None  # process.Sources: the ConfigMaps and Secrets the Portworx objects read
 
     def workloads(self) -> int:
         """How many distinct Portworx, Stork and autopilot objects were looked at."""
@@ -148,6 +150,8 @@ def build(docs: list[Document]) -> Inventory:
                 inv.autopilot.append(ap)
         elif o.role == px.STORAGECLASS:
             inv.storageclasses.append(o)
+        elif o.role in px.TOKEN_ROLES:
+            inv.token_objects.append(o)
     return inv
 
 

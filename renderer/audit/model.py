@@ -119,6 +119,27 @@ _RULES = (
          "incomplete or name a Secret without auth-token", "Portworx reads the token from key auth-token of the "
          "Secret each parameter pair names (CSI: provisioner, node-publish and controller-expand); an operation "
          "without its pair, or a Secret without that key, carries no token."),
+    # Other objects that carry a token (rules_tokens.py).
+    Rule("PXS050", "snapshotclass-token-missing", "warning", "A Portworx VolumeSnapshotClass has no token Secret",
+         "The CSI snapshotter passes the Secret named by csi.storage.k8s.io/snapshotter-secret-name/-namespace to "
+         "the driver; without it, snapshots are requested without a token and Portworx refuses those of private "
+         "volumes."),
+    Rule("PXS051", "snapshotclass-token-invalid", "error", "A Portworx VolumeSnapshotClass's token parameters "
+         "cannot be resolved", "The CSI snapshotter needs both the name and the namespace of each Secret pair, and "
+         "resolves the list Secret without a VolumeSnapshot (no ${volumesnapshot.namespace} there)."),
+    Rule("PXS052", "pvc-token-missing", "warning", "An in-tree Portworx PVC carries no token",
+         "Portworx reads an in-tree volume's token from the PVC's openstorage.io/auth-secret-* annotations, else "
+         "from its StorageClass; with neither, the volume is made without a token: public, or refused."),
+    Rule("PXS053", "token-annotations-invalid", "error", "openstorage.io/auth-secret-* annotations that name no "
+         "Secret", "Both the name and the namespace are needed, and ${pvc.namespace} is substituted only by Stork "
+         "for ApplicationBackup(Schedule); PVCs, migrations and snapshot schedules read it literally."),
+    Rule("PXS054", "stork-token-missing", "warning", "A Stork migration, backup or snapshot schedule carries no "
+         "token", "Stork reads the token for these objects from their openstorage.io/auth-secret-* annotations; "
+         "without them it calls Portworx with no token and private volumes are refused."),
+    Rule("PXS055", "clusterpair-token-predates-reset", "note", "A ClusterPair's token predates PX-Security",
+         "A ClusterPair without the auth annotations `storkctl create clusterpair` adds for a secured cluster "
+         "was likely made before security; its options.token stops working after `pxctl cluster token reset`, "
+         "which enabling security requires."),
     # Operator installs and annotations (rules_operator.py).
     Rule("PXS030", "operator-owned-secret", "warning", "A Secret the Portworx operator owns is named or kept in the "
          "manifests", "The operator rewrites px-system-secrets and the selfSigned.sharedSecret Secret on every "
