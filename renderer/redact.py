@@ -42,7 +42,11 @@ def _flag_of(item: Any) -> str | None:
 
 
 def _mask_string(s: str) -> str:
-    return _FLAG_IN_TEXT.sub(lambda m: f"{m.group(1)}{m.group(2)}{LITERAL}", s)
+    """Secret flags' values, and `KEY=value` of key variables (the chart's helm-vars annotation
+    copies `envVars` there)."""
+    from .filters.helm_vars import mask
+
+    return mask(_FLAG_IN_TEXT.sub(lambda m: f"{m.group(1)}{m.group(2)}{LITERAL}", s), LITERAL)
 
 
 def value(obj: Any) -> Any:

@@ -139,6 +139,8 @@ def _message(path: tuple, what: str, name: str | None, found: Any, expected: Any
     if what == "removed":
         shown = "" if found is None else f" (found {_show(found)})"
         return f"not in the rendered output: render would remove it{shown}"
+    if found == expected:  # the difference is in a secret value, which is never shown
+        return "differs from the rendered output in a secret value (hidden): render would replace it"
     if _scalars(found) and _scalars(expected):
         return "differs from the rendered output: " + _list_change(found, expected)
     return f"differs from the rendered output: expected {_show(expected)}, found {_show(found)}"

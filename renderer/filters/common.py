@@ -107,6 +107,9 @@ def set_env(env: list, entry: dict, loc: Location, path: str) -> str | None:
         del env[i]
     if name in SECRET_ENV and "value" in old:
         return LiteralSecretReplaced(f"replaced literal secret value of env {name} with a secretKeyRef")
+    field = px.get(old, "valueFrom", "fieldRef", "fieldPath")
+    if name in SECRET_ENV and isinstance(field, str) and field.startswith("metadata."):
+        return LiteralSecretReplaced(f"{field} holds the key {name} reads, in clear text: remove it")
     return f"set env {name}" + (" (removed duplicates)" if len(idx) > 1 else "")
 
 

@@ -33,10 +33,16 @@ def secrets_in(text: str) -> list[str]:
     return list(dict.fromkeys(found))
 
 
+def mask(text: str, mark: str) -> str:
+    """`text` with the value of every key variable (`NAME=value`, a JSON env entry) and secret flag
+    replaced by `mark`: render's scrub, and check's drift values (redact.py)."""
+    text = _ENV_KV.sub(lambda m: m.group(1) + m.group(2) + (mark if m.group(3).strip() else m.group(3)), text)
+    text = _ENV_JSON.sub(lambda m: m.group(1) + (f'"{mark}"' if m.group(2) else '""'), text)
+    return _FLAG.sub(lambda m: m.group(1) + m.group(2) + mark, text)
+
+
 def _redact(text: str) -> str:
-    text = _ENV_KV.sub(lambda m: m.group(1) + m.group(2) + (REDACTED if m.group(3).strip() else m.group(3)), text)
-    text = _ENV_JSON.sub(lambda m: m.group(1) + (f'"{REDACTED}"' if m.group(2) else '""'), text)
-    return _FLAG.sub(lambda m: m.group(1) + m.group(2) + REDACTED, text)
+    return mask(text, REDACTED)
 
 
 def _annotation_maps(obj: dict):
