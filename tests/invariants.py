@@ -28,6 +28,8 @@ import base64
 import re
 from collections import Counter
 
+import kubelet_oracle
+
 # --- the table of names (facts doc §2.2, §2.3, §2.4, §3; README "The spec") ------------------
 SYSTEM_KEY = "PORTWORX_AUTH_SYSTEM_KEY"
 STORK_KEY_BY_ISSUER = {"stork.openstorage.io": "PORTWORX_AUTH_STORK_KEY",
@@ -366,11 +368,13 @@ def _check(objects: list, spec: dict, krm: bool) -> tuple[list[str], list[str]]:
 
 
 def violations(objects: list, spec: dict, baseline: list | None = None, krm: bool = False) -> list[str]:
-    """Everything wrong in Kubernetes' view `objects` of a pxsec output, for the spec.
+    """Everything wrong in Kubernetes' view `objects` of a pxsec output, for the spec, including
+    what the kubelet would start from it (kubelet_oracle: expansion, envFrom, `--`).
 
     With `baseline` (Kubernetes' view of the input), rules about containers pxsec does not own
     and about env value types report only what the input did not already have."""
     absolute, relative = _check(objects, spec, krm)
+    absolute += kubelet_oracle.violations(objects, local_config_skipped=krm)
     if baseline is not None:
         before = Counter(_check(baseline, spec, krm)[1])
         relative = list((Counter(relative) - before).elements())

@@ -87,7 +87,10 @@ class EnvList:
 
 def containers(o: Obj, keys: tuple[str, ...] = ("initContainers", "containers")) -> Iterator[tuple[Path, dict]]:
     """(path, container) of every container of the object's pod spec (portworx.containers)."""
-    base = px.POD_SPEC_PATHS.get(o.kind or "")
+    paths = px.pod_spec_paths(o.data)
+    if not paths:
+        return
+    base = paths[0]
     for key, i, ct in px.containers(o.data, keys):
         yield base + (key, i), ct
 

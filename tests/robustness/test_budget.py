@@ -18,7 +18,7 @@ from .harness import EXAMPLES, MIN_TOTAL, ROOT, check_available, krm_available
 
 RENDER = ("render_malformed", "render_odd", "render_manifests", "render_specs", "render_secret_create")
 KRM = ("krm_lists", "krm_raw")
-CHECK = ("check_inputs", "check_after_render")
+CHECK = ("check_inputs", "check_after_render", "kubelet_rules")
 LEGACY = ("legacy_resources", "legacy_raw")
 FAMILIES = ("families_render", "families_legacy")
 

@@ -65,7 +65,8 @@ def test_families_legacy_plugin(workdir, case):
 # violation, the defects its shortest input may hit.)
 # On the pre-fix renderer these failed: render (defects 3, 7, 18), legacy (3, 7), both family
 # groups (1, 2, 4, 5, 6, 7, 8); all fixed, so every group must pass.
-GROUPS = {"render": None, "krm": None, "legacy": None, "families_render": None, "families_legacy": None}
+GROUPS = {"render": None, "krm": None, "legacy": None, "families_render": None, "families_legacy": None,
+          "check_zero": None, "kubelet_render": None}
 
 
 def _params():
