@@ -9,7 +9,9 @@ data and written by the safe dumper (kyaml.dump); every value enters CEL through
 
 Matched: CREATE and UPDATE of the pod-template kinds (portworx.POD_SPEC_PATHS) running a
 Portworx container, Deployments running Stork, and StorageClusters. Objects with a controller
-(a DaemonSet's pods, the operator's pods and Stork, a Deployment's ReplicaSets) are checked
+(a DaemonSet's pods, a Deployment's ReplicaSets, and the pods and Stork Deployment the operator
+makes, each with a controller reference to the StorageCluster: libopenstorage/operator
+pkg/controller/storagecluster storagecluster.go `syncNodes`, stork.go `syncStork`) are checked
 through that controller, not again. What CEL cannot see is listed in README "Enforce it in every
 cluster".
 """
@@ -21,7 +23,7 @@ from . import policy_cel as cel
 from . import policy_expected as expected
 from . import portworx as px
 from .audit.model import RULES
-from .errors import UsageError
+from .errors import PxsecError, UsageError
 from .filters import goshlex
 from .spec import Spec
 
@@ -158,7 +160,7 @@ def _misc_check(flag: str, value: str) -> str:
     if any(ch.isspace() for ch in word):  # a quoted value with blanks: look for render's exact text
         return f"variables.miscArgs.contains({cel.lit(goshlex.join([flag, value], []))})"
     words = "variables.miscWords"
-    return f"{cel.flag_once(words, flag, word)} && {cel.misc_before_comment(words, flag)}"
+    return cel.flag_once(words, flag, word)
 
 
 def _storagecluster_checks(want: expected.Cluster) -> list[dict]:
@@ -201,9 +203,19 @@ def _storagecluster_checks(want: expected.Cluster) -> list[dict]:
     return out
 
 
+def _storagecluster_refused(spec: Spec) -> list[dict] | None:
+    """When render refuses every StorageCluster with this spec (an operator-owned secret.name with
+    secret.create: true), the policy refuses them too, with render's reason."""
+    try:
+        expected.storage_cluster(spec)
+    except PxsecError as e:
+        return [_check(f"!{IS_SC}", "PXS020", f"pxsec render refuses StorageClusters with this spec: {e.message}")]
+    return None
+
+
 def validations(spec: Spec) -> list[dict]:
-    return (_portworx_checks(expected.portworx_container(spec)) + _stork_checks(expected.stork_container(spec))
-            + _storagecluster_checks(expected.storage_cluster(spec)))
+    sc = _storagecluster_refused(spec) or _storagecluster_checks(expected.storage_cluster(spec))
+    return _portworx_checks(expected.portworx_container(spec)) + _stork_checks(expected.stork_container(spec)) + sc
 
 
 def parse_selector(items) -> dict[str, str]:

@@ -101,13 +101,9 @@ def flag_once(words: str, flag: str, value: str) -> str:
 
 
 def misc_words(text: str) -> str:
-    """px-runc words of a misc-args string, split on blanks (google/shlex quoting is not read:
-    render writes every value it sets as one plain word when it can)."""
-    return f"{text}.replace('\\t', ' ').replace('\\n', ' ').split(' ').filter(w, w != '')"
-
-
-def misc_before_comment(words: str, flag: str) -> str:
-    """`flag` comes before any word starting with '#' (google/shlex: the rest is a comment)."""
-    hashes = f"{words}.filter(w, w.startsWith('#'))"
-    first = f"{words}.filter(a, a.matches({lit(flag_pattern([flag]))}))[0]"
-    return f"(size({hashes}) == 0 || {words}.indexOf({first}) < {words}.indexOf({hashes}[0]))"
+    """px-runc words of a misc-args string up to its comment, split on blanks. google/shlex starts
+    a comment at a word beginning with '#' (the operator ignores the rest); quoting is not read:
+    render writes every value it sets as one word without blanks when it can (policy.py checks
+    render's exact text otherwise)."""
+    blanks = f"{text}.replace('\\t', ' ').replace('\\n', ' ').replace('\\r', ' ')"
+    return f"(' ' + {blanks}).split(' #')[0].split(' ').filter(w, w != '')"

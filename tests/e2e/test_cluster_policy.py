@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import json
 import time
+from pathlib import Path
 
 import pytest
 import yaml
@@ -106,17 +107,17 @@ def _env() -> dict:
     return dict(os.environ, PYTHONPATH=str(REPO))
 
 
-def _dry_run(cluster, docs: list[dict], namespace: str | None = None):
+def _dry_run(cluster, docs: list[dict]):
     return cluster.kubectl("apply", "--dry-run=server", "-f", "-", input=_stream(docs), check=False)
 
 
-def _wait_enforced(cluster) -> None:
-    bad = _docs(REPO / "examples" / "portworx.yaml", ON)
-    ds = _one(bad, "DaemonSet", "portworx")
+def _wait_enforced(cluster, name: str = NAME, namespace: str = ON) -> None:
+    """Retry a server-side dry run of the unsecured example DaemonSet until `name` denies it."""
+    ds = _one(_docs(REPO / "examples" / "portworx.yaml", namespace), "DaemonSet", "portworx")
     deadline = time.monotonic() + ENFORCE_DEADLINE
     while True:
         proc = _dry_run(cluster, [ds])
-        if proc.returncode != 0 and NAME in proc.stderr:
+        if proc.returncode != 0 and f"ValidatingAdmissionPolicy '{name}'" in proc.stderr:
             return
         if time.monotonic() > deadline:
             pytest.fail(f"the policy was not enforced after {ENFORCE_DEADLINE}s; last dry run: "
@@ -197,3 +198,94 @@ def test_objects_that_are_not_portworx_are_untouched(cluster, enforced):
     off = _docs(REPO / "examples" / "portworx.yaml", OFF)
     proc = _dry_run(cluster, [_one(off, "DaemonSet", "portworx")])
     assert proc.returncode == 0, proc.stderr
+
+
+GOLDEN = REPO / "tests" / "cases"
+WORKLOADS = ("portworx", "stork", "storagecluster")
+
+
+def _golden_workloads(case: Path, namespace: str) -> list[dict]:
+    """The workloads of a golden case's want.yaml (render's output), moved into `namespace`."""
+    from pxsec import portworx as pw
+    from pxsec.stream import Stream
+
+    out = []
+    for doc in Stream.from_sources([(str(case / "want.yaml"), (case / "want.yaml").read_text())]).documents:
+        if doc.index < 0 or doc.node is None:
+            continue
+        d = doc.construct()  # as Kubernetes decodes it (kyaml: merge keys, tags)
+        items = d.get("items") if isinstance(d, dict) and isinstance(d.get("items"), list) else [d]
+        for item in items:
+            if pw.classify(item) in WORKLOADS and item.get("apiVersion") in ("apps/v1", "core.libopenstorage.org/v1"):
+                item["metadata"]["namespace"] = namespace
+                out.append(item)
+    return out
+
+
+def _with_selector(obj: dict) -> dict:
+    """The golden outputs are minimal: an apps/v1 workload gets the selector and pod labels the API
+    server requires (nothing PX-Security reads); unknown StorageCluster fields are pruned
+    (`--validate=ignore`), as the API server prunes them before admission."""
+    if obj.get("apiVersion") == "apps/v1":
+        labels = {"pxsec-e2e": "golden"}
+        obj["spec"]["selector"] = {"matchLabels": labels}
+        meta = obj["spec"]["template"].setdefault("metadata", {}) or {}
+        obj["spec"]["template"]["metadata"] = dict(meta, labels={**(meta.get("labels") or {}), **labels})
+    return obj
+
+
+CASES_WITH_WORKLOADS = sorted(p.parent for p in GOLDEN.glob("*/want.yaml")
+                              if p.parent.name != "errors" and (p.parent / "spec.yaml").is_file()
+                              and _golden_workloads(p.parent, "x"))
+
+
+@pytest.mark.parametrize("case", CASES_WITH_WORKLOADS, ids=[c.name for c in CASES_WITH_WORKLOADS])
+def test_every_golden_render_output_is_admitted_by_its_own_policy(cluster, enforced, tmp_path, case):
+    """For each golden case, the policy made from its spec admits render's output of its input
+    (tests/cases/<case>/want.yaml): the policy never refuses what render makes. Each case gets its
+    own policy, bound to its own namespace, deleted at the end."""
+    name, ns = f"pxsec-e2e-{case.name}", f"pxsec-case-{case.name}"
+    cluster.kubectl("apply", "-f", "-", input=json.dumps(
+        {"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": ns, "labels": {"pxsec.io/case": case.name}}}))
+    text = run(["pxsec", "policy", "--spec", str(case / "spec.yaml"), "--name", name,
+                "--namespace-selector", f"pxsec.io/case={case.name}"], _env()).stdout
+    cluster.kubectl("apply", "-f", "-", input=text)
+    try:
+        _wait_enforced(cluster, name, ns)
+        admitted = 0
+        for obj in _golden_workloads(case, ns):
+            proc = cluster.kubectl("apply", "--dry-run=server", "--validate=ignore", "-f", "-",
+                                   input=json.dumps(_with_selector(obj)), check=False)
+            assert "ValidatingAdmissionPolicy" not in proc.stderr, (
+                f"{obj['kind']} {obj['metadata']['name']} of {case.name}/want.yaml was denied:\n{proc.stderr}")
+            admitted += proc.returncode == 0
+        assert admitted, f"no workload of {case.name}/want.yaml reached admission"
+    finally:
+        cluster.kubectl("delete", "validatingadmissionpolicybinding,validatingadmissionpolicy", name,
+                        "--ignore-not-found")
+
+
+def test_warn_action_admits_with_the_rule_as_a_warning(cluster, enforced):
+    """--action Warn: the server admits and returns the message as a warning (kubectl prints
+    `Warning: ...`); validationActions Warn, admissionregistration/v1 ValidationAction."""
+    spec, _ = enforced
+    name, ns = "pxsec-e2e-warn", "pxsec-policy-warn"
+    cluster.kubectl("apply", "-f", "-", input=json.dumps(
+        {"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": ns, "labels": {LABEL: "warn"}}}))
+    text = run(["pxsec", "policy", "--spec", str(spec), "--name", name, "--action", "Warn",
+                "--namespace-selector", f"{LABEL}=warn"], _env()).stdout
+    cluster.kubectl("apply", "-f", "-", input=text)
+    try:
+        ds = _one(_docs(REPO / "examples" / "portworx.yaml", ns), "DaemonSet", "portworx")
+        deadline = time.monotonic() + ENFORCE_DEADLINE
+        while True:
+            proc = _dry_run(cluster, [ds])
+            assert proc.returncode == 0, proc.stderr
+            if "Warning:" in proc.stderr and "PXS019 drift:" in proc.stderr:
+                break
+            if time.monotonic() > deadline:
+                pytest.fail(f"no warning after {ENFORCE_DEADLINE}s: {proc.stderr}", pytrace=False)
+            time.sleep(0.5)
+    finally:
+        cluster.kubectl("delete", "validatingadmissionpolicybinding,validatingadmissionpolicy", name,
+                        "--ignore-not-found")
