@@ -295,3 +295,25 @@ def test_never_destroy_a_parameter_that_breaks_the_spec_reaches_argocd(e2e, side
     assert "CMP processing failed" in result.error
     for needle in needles:
         assert needle in result.error, result.error
+
+
+def test_pxsec_policy_env_adds_the_admission_policy_for_the_clusters_own_spec(e2e, sidecar):
+    """PXSEC_POLICY=Deny: the manifests end with `pxsec policy` for the same spec, parameters
+    included, so each cluster's API server enforces that cluster's issuer."""
+    repo, app = chart_app(e2e)
+    issuer = "https://idp.cluster-a.example.com"
+    server = sidecar()
+    result = generate(server, repo, APP, {"PXSEC_SPEC": "pxsec-spec.yaml", "PXSEC_POLICY": "Deny"},
+                      params={"oidc.issuer": issuer})
+    assert_ok(result)
+    (vap,) = result.of_kind("ValidatingAdmissionPolicy")
+    (binding,) = result.of_kind("ValidatingAdmissionPolicyBinding")
+    assert binding["spec"]["validationActions"] == ["Deny"]
+    assert any(f"-oidc_issuer {issuer}" in v["message"] for v in vap["spec"]["validations"])
+    spec = yaml.safe_load((app / "pxsec-spec.yaml").read_text())
+    spec["spec"]["oidc"]["issuer"] = issuer
+    (app / "spec-a.yaml").write_text(yaml.safe_dump(spec))
+    want = run(["pxsec", "policy", "--spec", "spec-a.yaml"], e2e.env(), cwd=app).stdout
+    assert result.manifests[-2:] == list(yaml.safe_load_all(want))
+    bad = generate(server, repo, APP, {"PXSEC_SPEC": "pxsec-spec.yaml", "PXSEC_POLICY": "Block"})
+    assert not bad.ok and "--action 'Block'" in bad.error
