@@ -1,10 +1,9 @@
 """`pxsec policy` on the session's real kube-apiserver v1.34 (cluster.py): the API server is the judge.
 
 The ValidatingAdmissionPolicy and its binding (admissionregistration.k8s.io/v1, GA since 1.30 and
-served by default) are applied with kubectl, which also proves the server accepts every CEL
-expression (it compiles them on create; kube-apiserver
-staging/src/k8s.io/apiserver/pkg/admission/plugin/policy/validating `compilePolicy`, and
-admissionregistration validation `validateValidatingAdmissionPolicySpec`). Then, in a namespace the
+served by default) are applied with kubectl, which also proves the server compiles every CEL
+expression (pkg/apis/admissionregistration/validation `validateValidatingAdmissionPolicy` compiles
+each with the server's CEL environment and refuses the object on an error). Then, in a namespace the
 binding selects:
 
 - unsecured objects (the bundled example's DaemonSet and Stork, the golden StorageCluster input)
@@ -22,6 +21,7 @@ other tests in the session never meet the policy.
 from __future__ import annotations
 
 import json
+import os
 import time
 from pathlib import Path
 
@@ -36,6 +36,7 @@ NAME = "pxsec-e2e-policy"
 ON, OFF = "pxsec-policy-on", "pxsec-policy-off"
 LABEL = "pxsec.io/enforce"
 ENFORCE_DEADLINE = 60.0  # seconds for the server to start enforcing a new policy
+PAD = int(os.environ.get("PXSEC_POLICY_PAD", "1000"))  # extra env vars and args in the large DaemonSet
 SPEC = """\
 apiVersion: pxsec.io/v1alpha1
 kind: PortworxSecurity
@@ -189,6 +190,24 @@ def test_render_output_is_admitted_and_removing_a_key_is_denied(cluster, enforce
     proc = cluster.kubectl("patch", "-n", ON, "storagecluster", "px-cluster", "--type=merge",
                            "-p", '{"spec": {"security": {"enabled": false}}}', check=False)
     _denied(proc, objects, "PXS001")
+
+
+def test_a_large_secured_daemonset_stays_within_the_cel_cost_budget(cluster, enforced):
+    """The server evaluates a policy within a runtime CEL cost budget (k8s.io/apiserver
+    pkg/apis/cel/config.go RuntimeCELCostBudget, 10^7 per binding, PerCallLimit 10^6 per
+    expression) and, with failurePolicy Fail, denies when it runs out. A secured DaemonSet with
+    1,000 more env vars, 1,000 more args and 50 more containers is still admitted."""
+    spec, _ = enforced
+    ds = _render(spec, [_one(_docs(REPO / "examples" / "portworx.yaml", ON), "DaemonSet", "portworx")])[0]
+    ds["metadata"]["name"] = "portworx-large"
+    pod = ds["spec"]["template"]["spec"]
+    px = pod["containers"][0]
+    px["env"] = [{"name": f"PAD_{i}", "value": "x" * 20} for i in range(PAD)] + px["env"]
+    px["args"] = [f"-pad{i}=x" for i in range(PAD)] + px["args"]
+    pod["containers"] += [{"name": f"side-{i}", "image": "busybox:1.36",
+                           "env": [{"name": f"E{j}", "value": "v"} for j in range(20)]} for i in range(50)]
+    proc = cluster.kubectl("create", "--dry-run=server", "-f", "-", input=json.dumps(ds), check=False)
+    assert proc.returncode == 0, proc.stderr
 
 
 def test_objects_that_are_not_portworx_are_untouched(cluster, enforced):
