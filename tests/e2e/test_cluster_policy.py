@@ -210,6 +210,26 @@ def test_a_large_secured_daemonset_stays_within_the_cel_cost_budget(cluster, enf
     assert proc.returncode == 0, proc.stderr
 
 
+def test_a_bare_pod_running_portworx_is_checked_and_a_controlled_one_is_left_to_its_controller(cluster, enforced):
+    """Any pod template running the Portworx image is checked, a bare Pod too. A pod with a
+    controller reference to a StorageCluster (the operator's: libopenstorage/operator
+    pkg/controller/storagecluster storagecluster.go `syncNodes` creates them with
+    NewControllerRef(cluster)) is checked through the StorageCluster instead."""
+    _, objects = enforced
+    cluster.kubectl("apply", "-f", "-", input=json.dumps(  # no controller manager makes it here
+        {"apiVersion": "v1", "kind": "ServiceAccount", "metadata": {"name": "default", "namespace": ON}}))
+    pod = {"apiVersion": "v1", "kind": "Pod", "metadata": {"name": "px-by-hand", "namespace": ON},
+           "spec": {"containers": [{"name": "px", "image": "docker.io/portworx/oci-monitor:3.2.0",
+                                    "args": ["-c", "px-cluster"]}]}}
+    _denied(cluster.kubectl("create", "--dry-run=server", "-f", "-", input=json.dumps(pod), check=False),
+            objects, "PXS019")
+    pod["metadata"]["ownerReferences"] = [{"apiVersion": "core.libopenstorage.org/v1", "kind": "StorageCluster",
+                                           "name": "px-cluster", "uid": "6f1b2c3d-0000-4000-8000-000000000001",
+                                           "controller": True, "blockOwnerDeletion": True}]
+    proc = cluster.kubectl("create", "--dry-run=server", "-f", "-", input=json.dumps(pod), check=False)
+    assert proc.returncode == 0, proc.stderr
+
+
 def test_objects_that_are_not_portworx_are_untouched(cluster, enforced):
     proc = _dry_run(cluster, [PLAIN_DEPLOYMENT])
     assert proc.returncode == 0, proc.stderr
