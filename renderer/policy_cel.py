@@ -55,11 +55,14 @@ def shell_wrapped(c: str) -> str:
 
 
 def env_from_secret(holder: str, name: str, secret: str, key: str) -> str:
-    """`holder.env` sets `name`, and every entry of it is a secretKeyRef to secret/key."""
+    """`holder.env` sets `name`, and every entry of it is a secretKeyRef to secret/key that is not
+    `optional` (an optional reference to a missing Secret or key leaves the variable unset:
+    kubelet `makeEnvironmentVariables`)."""
     env = f"{holder}.env"
+    ref = "e.valueFrom.secretKeyRef"
     return (f"(has({env}) && {env}.exists(e, e.name == {lit(name)}) && {env}.all(e, e.name != {lit(name)} || "
-            f"(has(e.valueFrom) && has(e.valueFrom.secretKeyRef) && e.valueFrom.secretKeyRef.name == {lit(secret)} "
-            f"&& e.valueFrom.secretKeyRef.key == {lit(key)})))")
+            f"(has(e.valueFrom) && has({ref}) && {ref}.name == {lit(secret)} && {ref}.key == {lit(key)} && "
+            f"!(has({ref}.optional) && {ref}.optional))))")
 
 
 def env_literal(holder: str, name: str, value: str) -> str:

@@ -186,6 +186,11 @@ def test_render_output_is_admitted_and_removing_a_key_is_denied(cluster, enforce
                         {"op": "remove", "path": f"/spec/template/spec/containers/0/env/{i}"}])
     proc = cluster.kubectl("patch", "-n", ON, "daemonset", "portworx", "--type=json", "-p", patch, check=False)
     assert "PORTWORX_AUTH_SYSTEM_KEY" in _denied(proc, objects, "PXS019")
+    # An optional reference (the variable is unset when the Secret is missing) is not a key either:
+    patch = json.dumps([{"op": "add", "path": f"/spec/template/spec/containers/0/env/{i}/valueFrom/secretKeyRef/optional",
+                         "value": True}])
+    proc = cluster.kubectl("patch", "-n", ON, "daemonset", "portworx", "--type=json", "-p", patch, check=False)
+    assert "PORTWORX_AUTH_SYSTEM_KEY" in _denied(proc, objects, "PXS019")
     # ... and the same on the StorageCluster: security off.
     proc = cluster.kubectl("patch", "-n", ON, "storagecluster", "px-cluster", "--type=merge",
                            "-p", '{"spec": {"security": {"enabled": false}}}', check=False)
