@@ -88,7 +88,15 @@ def _match_conditions() -> list[dict]:
 
 def _portworx_checks(want: expected.Container) -> list[dict]:
     each = "variables.portworx.all(c, {})".format
+    issuers = [px.SETTINGS[k][0] for k in ("jwt_issuer", "oidc_issuer", "rsa_file", "ecds_file")]
+    twins = [px.SETTINGS[k][1] for k in ("jwt_issuer", "oidc_issuer", "rsa_file", "ecds_file")]
+    some = (f"(has(c.env) && c.env.exists(e, e.name in {cel.lits(px.PX_KEY_ENV + tuple(twins))})) || "
+            f"(has(c.args) && {cel.words_with_flag('c.args', issuers)}) || "
+            f"(has(c.command) && {cel.words_with_flag('c.command', issuers)})")
     out = [
+        # audit/rules_workload.py security_disabled: no issuer and no key at all
+        _check(each(f"({some})"), "PXS001", "PX-Security is off: the Portworx container has no issuer "
+               "(-jwt_issuer / -oidc_issuer / public key) and no PORTWORX_AUTH_* keys"),
         _check("!variables.portworxInit", "PXS023", "an init container runs Portworx: only the Portworx container of "
                "a DaemonSet is secured (pxsec render refuses this)"),
         _check(each(f"!{cel.shell_wrapped('c')}"), "PXS023", "the Portworx container runs a shell (command: sh -c "

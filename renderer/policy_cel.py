@@ -89,8 +89,12 @@ def flag_pattern(flags) -> str:
     return f"^--?({names})(=|$)"
 
 
+def words_with_flag(words: str, flags) -> str:
+    return f"{words}.exists(a, a.matches({lit(flag_pattern(flags))}))"
+
+
 def words_without_flags(words: str, flags) -> str:
-    return f"!{words}.exists(a, a.matches({lit(flag_pattern(flags))}))"
+    return "!" + words_with_flag(words, flags)
 
 
 def flag_once(words: str, flag: str, value: str) -> str:

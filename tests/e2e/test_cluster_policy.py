@@ -157,8 +157,14 @@ def test_the_api_server_accepts_the_policy(cluster, enforced):
 def test_unsecured_daemonset_and_stork_are_denied(cluster, enforced):
     _, objects = enforced
     docs = _docs(REPO / "examples" / "portworx.yaml", ON)
-    msg = _denied(_dry_run(cluster, [_one(docs, "DaemonSet", "portworx")]), objects, "PXS019")
-    assert "PORTWORX_AUTH_SYSTEM_KEY from Secret pxkeys key system-secret" in msg  # the first key the spec asks for
+    msg = _denied(_dry_run(cluster, [_one(docs, "DaemonSet", "portworx")]), objects, "PXS001")
+    assert "no issuer" in msg  # as `pxsec check` says of it (rules_workload.security_disabled)
+    # Half secured (a key, no issuer): the first thing the spec asks for that is missing.
+    half = _one(docs, "DaemonSet", "portworx")
+    half["spec"]["template"]["spec"]["containers"][0]["env"].append(
+        {"name": "PORTWORX_AUTH_STORK_KEY", "valueFrom": {"secretKeyRef": {"name": "pxkeys", "key": "stork-secret"}}})
+    msg = _denied(_dry_run(cluster, [half]), objects, "PXS019")
+    assert "PORTWORX_AUTH_SYSTEM_KEY from Secret pxkeys key system-secret" in msg
     _denied(_dry_run(cluster, [_one(docs, "Deployment", "stork")]), objects, "PXS004")
 
 
@@ -227,7 +233,7 @@ def test_a_bare_pod_running_portworx_is_checked_and_a_controlled_one_is_left_to_
            "spec": {"containers": [{"name": "px", "image": "docker.io/portworx/oci-monitor:3.2.0",
                                     "args": ["-c", "px-cluster"]}]}}
     _denied(cluster.kubectl("create", "--dry-run=server", "-f", "-", input=json.dumps(pod), check=False),
-            objects, "PXS019")
+            objects, "PXS001")
     pod["metadata"]["ownerReferences"] = [{"apiVersion": "core.libopenstorage.org/v1", "kind": "StorageCluster",
                                            "name": "px-cluster", "uid": "6f1b2c3d-0000-4000-8000-000000000001",
                                            "controller": True, "blockOwnerDeletion": True}]
