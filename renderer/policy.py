@@ -37,8 +37,15 @@ RESOURCES = (
     ("batch", "v1", ("jobs", "cronjobs")),
     (px.STORAGECLUSTER_GROUP.rstrip("/"), "*", ("storageclusters",)),
 )
-# A controller of these kinds carries the pod template (or the StorageCluster) that is checked.
-CONTROLLERS = ("DaemonSet", "ReplicaSet", "StatefulSet", "Job", "ReplicationController", "StorageCluster")
+# kind -> the controller kinds that make it from a template (or a StorageCluster) that is checked
+# instead: a DaemonSet's or the operator's pods, a Deployment's ReplicaSets, a CronJob's Jobs, the
+# operator's Stork Deployment. Nothing else is exempt, a DaemonSet never.
+CONTROLLED = {
+    "Pod": ("DaemonSet", "ReplicaSet", "StatefulSet", "Job", "ReplicationController", "StorageCluster"),
+    "ReplicaSet": ("Deployment",),
+    "Job": ("CronJob",),
+    "Deployment": ("StorageCluster",),
+}
 _LABEL_KEY = re.compile(r"^([a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*/)?"
                         r"[A-Za-z0-9]([-A-Za-z0-9_.]{0,61}[A-Za-z0-9])?$")
 _LABEL_VALUE = re.compile(r"^([A-Za-z0-9]([-A-Za-z0-9_.]{0,61}[A-Za-z0-9])?)?$")
@@ -74,8 +81,10 @@ def _variables() -> list[dict]:
 
 
 def _match_conditions() -> list[dict]:
+    pairs = " || ".join(f"(object.kind == {cel.lit(kind)} && r.kind in {cel.lits(owners)})"
+                        for kind, owners in CONTROLLED.items())
     owned = (f"has(object.metadata.ownerReferences) && object.metadata.ownerReferences.exists(r, "
-             f"has(r.controller) && r.controller && r.kind in {cel.lits(CONTROLLERS)})")
+             f"has(r.controller) && r.controller && ({pairs}))")
     pod = POD_SPEC
     runs = (f"({pod}.containers.exists(c, {cel.is_portworx('c')}) || (has({pod}.initContainers) && "
             f"{pod}.initContainers.exists(c, {cel.is_portworx('c')})) || (object.kind == 'Deployment' && "

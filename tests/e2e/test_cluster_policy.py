@@ -239,6 +239,10 @@ def test_a_bare_pod_running_portworx_is_checked_and_a_controlled_one_is_left_to_
                                            "controller": True, "blockOwnerDeletion": True}]
     proc = cluster.kubectl("create", "--dry-run=server", "-f", "-", input=json.dumps(pod), check=False)
     assert proc.returncode == 0, proc.stderr
+    # A DaemonSet is never exempt, whatever controller it names.
+    ds = _one(_docs(REPO / "examples" / "portworx.yaml", ON), "DaemonSet", "portworx")
+    ds["metadata"]["ownerReferences"] = pod["metadata"]["ownerReferences"]
+    _denied(_dry_run(cluster, [ds]), objects, "PXS001")
 
 
 def test_objects_that_are_not_portworx_are_untouched(cluster, enforced):
