@@ -57,6 +57,7 @@ EXAMPLES = {
     "install": "pxsec install kustomize-plugin",
     "install kustomize-plugin": "pxsec install kustomize-plugin && kustomize build --enable-alpha-plugins .",
     "install helm-plugin": "pxsec install helm-plugin --helm helm4",
+    "policy": "pxsec policy --spec pxsec.yaml --namespace-selector pxsec.io/enforce=true | kubectl apply -f -",
     "patches": "helm template px ./chart -n kube-system | pxsec patches --spec pxsec.yaml --for helmrelease",
 }
 GENERIC_EXAMPLE = "pxsec {path} --help"
@@ -190,13 +191,14 @@ def schema(
 
 
 def _register_subapps() -> None:
-    from .commands import check, install, keys, patches, tokens
+    from .commands import check, install, keys, patches, policy, tokens
 
     app.add_typer(tokens.app, name="token")
     app.add_typer(keys.app, name="keys")
     check.register(app)
     install.register(app)
     patches.register(app)
+    policy.register(app)
 
 
 _register_subapps()

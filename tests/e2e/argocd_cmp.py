@@ -93,7 +93,8 @@ class Generated:
 
 def generate(server: CmpServer, repo: Path, path: str, plugin_env: dict[str, str], *, kube_version: str = "1.29.0",
              api_versions: str = "", app_label_key: str = "", app_name: str = "rel",
-             namespace: str = "kube-system") -> Generated:
+             namespace: str = "kube-system", params: dict[str, str] | None = None,
+             announce: bool = False) -> Generated:
     """Argo CD's repo-server generating the manifests of `repo`/`path` with the pxsec plugin.
 
     The client's own environment carries nothing of the plugin's: no PATH to pxsec, no keys.
@@ -103,9 +104,16 @@ def generate(server: CmpServer, repo: Path, path: str, plugin_env: dict[str, str
             "--api-versions", api_versions, "--app-label-key", app_label_key]
     for name, value in plugin_env.items():
         argv += ["--env", f"{name}={value}"]
+    for name, value in (params or {}).items():  # spec.source.plugin.parameters (string parameters)
+        argv += ["--param", f"{name}={value}"]
+    if announce:  # the parameter announcement (repo-server GetAppDetails) instead of the manifests
+        argv.append("--announce")
     env = {"PATH": "/usr/bin:/bin", "HOME": str(server.log_path.parent),
            "ARGOCD_PLUGINSOCKFILEPATH": str(server.sockdir)}
     proc = subprocess.run(argv, env=env, capture_output=True, text=True, timeout=300)
+    if announce:
+        assert proc.returncode == 0, f"the parameter announcement failed:\n{proc.stderr}"
+        return json.loads(proc.stdout)
     result = Generated(proc)
     if not result.ok:
         assert proc.returncode == 1 and proc.stdout == "", (

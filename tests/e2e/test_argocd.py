@@ -227,3 +227,93 @@ def test_sidecar_image_has_what_these_tests_run():
     assert "COPY argocd/plugin.yaml /home/argocd/cmp-server/config/plugin.yaml\n" in dockerfile
     assert re.search(r"^FROM python:\$\{PYTHON_VERSION\}-slim$", dockerfile, re.M)  # Debian: has bash
     assert "ENTRYPOINT [\"/var/run/argocd/argocd-cmp-server\"]" in dockerfile
+
+
+# --- per-cluster parameters (issue 24) -------------------------------------------------------------
+# Argo CD passes spec.source.plugin.parameters as ARGOCD_APP_PARAMETERS (JSON) and PARAM_<NAME>
+# (argo-cd pkg/apis/application/v1alpha1 types.go ApplicationSourcePluginParameters.Environ; the
+# repo-server adds them in reposerver/repository getPluginParamEnvs); pxsec writes each over the
+# spec's field before validating it (renderer/argocd_params.py).
+
+
+def test_plugin_announces_the_parameters_pxsec_reads(e2e, sidecar):
+    """Through Argo CD's GetParametersAnnouncement (what the UI shows): plugin.yaml's static
+    parameters, exactly renderer/argocd_params.py PARAMETERS, each a string."""
+    from pxsec.argocd_params import PARAMETERS
+
+    repo, _ = chart_app(e2e)
+    announced = generate(sidecar(), repo, APP, {"PXSEC_SPEC": "pxsec-spec.yaml"}, announce=True)
+    assert [a["name"] for a in announced] == list(PARAMETERS)
+    assert all(a.get("itemType") == "string" and a.get("collectionType") == "string" for a in announced)
+    assert [a["title"] for a in announced] == list(PARAMETERS.values())
+
+
+def test_each_cluster_gets_its_own_issuer_from_parameters(e2e, sidecar):
+    """One repository and spec file, two Applications (as an ApplicationSet makes them) with their
+    own oidc.issuer/oidc.clientId: each gets what `pxsec render` makes with that value in the spec."""
+    repo, app = chart_app(e2e)
+    server = sidecar()
+    base = yaml.safe_load((app / "pxsec-spec.yaml").read_text())
+    for cluster, issuer in (("a", "https://idp.cluster-a.example.com"), ("b", "https://idp.cluster-b.example.com")):
+        params = {"oidc.issuer": issuer, "oidc.clientId": f"px-{cluster}", "secret.name": f"px-keys-{cluster}"}
+        result = generate(server, repo, APP, {"PXSEC_SPEC": "pxsec-spec.yaml"}, params=params)
+        assert_ok(result)
+        spec = dict(base, spec=dict(base["spec"], oidc={"issuer": issuer, "clientId": f"px-{cluster}"},
+                                    secret=dict(base["spec"]["secret"], name=f"px-keys-{cluster}")))
+        (app / f"spec-{cluster}.yaml").write_text(yaml.safe_dump(spec))
+        want = run(["bash", "-c", "set -euo pipefail; helm template rel . --namespace kube-system --include-crds "
+                    f"--kube-version 1.29.0 | pxsec render --spec spec-{cluster}.yaml"], e2e.env(), cwd=app).stdout
+        assert result.manifests == [d for d in yaml.safe_load_all(want) if d is not None]
+        (ds,) = result.of_kind("DaemonSet")
+        args = first_args(ds)
+        assert args[args.index("-oidc_issuer") + 1] == issuer
+        assert args[args.index("-oidc_client_id") + 1] == f"px-{cluster}"
+        refs = {e["valueFrom"]["secretKeyRef"]["name"] for e in ds["spec"]["template"]["spec"]["containers"][0]["env"]
+                if "valueFrom" in e and "secretKeyRef" in e["valueFrom"]}
+        assert refs == {f"px-keys-{cluster}"}
+
+
+def test_empty_parameter_keeps_the_spec_value(e2e, sidecar):
+    repo, app = chart_app(e2e)
+    result = generate(sidecar(), repo, APP, {"PXSEC_SPEC": "pxsec-spec.yaml"}, params={"oidc.issuer": ""})
+    assert_ok(result)
+    assert result.manifests == pxsec_render(e2e, app, "helm template rel . --namespace kube-system --include-crds "
+                                            "--kube-version 1.29.0")
+
+
+@pytest.mark.parametrize("params,needles", [
+    ({"oidc.issuer": "http://idp.insecure.example.com"}, ["spec.oidc.issuer", "https://", "Argo CD parameters"]),
+    ({"usernameClaim": "phone"}, ["spec.usernameClaim"]),
+    ({"oidc.isuer": "https://idp.example.com"}, ["ARGOCD_APP_PARAMETERS", "unknown parameter 'oidc.isuer'",
+                                                  "did you mean oidc.issuer"]),
+], ids=["insecure-issuer", "bad-claim", "misspelt-name"])
+def test_never_destroy_a_parameter_that_breaks_the_spec_reaches_argocd(e2e, sidecar, params, needles):
+    """A parameter that makes the spec invalid: Argo CD gets the error naming the field, no manifests."""
+    repo, _ = chart_app(e2e)
+    result = generate(sidecar(), repo, APP, {"PXSEC_SPEC": "pxsec-spec.yaml"}, params=params)
+    assert not result.ok, f"GenerateManifests returned {len(result.manifests)} manifests instead of an error"
+    assert "CMP processing failed" in result.error
+    for needle in needles:
+        assert needle in result.error, result.error
+
+
+def test_pxsec_policy_env_adds_the_admission_policy_for_the_clusters_own_spec(e2e, sidecar):
+    """PXSEC_POLICY=Deny: the manifests end with `pxsec policy` for the same spec, parameters
+    included, so each cluster's API server enforces that cluster's issuer."""
+    repo, app = chart_app(e2e)
+    issuer = "https://idp.cluster-a.example.com"
+    server = sidecar()
+    result = generate(server, repo, APP, {"PXSEC_SPEC": "pxsec-spec.yaml", "PXSEC_POLICY": "Deny"},
+                      params={"oidc.issuer": issuer})
+    assert_ok(result)
+    (vap,) = result.of_kind("ValidatingAdmissionPolicy")
+    (binding,) = result.of_kind("ValidatingAdmissionPolicyBinding")
+    assert binding["spec"]["validationActions"] == ["Deny"]
+    assert any(f"-oidc_issuer {issuer}" in v["message"] for v in vap["spec"]["validations"])
+    spec = yaml.safe_load((app / "pxsec-spec.yaml").read_text())
+    spec["spec"]["oidc"]["issuer"] = issuer
+    (app / "spec-a.yaml").write_text(yaml.safe_dump(spec))
+    want = run(["pxsec", "policy", "--spec", "spec-a.yaml"], e2e.env(), cwd=app).stdout
+    assert result.manifests[-2:] == list(yaml.safe_load_all(want))
+    bad = generate(server, repo, APP, {"PXSEC_SPEC": "pxsec-spec.yaml", "PXSEC_POLICY": "Block"})
+    assert not bad.ok and "--action 'Block'" in bad.error
