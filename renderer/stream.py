@@ -151,29 +151,33 @@ def split(text: str) -> Iterator[tuple[str, int]]:
         yield text[f.start:f.end], f.line
 
 
-_DOC_START = yaml.DocumentStartEvent
+_TWO_DOCUMENTS = ("YAML sees another document here, inside one Kubernetes document (a '---' after a CR-only "
+                  "line break, '...' followed by content, or a directive): Kubernetes reads only the first YAML "
+                  "document of it; write each '---' at the start of its own line, after a newline")
 
 
 def _one_document(chunk: str, source: str, index: int, line: int) -> None:
     """Refuse a chunk in which YAML sees more than one document (a `---` after a CR-only line
     break, `...` followed by content, directives opening another document): Kubernetes reads
     only the first of them (sigs.k8s.io/yaml Unmarshal, go-yaml v2 parses one document), so
-    what pxsec secured or checked would not be what the cluster gets."""
+    what pxsec secured or checked would not be what the cluster gets. A syntax error after the
+    first document has ended (directives with no document) is refused the same way."""
     loader = SyntaxLoader(chunk)
-    starts = 0
+    starts, ended = 0, False
     try:
         while loader.check_event():
             event = loader.get_event()
-            if isinstance(event, _DOC_START):
+            ended |= isinstance(event, yaml.DocumentEndEvent)
+            if isinstance(event, yaml.DocumentStartEvent):
                 starts += 1
                 if starts > 1:
                     at = line + event.start_mark.line
-                    raise PxsecError(
-                        f"line {at}: a YAML document marker inside one Kubernetes document (a '---' after a CR-only line break, "
-                        "'...' followed by content, or a directive): Kubernetes reads only the first YAML document "
-                        "of it; put each '---' at the start of its own line, after a newline", Location(source, index),
-                        line=at)
+                    raise PxsecError(f"line {at}: {_TWO_DOCUMENTS}", Location(source, index), line=at)
     except yaml.YAMLError as e:
+        mark = getattr(e, "problem_mark", None) or getattr(e, "context_mark", None)
+        if ended and mark is not None:
+            at = line + mark.line
+            raise PxsecError(f"line {at}: {_TWO_DOCUMENTS}", Location(source, index), line=at) from None
         compose(chunk, source, index, line)  # the syntax error, with its position
         raise yaml_error(e, line, chunk, Location(source, index)) from None
     finally:
