@@ -41,12 +41,17 @@ _NOT_BREAK = re.compile(r"[^\r\n\x85\u2028\u2029]")
 
 
 class Frame:
-    """One chunk: text[start:end]; its separator line (if any) is text[start:body]."""
+    """One chunk: text[start:end]. When it opens with a separator line that ends the chunk
+    before it, Kubernetes drops that line: it is text[start:body] (`separated`). A separator
+    line that comes when YAMLReader's buffer is empty (at the start of the stream, or right
+    after another separator) is not dropped: Read writes it into the buffer, so it is YAML
+    content of its chunk (`---#: x` a key, `---` a document start); then body == start and
+    `marked` says the frame still opens with a separator line."""
 
-    __slots__ = ("start", "body", "end", "line")
+    __slots__ = ("start", "body", "end", "line", "marked")
 
-    def __init__(self, start: int, body: int, end: int, line: int):
-        self.start, self.body, self.end, self.line = start, body, end, line
+    def __init__(self, start: int, body: int, end: int, line: int, marked: bool = False):
+        self.start, self.body, self.end, self.line, self.marked = start, body, end, line, marked
 
     @property
     def separated(self) -> bool:
@@ -95,19 +100,24 @@ def frames(text: str, source: str, first_line: int = 1, first_is_data: bool = Fa
         first_sep = True
     starts.append(len(text))
     line = first_line
+    empty = True  # YAMLReader.Read's buffer: nothing read since the last chunk ended
     for n in range(len(starts) - 1):
         a, b = starts[n], starts[n + 1]
         body = a
-        if n > 0 or first_sep:
+        marked = n > 0 or first_sep
+        if marked:
             nl = text.find("\n", a, b)
-            body = b if nl < 0 else nl + 1
-            if not separator_ok(text[a + 3:body]):
+            end_of_line = b if nl < 0 else nl + 1
+            if not separator_ok(text[a + 3:end_of_line]):
                 raise PxsecError(f"line {line}: invalid document separator: a line that starts with '---' may "
                                  "only have spaces or a comment after it (Kubernetes refuses the whole stream: "
                                  "invalid Yaml document separator)", Location(source, len(out)), line=line)
+            if not empty:  # it ends the chunk before and is dropped
+                body = end_of_line
         if b > a:
-            out.append(Frame(a, body, b, line))
+            out.append(Frame(a, body, b, line, marked))
             line += line_count(text[a:b])
+            empty = body == b
     return out
 
 
@@ -128,14 +138,16 @@ def inner_markers(text: str, chunks: list[Frame]) -> list[int]:
 def normalised(text: str, chunks: list[Frame]) -> str:
     """The stream as libyaml must see it to read apimachinery's chunks: every separator line
     becomes a bare `---` (padded with spaces to the same length), so a `---#: x` line opens a
-    document instead of being a key, and marks still point into the original text."""
-    if not any(f.separated and text[f.start:f.body].rstrip("\r\n") != "---" for f in chunks):
+    document instead of being a key. Lines stay where they are (errors are placed by line)."""
+    if not any(f.separated and (text[f.start:f.body].rstrip("\r\n") != "---" or text.startswith("\ufeff", f.body))
+               for f in chunks):
         return text
     parts = []
     for f in chunks:
         if f.separated:
             parts.append("---" + blank(text[f.start + 3:f.body]))
-            parts.append(text[f.body:f.end])
+            # go-yaml drops a BOM that starts its input (the chunk); mid-stream libyaml would not
+            parts.append(text[f.body + 1 if text.startswith("\ufeff", f.body) else f.body:f.end])
         else:
             parts.append(text[f.start:f.end])
     return "".join(parts)

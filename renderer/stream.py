@@ -93,7 +93,7 @@ class Document:
         past a line break YAML sees; directives end the header (the body is dumped resolved)."""
         out = []
         text = self.text.lstrip(_BOM)
-        if self.separated:
+        if self.separated or _yaml_marker(text):
             nl = text.find("\n")
             out.append(text[:nl + 1] if nl >= 0 else text + "\n")
             text = text[nl + 1:] if nl >= 0 else ""
@@ -115,7 +115,7 @@ class Document:
             from .jsonstream import emit_json
 
             return emit_json(self)
-        if self.node is not None:
+        if self.node is not None and not _bom_body(self.text, self.separated):  # marks shifted by a BOM
             from .patch import patch
 
             edited = patch(self.text, self.node, self.pristine(), self.obj)  # keeps the separator line
@@ -133,15 +133,25 @@ def _line_count(chunk: str) -> int:
     return k8ssplit.line_count(chunk)
 
 
-def body(text: str, separated: bool | None = None) -> str:
+def body(text: str, separated: bool) -> str:
     """The chunk as YAML must compose it: its separator line (apimachinery drops it) blanked to
-    spaces of the same length, so `---#: x` is no key and every mark stays in place."""
-    if separated is None:
-        separated = k8ssplit.is_separator(text)
+    spaces of the same length, so `---#: x` is no key and every mark stays in place. A BOM that
+    starts the chunk proper is moved to the front, where libyaml drops it as go-yaml does at
+    the start of its input (lines stay; see Document.emit for the marks)."""
     if not separated:
         return text
     nl = text.find("\n")
-    return k8ssplit.blank(text if nl < 0 else text[:nl + 1]) + ("" if nl < 0 else text[nl + 1:])
+    if nl < 0:
+        return k8ssplit.blank(text)
+    head, rest = text[:nl + 1], text[nl + 1:]
+    if rest.startswith(_BOM):
+        return _BOM + k8ssplit.blank(head) + rest[1:]
+    return k8ssplit.blank(head) + rest
+
+
+def _bom_body(text: str, separated: bool) -> bool:
+    nl = text.find("\n")
+    return separated and nl >= 0 and text.startswith(_BOM, nl + 1)
 
 
 def split(text: str) -> Iterator[tuple[str, int]]:
@@ -238,7 +248,7 @@ def _indices(text: str, frames: list, first_index: int) -> list[int]:
     """Each chunk's document index, as parse() counts them (-1 for a leading comment block)."""
     out, index = [], first_index
     for n, f in enumerate(frames):
-        if n == 0 and not f.separated and _looks_empty(text[f.start:f.end]):
+        if n == 0 and not f.marked and _looks_empty(text[f.start:f.end], False):
             out.append(-1)
             continue
         out.append(index)
@@ -249,10 +259,17 @@ def _indices(text: str, frames: list, first_index: int) -> list[int]:
 _YAML_LINES = re.compile(r"\r\n|[\r\n\x85\u2028\u2029]")
 
 
-def _looks_empty(chunk: str) -> bool:
+def _yaml_marker(text: str) -> bool:
+    """Does `text` start with a separator line that YAML, too, reads as a document start?"""
+    return k8ssplit.is_separator(text) and (len(text) == 3 or text[3] in " \t\r\n\x85\u2028\u2029")
+
+
+def _looks_empty(chunk: str, separated: bool) -> bool:
     """No content: only a separator, blank lines, comments, directives or an end marker."""
-    for n, line in enumerate(_YAML_LINES.split(body(chunk))):
+    for n, line in enumerate(_YAML_LINES.split(body(chunk, separated))):
         s = line.strip().lstrip(_BOM)
+        if n == 0 and _yaml_marker(s):
+            s = s[3:].strip()
         if s and not s.startswith(("#", "%")) and s != "...":
             return False
     return True
@@ -309,7 +326,7 @@ def parse_yaml(text: str, source: str, role: Callable[[Document], str | None] | 
         if worth_composing is not None and not worth_composing(chunk):
             # syntax already checked; the text shows this is no document the caller wants
             check_depth(composable, Location(source, index))
-            doc = Document(source, index, chunk, f.line, empty=_looks_empty(chunk))
+            doc = Document(source, index, chunk, f.line, empty=_looks_empty(chunk, f.separated))
             doc.separated = f.separated
             docs.append(doc)
             continue
