@@ -35,8 +35,10 @@ SNIFF_BYTES = 4096  # NewYAMLOrJSONDecoder(r, 4096) in kubectl's StreamVisitor
 _SEPARATOR = re.compile(r"^---", re.M)  # LineReader lines start after `\n` only
 # A marker or a directive YAML sees inside an apimachinery chunk: `---`/`...` after a line break
 # apimachinery does not split on (CR, NEL, LS, PS), `...` at any line start, `%` at a line start.
-_INNER = re.compile(r"(?<=[\r\x85\u2028\u2029])(?:---|\.\.\.)(?=[ \t\r\n\x85\u2028\u2029]|\Z)"
-                    r"|^\.\.\.(?=[ \t\r\n\x85\u2028\u2029]|\Z)|(?:^|(?<=[\r\x85\u2028\u2029]))%", re.M)
+# Every match starts with the line break before it (a leading character class keeps the scan in C).
+_BLANKZ = r"(?=[ \t\r\n\x85\u2028\u2029]|\Z)"
+_INNER = re.compile(r"[\r\x85\u2028\u2029]---" + _BLANKZ + r"|[\n\r\x85\u2028\u2029](?:\.\.\." + _BLANKZ + "|%)")
+_INNER_AT_START = re.compile(r"\.\.\." + _BLANKZ + "|%")
 _NOT_BREAK = re.compile(r"[^\r\n\x85\u2028\u2029]")
 
 
@@ -128,9 +130,11 @@ def inner_markers(text: str, chunks: list[Frame]) -> list[int]:
 
     starts = [f.start for f in chunks]
     found: list[int] = []
-    for m in _INNER.finditer(text):
-        i = bisect_right(starts, m.start()) - 1
-        if i >= 0 and m.start() >= chunks[i].body and (not found or found[-1] != i):
+    hits = [0] if _INNER_AT_START.match(text) else []
+    hits += [m.start() + 1 for m in _INNER.finditer(text)]
+    for at in hits:
+        i = bisect_right(starts, at) - 1
+        if i >= 0 and at >= chunks[i].body and (not found or found[-1] != i):
             found.append(i)
     return found
 

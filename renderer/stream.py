@@ -264,14 +264,25 @@ def _yaml_marker(text: str) -> bool:
     return k8ssplit.is_separator(text) and (len(text) == 3 or text[3] in " \t\r\n\x85\u2028\u2029")
 
 
+_BREAK = re.compile(r"\r\n|[\r\n\x85\u2028\u2029]")
+
+
 def _looks_empty(chunk: str, separated: bool) -> bool:
-    """No content: only a separator, blank lines, comments, directives or an end marker."""
-    for n, line in enumerate(_YAML_LINES.split(body(chunk, separated))):
-        s = line.strip().lstrip(_BOM)
-        if n == 0 and _yaml_marker(s):
+    """No content: only a separator, blank lines, comments, directives or an end marker.
+    Stops at the first line with content (the cost of a scan, not of a split)."""
+    text = chunk
+    pos, n, first = 0, len(text), True
+    if separated:  # the separator line is no content
+        pos, first = text.find("\n") + 1 or n, False
+    while pos < n:
+        m = _BREAK.search(text, pos)
+        s = text[pos:m.start() if m else n].strip().lstrip(_BOM)
+        if first and _yaml_marker(s):
             s = s[3:].strip()
+        first = False
         if s and not s.startswith(("#", "%")) and s != "...":
             return False
+        pos = m.end() if m else n
     return True
 
 
