@@ -34,13 +34,19 @@ def parse_json(text: str, source: str, role: Callable[[Document], str | None] | 
         if worth_composing is not None and not worth_composing(chunk):
             doc = Document(source, index, chunk, line)  # json_values decoded it: the syntax is checked
         else:
-            doc = finish(Document(source, index, chunk, line), compose(chunk, source, index, line), role)
+            doc = finish(Document(source, index, chunk, line), compose(as_yaml(chunk), source, index, line), role)
         doc.json = True
         docs.append(doc)
     if rest is not None:
         line += k8ssplit.line_count(text[at:rest])
         docs += parse_yaml(text[rest:], source, role, worth_composing, first_index=len(spans), first_line=line)
     return docs
+
+
+def as_yaml(value: str) -> str:
+    """A JSON value as libyaml composes it: a raw tab in valid JSON is whitespace (inside a string
+    it must be escaped), which YAML refuses at the start of a line; a space keeps every mark."""
+    return value.replace("\t", " ")
 
 
 def dumps(obj: Any, location: Location) -> str:

@@ -195,13 +195,14 @@ def json_values(text: str, source: str) -> tuple[list[tuple[int, int]], int | No
                 raise PxsecError(f"line {line}: invalid JSON in a JSON stream (Kubernetes reads a stream that "
                                  "starts with '{' as JSON values, and after two of them accepts nothing else)",
                                  Location(source, len(spans)), line=line)
+            if not spans:  # YAML from the start: what consumeWhitespace eats is blank to YAML too
+                return spans, 0
             # consumeWhitespace: Go spaces up to and including the first newline
             while pos < n and text[pos] in GO_SPACE:
                 pos += 1
                 if text[pos - 1] == "\n":
                     break
-            if spans:
-                spans[-1] = (spans[-1][0], pos)
+            spans[-1] = (spans[-1][0], pos)
             return spans, pos
         spans.append((pos, end))
         pos = end

@@ -379,6 +379,7 @@ def join(docs: list[Document]) -> str:
 
     parts: list[str] = []
     state = JoinState()
+    last: Document | None = None
     for doc in docs:
         text = state.text(doc)
         if text is None:
@@ -388,12 +389,15 @@ def join(docs: list[Document]) -> str:
             if state.json_values >= 2:
                 if not prev[-1:].isspace() and not text[:1].isspace():
                     parts.append("\n")
+            elif last is not None and last.json and not doc.json and doc.source == last.source and not doc.generated:
+                pass  # the input's own switch from a JSON value to YAML (YAMLOrJSONDecoder.Decode): as it was
             else:
                 if not prev.endswith("\n"):
                     parts.append("\n")
                 if doc.index >= 0 and not k8ssplit.is_separator(text.lstrip(_BOM)):
                     parts.append("---\n")
         parts.append(text)
+        last = doc
     return "".join(parts)
 
 
@@ -414,7 +418,12 @@ class Stream:
     def ensure_composed(self, doc: Document) -> bool:
         """Compose (again) a document that parse() passed over or let go; True for a mapping."""
         if doc.node is None and doc.index >= 0 and not doc.generated:
-            node = compose(body(doc.text.lstrip(_BOM), doc.separated), doc.source, doc.index, doc.line)
+            text = body(doc.text.lstrip(_BOM), doc.separated)
+            if doc.json:
+                from .jsonstream import as_yaml
+
+                text = as_yaml(text)
+            node = compose(text, doc.source, doc.index, doc.line)
             if node is None:
                 return False
             doc.node = node

@@ -187,6 +187,25 @@ def test_json_stream_with_a_generated_secret_stays_json():
     assert "---" not in out and all(v not in out for v in env.values())  # base64 only
 
 
+ROUND_TRIP = [
+    "\n\n{a: b, kind: X}\n",
+    "  {kind: X, metadata: {name: a}}\n---\n{kind: Y}\n",
+    '{"kind":"A"}\n\n\n  kind: B\n',
+    '{"kind":"A"}   {"kind": "B"}  \n\n',
+    '{"kind":"A"} kind: B\n---\nkind: C',
+    "---#: x\nkind: A\n---\n--- # y\nkind: B\n---\u00a0# z\r\n\ufeffkind: C\n",
+    '{"kind":\t"A"}\r\n\t{\n\t"kind": "B"}',  # tabs: JSON whitespace, not YAML indentation
+    "\ufeff# c\n---\n# Source: x\nkind: A\n---\n",
+]
+
+
+@pytest.mark.parametrize("text", ROUND_TRIP, ids=repr)
+def test_streams_join_back_byte_for_byte(text):
+    """Nothing changed, nothing added: the output is the input, whatever the framing (a JSON value
+    followed by YAML without a separator included: Decode switches to YAML on its own)."""
+    assert stream.join(stream.parse(text, "t")) == text
+
+
 def test_bom_at_the_start_of_a_later_document():
     """go-yaml (and libyaml) skip a BOM at the start of a document; LineReader keeps it."""
     text = cm("before") + "---\n\ufeff" + ds()
@@ -348,6 +367,12 @@ def test_generated_separator_spellings_read_as_kubernetes_reads_them():
         head = families.separator(r, 0.2) if r.random() < 0.3 else ""
         texts.append(head + "".join(d + families.separator(r, 0.15) for d in docs[:-1]) + docs[-1])
     texts += [families.separators(r) for _ in range(100)]
+    for _ in range(100):  # JSON values, sometimes followed by YAML
+        values = [json.dumps(yaml.safe_load(d), indent=r.choice([None, 1])) for d in [cm("a"), ds(), cm("b")][r.randrange(3):]]
+        text = "".join(v + r.choice(["\n", " ", "", "\r\n\t"]) for v in values)
+        if r.random() < 0.4:
+            text += r.choice(["", "---\n", families.separator(r, 0.2)]) + cm("c")
+        texts.append(text)
     refused = 0
     for text, seen in zip(texts, read_many(texts)):
         try:
