@@ -118,9 +118,16 @@ class Document:
         if self.node is not None and not _bom_body(self.text, self.separated):  # marks shifted by a BOM
             from .patch import patch
 
-            edited = patch(self.text, self.node, self.pristine(), self.obj)  # keeps the separator line
-            if edited is not None:
-                return edited
+            if not self.separated:
+                edited = patch(self.text, self.node, self.pristine(), self.obj)
+                if edited is not None:
+                    return edited
+            else:  # patched as composed (separator blanked; patch re-reads its result), then restored
+                composed = body(self.text, True)
+                edited = patch(composed, self.node, self.pristine(), self.obj)
+                cut = self.text.find("\n") + 1
+                if edited is not None and cut and edited.startswith(composed[:cut]):
+                    return self.text[:cut] + edited[cut:]
         # the whole document, as Kubernetes reads it (aliases, merge keys, tags resolved)
         return self.header() + dump(self.obj)
 

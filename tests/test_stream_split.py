@@ -97,6 +97,7 @@ def test_separator_spellings_split_as_kubernetes(sep):
     assert pxsec_ids(text) == k8s_ids(text) == [("DaemonSet", "portworx"), ("ConfigMap", "after")]
     out = assert_secured(text)
     assert out.endswith(sep + "\n" + cm())  # the untouched document, separator included, byte for byte
+    assert "  selector: {matchLabels: {name: portworx}}\n" in out  # the DaemonSet patched in place, not re-dumped
 
 
 def test_two_pools_behind_comment_separators_are_both_secured():
