@@ -266,6 +266,14 @@ def test_syntax_error_names_the_document_and_line_after_a_comment_separator(cmd,
         assert (finding["index"], finding["line"]) == (2, 20)  # check places an error at the end on the last line
 
 
+def test_a_control_character_names_its_document_and_line():
+    """libyaml's reader refuses a control character anywhere in the one C pass; the error still
+    names the document (and line) it is in, not document 0."""
+    text = cm("a") + "---# x\n" + cm("b") + "---\n" + cm("c").replace("{a: b}", '{a: "\x07"}')
+    with pytest.raises(PxsecError, match=r"^t: document 2: line 14, column 12: invalid YAML: control character U\+0007"):
+        stream.parse(text, "t", worth_composing=lambda chunk: False)
+
+
 def test_check_lines_after_a_comment_separator(tmp_path):
     """Finding lines count the separator line: the blanked line keeps every mark in place."""
     f = tmp_path / "in.yaml"
@@ -284,7 +292,7 @@ def _stream_of(n: int) -> str:
 
 def _characters_scanned(monkeypatch, text: str) -> int:
     """Characters handed to every text-scanning step of splitting and syntax checking."""
-    from pxsec import k8ssplit
+    from pxsec import k8ssplit, streamsyntax
 
     seen = [0]
 
@@ -319,18 +327,22 @@ def _characters_scanned(monkeypatch, text: str) -> int:
             seen[0] += self._span(*a)
             return str.index(self, sub, *a)
 
-        rindex = index
+        def rindex(self, sub, *a):
+            seen[0] += self._span(*a)
+            return str.rindex(self, sub, *a)
 
         def __contains__(self, sub):
             seen[0] += len(self)
             return str.__contains__(self, sub)
 
     text = Scanned(text)
-    for mod, name, arg in ((k8ssplit, "frames", 0), (k8ssplit, "inner_markers", 0), (k8ssplit, "normalised", 0),
-                           (k8ssplit, "line_count", 0), (stream, "body", 0), (stream, "_looks_empty", 0),
-                           (stream, "check_depth", 0), (stream, "compose", 0), (stream, "_one_document", 0),
-                           (stream, "SyntaxLoader", 1)):
-        monkeypatch.setattr(mod, name, counting(getattr(mod, name), bool(arg)))
+    for name in ("frames", "inner_markers", "normalised", "line_count"):
+        monkeypatch.setattr(k8ssplit, name, counting(getattr(k8ssplit, name)))
+    for name, plain in (("body", False), ("_looks_empty", False), ("check_depth", False), ("compose", False),
+                        ("_one_document", False), ("SyntaxLoader", True)):
+        for mod in (stream, streamsyntax):
+            if hasattr(mod, name):
+                monkeypatch.setattr(mod, name, counting(getattr(mod, name), plain))
     stream.parse(text, "t", worth_composing=lambda chunk: False)
     return seen[0]
 
