@@ -85,12 +85,14 @@ def blank(line: str) -> str:
     return _NOT_BREAK.sub(" ", line)
 
 
-def frames(text: str, source: str, first_line: int = 1, first_is_data: bool = False) -> list[Frame]:
+def frames(text: str, source: str, first_line: int = 1, first_is_data: bool = False,
+           continued: bool = False) -> list[Frame]:
     """The chunks YAMLReader.Read cuts `text` into, each with the separator line that opens it.
 
-    `first_is_data`: the text's first line is not a separator candidate (it followed a BOM, or
-    consumeWhitespace stopped mid-line). A bad separator is an error naming its line, not its
-    content (the line may hold anything, a secret included)."""
+    `first_is_data`: the text's first line is not a separator candidate (it followed a BOM).
+    `continued`: the text continues a stream after a document, so a separator on its first
+    line ends that document and is dropped (one document's text read again in its place). A bad
+    separator is an error naming its line, not its content (it may hold a secret)."""
     starts = [m.start() for m in _SEPARATOR.finditer(text)]
     if first_is_data and starts and starts[0] == 0:
         starts.pop(0)
@@ -102,7 +104,7 @@ def frames(text: str, source: str, first_line: int = 1, first_is_data: bool = Fa
         first_sep = True
     starts.append(len(text))
     line = first_line
-    empty = True  # YAMLReader.Read's buffer: nothing read since the last chunk ended
+    empty = not continued  # YAMLReader.Read's buffer: nothing read since the last chunk ended
     for n in range(len(starts) - 1):
         a, b = starts[n], starts[n + 1]
         body = a

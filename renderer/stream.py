@@ -51,6 +51,7 @@ class Document:
         self.changed = False
         self.separated = False  # the text starts with an apimachinery separator line (k8ssplit)
         self.json = False  # a value of a JSON stream (jsonstream): emitted as JSON when changed
+        self.emitted: str | None = None  # its text in the output, once join() wrote it
         self.api_version: str | None = None
         self.kind = kind
         self.name = name
@@ -147,7 +148,7 @@ def split(text: str) -> Iterator[tuple[str, int]]:
 
 
 def parse(text: str, source: str, role: Callable[[Document], str | None] | None = None,
-          worth_composing: Callable[[str], bool] | None = None) -> list[Document]:
+          worth_composing: Callable[[str], bool] | None = None, *, continued: bool = False) -> list[Document]:
     """All documents of a stream, cut as Kubernetes cuts it (k8ssplit), composed, not constructed.
 
     With `worth_composing`, the whole stream is syntax-checked once by libyaml in C, and only
@@ -157,6 +158,10 @@ def parse(text: str, source: str, role: Callable[[Document], str | None] | None 
     Every composed document has its identity read off the node; with `role`, `doc.role` records
     what the caller makes of it, and the node is kept only where that is not None. Thousands of retained node trees
     would cost memory and, through the cyclic garbage collector, more time than composing.
+
+    `continued=True` reads one document's text again as it stands in its stream, after another
+    document: a separator on its first line is dropped there (`doc.emitted` of a document with
+    `doc.separated`), while at the start of a stream Kubernetes reads it as YAML.
     """
     from .jsonstream import parse_json
 
@@ -165,7 +170,7 @@ def parse(text: str, source: str, role: Callable[[Document], str | None] | None 
     prefix = ""
     if text.startswith(_BOM):
         prefix, text = _BOM, text[1:]
-    docs = parse_yaml(text, source, role, worth_composing, first_is_data=bool(prefix))
+    docs = parse_yaml(text, source, role, worth_composing, first_is_data=bool(prefix), continued=continued)
     if prefix:
         if docs:
             docs[0].text = prefix + docs[0].text
@@ -176,9 +181,10 @@ def parse(text: str, source: str, role: Callable[[Document], str | None] | None 
 
 def parse_yaml(text: str, source: str, role: Callable[[Document], str | None] | None = None,
                worth_composing: Callable[[str], bool] | None = None, *, first_is_data: bool = False,
+               continued: bool = False,
                first_index: int = 0, first_line: int = 1) -> list[Document]:
     """parse() for the YAML part of a stream (`text` without its leading BOM)."""
-    frames = k8ssplit.frames(text, source, first_line, first_is_data)
+    frames = k8ssplit.frames(text, source, first_line, first_is_data, continued)
     index_of = _indices(text, frames, first_index)
     for i in k8ssplit.inner_markers(text, frames):
         f = frames[i]
@@ -257,6 +263,7 @@ def join(docs: list[Document]) -> str:
                 if doc.index >= 0 and not k8ssplit.is_separator(text.lstrip(_BOM)):
                     parts.append("---\n")
         parts.append(text)
+        doc.emitted = text  # what the output holds for it (render's proof reads it back: parse(continued=...))
         last = doc
     return "".join(parts)
 

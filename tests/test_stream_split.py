@@ -29,7 +29,7 @@ import invariants as inv
 from conftest import ROOT, read_env_file, run_pxsec
 from k8s_view import K8sReadError, read, read_many
 from pxsec import stream
-from pxsec.errors import PxsecError
+from pxsec.errors import Location, PxsecError
 from robustness import families
 
 SPEC = ROOT / "tests" / "cases" / "multi-pool" / "spec.yaml"
@@ -50,6 +50,11 @@ def cm(name: str = "after") -> str:
 
 def as_json(text: str) -> str:
     return json.dumps(yaml.safe_load(text), indent=1)
+
+
+def where(file: str, index: int) -> str:
+    """How an error names a document (Location.describe: the numbering is errors.py's)."""
+    return Location(file, index).describe()
 
 
 def pxsec_ids(text: str) -> list:
@@ -134,7 +139,7 @@ def test_bad_separator_is_refused_like_kubectl(sep):
     err = r.stderr.decode()
     assert r.returncode == 1 and r.stdout == b""
     assert err.count("\n") == 1 and "Traceback" not in err
-    assert err.startswith("pxsec: error: <stdin>: document 1: line 5: invalid document separator"), err
+    assert err.startswith(f"pxsec: error: {where('<stdin>', 1)}: line 5: invalid document separator"), err
     assert sep not in err and "hunter2" not in err  # the line's content is never echoed
 
 
@@ -175,8 +180,9 @@ def test_yaml_after_two_json_values_is_refused():
     with pytest.raises(K8sReadError):
         read(text)
     line = text[:text.index("---")].count("\n") + 1
-    with pytest.raises(PxsecError, match=f"document 2: line {line}: invalid JSON in a JSON stream"):
+    with pytest.raises(PxsecError) as e:
         stream.parse(text, "t")
+    assert e.value.location.index == 2 and e.value.message.startswith(f"line {line}: invalid JSON in a JSON stream")
 
 
 def test_json_stream_with_a_generated_secret_stays_json():
@@ -222,6 +228,21 @@ def test_bom_before_the_first_line_makes_it_content():
     assert pxsec_ids(text) == k8s_ids(text) == [("DaemonSet", "portworx")]
 
 
+def test_a_document_read_again_in_its_place_drops_its_separator():
+    """One document's output text, parsed alone, starts a stream: YAMLReader.Read keeps a first
+    separator line as YAML (`---\u3000# c` then a mapping is a syntax error there). Read in its
+    place (`continued`, as render's proof reads `doc.emitted`), the line is dropped."""
+    text = cm("before") + "---\u3000# c\n" + ds()
+    docs = stream.parse(text, "t")
+    stream.join(docs)
+    assert docs[1].separated and docs[1].emitted == "---\u3000# c\n" + ds()
+    assert [(d.kind, d.name) for d in stream.parse(docs[1].emitted, "t", continued=True)] == [("DaemonSet", "portworx")]
+    with pytest.raises(PxsecError):
+        stream.parse(docs[1].emitted, "t")
+    with pytest.raises(K8sReadError):
+        read(docs[1].emitted)
+
+
 # --- 4. YAML documents Kubernetes does not see: refused ------------------------------------------
 
 @pytest.mark.parametrize("text", [
@@ -259,7 +280,7 @@ def test_syntax_error_names_the_document_and_line_after_a_comment_separator(cmd,
     if cmd == "render":
         r = run_pxsec(["render", "--spec", str(SPEC), str(f)])
         assert r.returncode == 1
-        assert f"{f}: document 2: line 21, column 1: invalid YAML" in r.stderr.decode(), r.stderr.decode()
+        assert f"{where(str(f), 2)}: line 21, column 1: invalid YAML" in r.stderr.decode(), r.stderr.decode()
     else:
         r = run_pxsec(["check", "--format", "json", str(f)])
         finding = [x for x in json.loads(r.stdout)["findings"] if x["rule_id"] == "PXS000"][0]
@@ -268,10 +289,12 @@ def test_syntax_error_names_the_document_and_line_after_a_comment_separator(cmd,
 
 def test_a_control_character_names_its_document_and_line():
     """libyaml's reader refuses a control character anywhere in the one C pass; the error still
-    names the document (and line) it is in, not document 0."""
+    names the document (and line) it is in, not the first one."""
     text = cm("a") + "---# x\n" + cm("b") + "---\n" + cm("c").replace("{a: b}", '{a: "\x07"}')
-    with pytest.raises(PxsecError, match=r"^t: document 2: line 14, column 12: invalid YAML: control character U\+0007"):
+    with pytest.raises(PxsecError) as e:
         stream.parse(text, "t", worth_composing=lambda chunk: False)
+    assert e.value.location.index == 2
+    assert e.value.message.startswith("line 14, column 12: invalid YAML: control character U+0007")
 
 
 def test_check_lines_after_a_comment_separator(tmp_path):
@@ -364,8 +387,9 @@ def test_the_directive_is_refused_where_kubernetes_refuses_it():
     text = "%YAML 1.1\n---\n" + _stream_of(2)
     with pytest.raises(K8sReadError):
         read(text)
-    with pytest.raises(PxsecError, match="document 0: line 2"):
+    with pytest.raises(PxsecError) as e:
         stream.parse(text, "t", worth_composing=lambda chunk: False)
+    assert e.value.location.index == 0 and e.value.message.startswith("line 2")
 
 
 # --- differential: generated separator spellings against the oracle -------------------------------
