@@ -115,7 +115,7 @@ def frames(text: str, source: str, first_line: int = 1, first_is_data: bool = Fa
             if not separator_ok(text[a + 3:end_of_line]):
                 raise PxsecError(f"line {line}: invalid document separator: a line that starts with '---' may "
                                  "only have spaces or a comment after it (Kubernetes refuses the whole stream: "
-                                 "invalid Yaml document separator)", Location(source, len(out)), line=line)
+                                 "invalid Yaml document separator)", Location(source, _index(text, out)), line=line)
             if not empty:  # it ends the chunk before and is dropped
                 body = end_of_line
         if b > a:
@@ -123,6 +123,15 @@ def frames(text: str, source: str, first_line: int = 1, first_is_data: bool = Fa
             line += line_count(text[a:b])
             empty = body == b
     return out
+
+
+def _index(text: str, done: list[Frame]) -> int:
+    """The index of the document after `done` (a leading comment block is no document)."""
+    first = done[0] if done else None
+    if first is not None and not first.marked and \
+            all(not ln.strip(GO_SPACE) or ln.lstrip(GO_SPACE).startswith("#") for ln in text[first.start:first.end].split("\n")):
+        return len(done) - 1
+    return len(done)
 
 
 def inner_markers(text: str, chunks: list[Frame]) -> list[int]:

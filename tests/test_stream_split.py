@@ -143,6 +143,13 @@ def test_bad_separator_is_refused_like_kubectl(sep):
     assert sep not in err and "hunter2" not in err  # the line's content is never echoed
 
 
+def test_bad_separator_names_the_document_it_opens():
+    for text, index in (("# c\n---\nkind: A\n--- x\n", 1), ("kind: A\n--- x\n", 1), ("--- x\n", 0)):
+        with pytest.raises(PxsecError) as e:
+            stream.parse(text, "t")
+        assert e.value.location.index == index, text
+
+
 def test_bad_separator_is_a_check_finding(tmp_path):
     f = tmp_path / "in.yaml"
     f.write_text(cm("before") + "--- {a: b}\n" + ds())
