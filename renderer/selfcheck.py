@@ -30,7 +30,8 @@ def _output_view(doc: Any) -> Any:
     text = getattr(doc, "emitted", None)
     if text is None:
         text = doc.emit()
-    docs = [d for d in parse(text.lstrip("\ufeff"), doc.source) if d.index >= 0 and not d.empty]
+    docs = [d for d in parse(text.lstrip("\ufeff"), doc.source, continued=getattr(doc, "separated", False))
+            if d.index >= 0 and not d.empty]
     if len(docs) != 1:
         raise PxsecError(f"render's output of this document reads back as {len(docs)} documents; refused "
                          f"(a pxsec bug: please report it)", doc.location())

@@ -1,17 +1,19 @@
-"""A multi-document YAML stream as raw text chunks, parsed only as far as needed.
+"""A manifest stream as raw text chunks, cut as Kubernetes cuts it, parsed only as far as needed.
 
 Design for speed and byte-fidelity:
-- The text is split on document markers (`---` at column 0; YAML forbids them inside
-  content, so this is exact). Each chunk keeps its own bytes: marker line, comments
-  (`# Source:` lines), body.
-- Every chunk is *composed* with libyaml (a real syntax check, no Python objects built), and
-  its kind/name/containers are read off the node tree.
+- The text is cut where apimachinery's reader cuts it (k8ssplit: `---` lines with nothing or a
+  comment after them, or the values of a JSON stream, see jsonstream). Each chunk keeps its
+  own bytes: separator line, comments (`# Source:` lines), body; the chunks concatenate back
+  to the input.
+- Every chunk is *composed* with libyaml as Kubernetes' YAML reader sees it (streamsyntax.body:
+  the separator line Kubernetes drops is blanked), or, with `worth_composing`, the whole stream
+  is syntax-checked once in C and only the chunks worth it are composed. A chunk in which YAML
+  would see a second document is refused (Kubernetes reads only the first).
 - Only documents a filter wants are *constructed* into Python objects; only documents a
   filter changed are dumped again. Everything else is emitted as the original chunk.
 """
 from __future__ import annotations
 
-import re
 TYPE_CHECKING = False
 if TYPE_CHECKING:  # typing costs start-up; annotations are strings here
     from typing import Any, Callable, Iterator
@@ -19,11 +21,12 @@ if TYPE_CHECKING:  # typing costs start-up; annotations are strings here
 import yaml
 import yaml.reader
 
-from . import kyaml
+from . import k8ssplit, kyaml
 from .errors import Location, PxsecError
-from .yamlsafe import MAX_DEPTH, SyntaxLoader, check_depth, compose, too_deep, yaml_error
+from .streamsyntax import _YAML_LINES, _bom_body, _indices, _looks_empty, _one_document, _syntax_check, \
+    _yaml_marker, body
+from .yamlsafe import SyntaxLoader, check_depth, compose
 
-_MARKER = re.compile(r"(?:^|(?<=\r))---(?=[ \t\r\n]|$)", re.M)
 _BOM = "\ufeff"
 
 
@@ -46,6 +49,9 @@ class Document:
         self.features: kyaml.Features | None = None  # aliases, merge keys, tags seen while constructing
         self.obj: Any = None  # unshared copy of the view, only for documents a filter edits
         self.changed = False
+        self.separated = False  # the text starts with an apimachinery separator line (k8ssplit)
+        self.json = False  # a value of a JSON stream (jsonstream): emitted as JSON when changed
+        self.emitted: str | None = None  # its text in the output, once join() wrote it
         self.api_version: str | None = None
         self.kind = kind
         self.name = name
@@ -85,25 +91,21 @@ class Document:
         return self.obj
 
     def header(self) -> str:
-        """Marker line, directives, blank lines and comments before the body: kept on re-emission."""
+        """Separator line, blank lines and comments before the body: kept on re-emission.
+
+        Lines are YAML's (a CR, NEL, LS or PS ends one too), so a comment never carries content
+        past a line break YAML sees; directives end the header (the body is dumped resolved)."""
         out = []
-        marker = directives = False
-        for ln in self.text.splitlines(keepends=True):
+        text = self.text.lstrip(_BOM)
+        if self.separated or _yaml_marker(text):
+            nl = text.find("\n")
+            out.append(text[:nl + 1] if nl >= 0 else text + "\n")
+            text = text[nl + 1:] if nl >= 0 else ""
+        for ln in _YAML_LINES.split(text):
             s = ln.strip().lstrip(_BOM)
-            if _MARKER.match(ln.lstrip(_BOM)):
-                marker = True
-                if ln[3:].strip() and not ln[3:].strip().startswith("#"):
-                    out.append("---\n")  # content on the marker line: re-emit a bare marker
-                    return "".join(out)
-                out.append(ln.rstrip("\r\n") + "\n")
-                continue
-            if not s or s.startswith("#") or (s.startswith("%") and not marker):
-                directives |= s.startswith("%")
-                out.append(ln.rstrip("\r\n") + "\n")
-                continue
-            break
-        if directives and not marker:
-            out.append("---\n")
+            if s and not s.startswith("#"):
+                break
+            out.append(ln + "\n")
         return "".join(out)
 
     def pristine(self) -> Any:
@@ -113,12 +115,23 @@ class Document:
     def emit(self) -> str:
         if not self.changed:
             return self.text
-        if self.node is not None:
+        if self.json:
+            from .jsonstream import emit_json
+
+            return emit_json(self)
+        if self.node is not None and not _bom_body(self.text, self.separated):  # marks shifted by a BOM
             from .patch import patch
 
-            edited = patch(self.text, self.node, self.pristine(), self.obj)
-            if edited is not None:
-                return edited
+            if not self.separated:
+                edited = patch(self.text, self.node, self.pristine(), self.obj)
+                if edited is not None:
+                    return edited
+            else:  # patched as composed (separator blanked; patch re-reads its result), then restored
+                composed = body(self.text, True)
+                edited = patch(composed, self.node, self.pristine(), self.obj)
+                cut = self.text.find("\n") + 1
+                if edited is not None and cut and edited.startswith(composed[:cut]):
+                    return self.text[:cut] + edited[cut:]
         # the whole document, as Kubernetes reads it (aliases, merge keys, tags resolved)
         return self.header() + dump(self.obj)
 
@@ -127,96 +140,16 @@ def dump(obj: Any) -> str:
     return kyaml.dump(obj)
 
 
-def _line_count(chunk: str) -> int:
-    return chunk.count("\n") + chunk.count("\r") - chunk.count("\r\n")
-
-
-def _directive_start(text: str, marker: int) -> int:
-    """Where the directives (`%YAML`, `%TAG`) written just before a marker begin: they belong to
-    the document the marker opens. `marker` itself when there are none."""
-    start = marker
-    pos = marker
-    while pos > 0:
-        prev = max(text.rfind("\n", 0, pos - 1), text.rfind("\r", 0, pos - 1)) + 1
-        line = text[prev:pos].strip()
-        if line.startswith("%"):
-            start = prev
-        elif line and not line.startswith("#"):
-            break
-        pos = prev
-    return start
-
-
-def _marker_starts(text: str) -> list[int]:
-    """Offsets of the document markers (`---` at the start of a line, then a blank or the end);
-    the same as _MARKER.finditer, several times faster on long streams."""
-    out = []
-    n = len(text)
-    i = text.find("---")
-    while i >= 0:
-        if (i == 0 or text[i - 1] in "\n\r") and (i + 3 == n or text[i + 3] in " \t\r\n"):
-            out.append(i)
-        i = text.find("---", i + 3)
-    return out
-
-
 def split(text: str) -> Iterator[tuple[str, int]]:
-    """(chunk, first line) for each document chunk; the chunks concatenate back to `text`."""
-    starts = _marker_starts(text)
-    if "%" in text:
-        starts = [_directive_start(text, s) if s else s for s in starts]
-    if not starts or starts[0] != 0:
-        starts.insert(0, 0)
-    starts.append(len(text))
-    line = 1
-    for a, b in zip(starts, starts[1:]):
-        chunk = text[a:b]
-        if chunk:
-            yield chunk, line
-            line += _line_count(chunk)
-
-
-def _syntax_check(text: str, source: str) -> None:
-    """The whole stream through libyaml's parser in C (no Python objects): a syntax error is
-    reported with the index of the document it is in."""
-    parser = SyntaxLoader(text)
-    try:
-        parser.raw_parse()
-    except yaml.YAMLError as e:
-        if isinstance(e, yaml.reader.ReaderError):
-            raise yaml_error(e, 1, text, Location(source, 0)) from None
-        mark = getattr(e, "problem_mark", None) or getattr(e, "context_mark", None)
-        index = 0
-        if mark is not None:  # the document the error is in, counted as parse() counts them
-            index = -1
-            for n, (chunk, start) in enumerate(split(text)):
-                if start > mark.line + 1:
-                    break
-                if n > 0 or _MARKER.match(chunk) or not _looks_empty(chunk):
-                    index += 1
-            index = max(index, 0)
-        problem = getattr(e, "problem", None) or getattr(e, "context", None) or "invalid YAML"
-        if too_deep(problem):
-            raise PxsecError(f"YAML nested deeper than {MAX_DEPTH} levels; refused", Location(source, index)) from None
-        raise yaml_error(e, 1, text, Location(source, index)) from None
-    finally:
-        parser.dispose()
-
-
-def _looks_empty(chunk: str) -> bool:
-    """No content: only a marker, blank lines, comments, directives or an end marker."""
-    for n, line in enumerate(chunk.splitlines()):
-        s = line.strip().lstrip(_BOM)
-        if n == 0 and _MARKER.match(line):
-            s = line[3:].strip()
-        if s and not s.startswith(("#", "%")) and s != "...":
-            return False
-    return True
+    """(chunk, first line) for each chunk apimachinery's YAMLReader cuts a YAML stream into; the
+    chunks concatenate back to `text`. A bad separator line raises PxsecError."""
+    for f in k8ssplit.frames(text, "<stream>"):
+        yield text[f.start:f.end], f.line
 
 
 def parse(text: str, source: str, role: Callable[[Document], str | None] | None = None,
-          worth_composing: Callable[[str], bool] | None = None) -> list[Document]:
-    """All documents of a stream (composed, not constructed).
+          worth_composing: Callable[[str], bool] | None = None, *, continued: bool = False) -> list[Document]:
+    """All documents of a stream, cut as Kubernetes cuts it (k8ssplit), composed, not constructed.
 
     With `worth_composing`, the whole stream is syntax-checked once by libyaml in C, and only
     chunks for which `worth_composing(text)` is true are composed; the others keep their text
@@ -225,46 +158,73 @@ def parse(text: str, source: str, role: Callable[[Document], str | None] | None 
     Every composed document has its identity read off the node; with `role`, `doc.role` records
     what the caller makes of it, and the node is kept only where that is not None. Thousands of retained node trees
     would cost memory and, through the cyclic garbage collector, more time than composing.
+
+    `continued=True` reads one document's text again as it stands in its stream, after another
+    document: a separator on its first line is dropped there (`doc.emitted` of a document with
+    `doc.separated`), while at the start of a stream Kubernetes reads it as YAML.
     """
-    docs: list[Document] = []
+    from .jsonstream import parse_json
+
+    if not text.startswith(_BOM) and k8ssplit.looks_json(text):
+        return parse_json(text, source, role, worth_composing)
     prefix = ""
     if text.startswith(_BOM):
         prefix, text = _BOM, text[1:]
+    docs = parse_yaml(text, source, role, worth_composing, first_is_data=bool(prefix), continued=continued)
+    if prefix:
+        if docs:
+            docs[0].text = prefix + docs[0].text
+        else:  # a lone BOM
+            docs.append(Document(source, -1, prefix, 1))
+    return docs
+
+
+def parse_yaml(text: str, source: str, role: Callable[[Document], str | None] | None = None,
+               worth_composing: Callable[[str], bool] | None = None, *, first_is_data: bool = False,
+               continued: bool = False,
+               first_index: int = 0, first_line: int = 1) -> list[Document]:
+    """parse() for the YAML part of a stream (`text` without its leading BOM)."""
+    frames = k8ssplit.frames(text, source, first_line, first_is_data, continued)
+    index_of = _indices(text, frames, first_index)
+    for i in k8ssplit.inner_markers(text, frames):
+        f = frames[i]
+        _one_document(body(text[f.start:f.end], f.separated), source, max(index_of[i], 0), f.line)
     if worth_composing is not None:
-        _syntax_check(text, source)
-    index = 0
-    for n, (chunk, line) in enumerate(split(text)):
+        _syntax_check(text, source, frames, first_index, first_line)
+    docs: list[Document] = []
+    for f, index in zip(frames, index_of):
+        chunk = text[f.start:f.end]
+        if index < 0:  # comments/blank lines before the first separator: not a document of its own
+            doc = Document(source, -1, chunk, f.line)
+            doc.separated = f.separated
+            docs.append(doc)
+            continue
+        composable = body(chunk, f.separated)
         if worth_composing is not None and not worth_composing(chunk):
             # syntax already checked; the text shows this is no document the caller wants
-            check_depth(chunk, Location(source, index))
-            if n == 0 and not _MARKER.match(chunk) and _looks_empty(chunk):
-                docs.append(Document(source, -1, prefix + chunk, line))
-            else:
-                docs.append(Document(source, index, prefix + chunk, line, empty=_looks_empty(chunk)))
-                index += 1
-            prefix = ""
+            check_depth(composable, Location(source, index))
+            doc = Document(source, index, chunk, f.line, empty=_looks_empty(chunk, f.separated))
+            doc.separated = f.separated
+            docs.append(doc)
             continue
-        node = compose(chunk, source, index, line)
-        is_preamble = n == 0 and not _MARKER.match(chunk)
-        if is_preamble and node is None:
-            # comments/blank lines before the first `---`: not a document of its own
-            docs.append(Document(source, -1, prefix + chunk, line))
-            prefix = ""
-            continue
-        doc = Document(source, index, prefix + chunk, line, node, empty=node is None or _is_null(node))
-        prefix = ""
-        if isinstance(node, yaml.MappingNode):
-            doc.identify()
-        if role is not None and node is not None:
-            doc.role = role(doc)
-        if role is not None and doc.role is None:
-            doc.node = None
-            doc._view = None
-        docs.append(doc)
-        index += 1
-    if prefix:  # a lone BOM
-        docs.append(Document(source, -1, prefix, 1))
+        doc = Document(source, index, chunk, f.line)
+        doc.separated = f.separated
+        docs.append(finish(doc, compose(composable, source, index, f.line), role))
     return docs
+
+
+def finish(doc: Document, node: Any, role: Callable[[Document], str | None] | None) -> Document:
+    """A composed document: identity read off the node, role given, node kept only if wanted."""
+    doc.node = node
+    doc.empty = node is None or _is_null(node)
+    if isinstance(node, yaml.MappingNode):
+        doc.identify()
+    if role is not None and node is not None:
+        doc.role = role(doc)
+    if role is not None and doc.role is None:
+        doc.node = None
+        doc._view = None
+    return doc
 
 
 def _text(value: Any) -> str | None:
@@ -276,18 +236,35 @@ def _is_null(node: Any) -> bool:
 
 
 def join(docs: list[Document]) -> str:
-    """The output stream: each document's text, with a marker wherever two would run together."""
+    """The output stream: each document's text, with a separator wherever two would run together.
+
+    An output that starts with values of a JSON stream stays one for Kubernetes
+    (jsonstream.JoinState): after two JSON values, the documents that follow are written as
+    JSON too, since YAMLOrJSONDecoder then accepts nothing else."""
+    from .jsonstream import JoinState
+
     parts: list[str] = []
+    state = JoinState()
+    last: Document | None = None
     for doc in docs:
-        text = doc.emitted = doc.emit()  # kept: render's proof reads back what it wrote
+        text = state.text(doc)
+        if text is None:
+            continue
         if parts:
             prev = parts[-1]
-            if not prev.endswith("\n"):
-                parts.append("\n")
-            head = text.lstrip(_BOM)
-            if doc.index >= 0 and not _MARKER.match(head) and not head.startswith("%"):
-                parts.append("---\n")
+            if state.json_values >= 2:
+                if not prev[-1:].isspace() and not text[:1].isspace():
+                    parts.append("\n")
+            elif last is not None and last.json and not doc.json and doc.source == last.source and not doc.generated:
+                pass  # the input's own switch from a JSON value to YAML (YAMLOrJSONDecoder.Decode): as it was
+            else:
+                if not prev.endswith("\n"):
+                    parts.append("\n")
+                if doc.index >= 0 and not k8ssplit.is_separator(text.lstrip(_BOM)):
+                    parts.append("---\n")
         parts.append(text)
+        doc.emitted = text  # what the output holds for it (render's proof reads it back: parse(continued=...))
+        last = doc
     return "".join(parts)
 
 
@@ -308,7 +285,12 @@ class Stream:
     def ensure_composed(self, doc: Document) -> bool:
         """Compose (again) a document that parse() passed over or let go; True for a mapping."""
         if doc.node is None and doc.index >= 0 and not doc.generated:
-            node = compose(doc.text.lstrip(_BOM), doc.source, doc.index, doc.line)
+            text = body(doc.text.lstrip(_BOM), doc.separated)
+            if doc.json:
+                from .jsonstream import as_yaml
+
+                text = as_yaml(text)
+            node = compose(text, doc.source, doc.index, doc.line)
             if node is None:
                 return False
             doc.node = node

@@ -241,8 +241,41 @@ def control(r: random.Random) -> str:
                       f"        args: [-c, {json.dumps(value)}]"])
 
 
+# apimachinery's YAMLReader.Read (pkg/util/yaml/decoder.go): a line starting with `---` whose rest,
+# strings.TrimSpace'd (Go's Unicode spaces), is empty or a comment separates documents; any other
+# rest is `invalid Yaml document separator` for the whole stream. YAML reads `---#: x` as a key.
+GO_SPACES = (" ", "\t", "\v", "\f", "\r", "\x85", "\xa0", "\u1680", "\u2002", "\u200a", "\u2028", "\u2029",
+             "\u202f", "\u205f", "\u3000")
+NOT_GO_SPACES = ("\x1c", "\x1f", "\u200b", "\ufeff")  # Python's str.strip() takes \x1c-\x1f; Go does not
+SEPARATOR_RESTS = ("", "#", "#: x", "# Source: px/templates/ds.yaml", "#---", "# {a: b}", "#!!map")
+BAD_RESTS = ("-", "x", " {a: b}", " !!map", " |", " >-", " a: b", " []", " ~", "...")
+
+
+def separator(r: random.Random, bad: float = 0.0) -> str:
+    """A separator line (newline included) as apimachinery reads it: mostly valid spellings,
+    with probability `bad` one it refuses (content after `---`, or a non-Go space before a comment)."""
+    pad = "".join(r.choice(GO_SPACES) for _ in range(r.randint(0, 2)))
+    if s.chance(r, bad):
+        if s.chance(r, 0.3):
+            return "---" + r.choice(NOT_GO_SPACES) + r.choice(SEPARATOR_RESTS[1:]) + "\n"
+        return "---" + pad + r.choice(BAD_RESTS) + "\n"
+    tail = "".join(r.choice(GO_SPACES) for _ in range(r.randint(0, 1)))
+    return "---" + pad + r.choice(SEPARATOR_RESTS) + tail + r.choice(("\n", "\r\n"))
+
+
+def separators(r: random.Random) -> str:
+    """An unsecured Portworx DaemonSet between other documents, joined by separator spellings
+    YAML reads as content (`---#: x`, `---\u00a0#`, `---\x85`): Kubernetes sees every document."""
+    cm = "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: %s, namespace: kube-system}\ndata: {a: b}\n"
+    ds = daemonset(["containers:", "      - name: portworx", f"        image: {q(r.choice(IMAGES), r)}",
+                    f"        args: {flow(argv(r), r)}"])
+    docs = [cm % "before", ds, cm % "after"][r.randrange(2):]
+    head = separator(r) if s.chance(r, 0.3) else ""
+    return head + "".join(d + separator(r) for d in docs[:-1]) + docs[-1]
+
+
 FAMILIES = {"merge_keys": merge_keys, "anchors": anchors, "tags": tags, "command_args": command_args,
-            "env_from": env_from, "ambiguous": ambiguous, "control": control}
+            "env_from": env_from, "ambiguous": ambiguous, "control": control, "separators": separators}
 
 
 def spec_doc(r: random.Random) -> dict:
@@ -276,4 +309,5 @@ def case(r: random.Random) -> tuple[str, dict, str]:
     if s.chance(r, 0.1):  # the same DaemonSet as a list item
         docs = ["apiVersion: v1\nkind: " + r.choice(["List", "DaemonSetList"]) + "\nitems:\n- "
                 + docs[0].replace("\n", "\n  ").rstrip() + "\n"] + docs[1:]
-    return family, spec_doc(r), "---\n".join(docs)
+    sep = separator(r) if s.chance(r, 0.3) else "---\n"
+    return family, spec_doc(r), sep.join(docs)

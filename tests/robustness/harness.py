@@ -162,7 +162,8 @@ def assert_one_line_error(o: Outcome) -> None:
 
 def assert_render_contract(o: Outcome, canaries: dict[str, str] | None = None) -> None:
     """exit 0/1/2, no traceback, no secret on stderr; exit 1 = empty stdout + one error line;
-    exit 0 = a YAML stream that parses (the render-to-itself check is the caller's)."""
+    exit 0 = a stream whose chunks, as Kubernetes cuts them, parse as YAML (the render-to-itself
+    check is the caller's)."""
     assert_no_crash(o, canaries)
     if o.code == 1:
         assert o.stdout == b"", f"exit 1 with output on stdout ({len(o.stdout)} bytes)"
@@ -170,7 +171,36 @@ def assert_render_contract(o: Outcome, canaries: dict[str, str] | None = None) -
     if o.code == 0:
         assert not any(ln.startswith("pxsec: error") for ln in o.stderr_lines), o.stderr
         text = o.stdout.decode("utf-8")
-        list(yaml.compose_all(text, Loader=yaml.CSafeLoader))  # parses (tags may be custom: compose only)
+        for chunk in k8s_chunks(text):
+            list(yaml.compose_all(chunk, Loader=yaml.CSafeLoader))  # parses (tags may be custom: compose only)
+
+
+_GO_SPACE = "\t\n\v\f\r \x85\xa0\u1680" + "".join(map(chr, range(0x2000, 0x200B))) + "\u2028\u2029\u202f\u205f\u3000"
+
+
+def k8s_chunks(text: str) -> list[str]:
+    """The chunks Kubernetes hands to YAML (apimachinery YAMLReader.Read, written here again,
+    independent of the code under test): lines end at `\\n`; a line starting with `---` (then
+    nothing or a comment, after Go's TrimSpace) ends a non-empty chunk and is dropped, and is
+    content when nothing was read since the last chunk. A JSON stream (`{` first) is skipped."""
+    if text.lstrip(_GO_SPACE).startswith("{"):
+        return []
+    chunks, buf = [], []
+    for line in _lines(text):
+        rest = line[3:].strip(_GO_SPACE)
+        if line.startswith("---") and (not rest or rest[0] == "#") and buf:
+            chunks.append("".join(buf))
+            buf = []
+            continue
+        buf.append(line)
+    if buf:
+        chunks.append("".join(buf))
+    return chunks
+
+
+def _lines(text: str) -> list[str]:
+    parts = text.split("\n")
+    return [p + "\n" for p in parts[:-1]] + ([parts[-1]] if parts[-1] else [])
 
 
 # ------------------------------------------------------------------------------------ files

@@ -502,9 +502,11 @@ spec:
     "spec: {template: {spec: {containers: [{name: portworx}, {name: portworx}]}}}\n",
     "apiVersion: apps/v1\nkind: DaemonSet\nmetadata: {name: portworx}\nspec: {template: {spec: {containers: [{name: portworx, 1: 2, env: [{name: 1, value: 2}]}]}}}\n",
     # document markers in odd places, end markers, scalars and lists as documents
-    "--- |\n  a literal document\n--- >\n  folded\n...\n--- 42\n--- [a, b]\n--- {kind: DaemonSet, apiVersion: apps/v1, metadata: {name: portworx}, "
+    # (content after `---` on its line is `invalid Yaml document separator` for kubectl: it goes on the next line)
+    "---\n|\n  a literal document\n---\n>\n  folded\n...\n---\n42\n---\n[a, b]\n---\n{kind: DaemonSet, apiVersion: apps/v1, metadata: {name: portworx}, "
     "spec: {template: {spec: {containers: [{name: portworx}]}}}}\n",
-    "--- !!map\nkind: Deployment\napiVersion: apps/v1\nmetadata: {name: stork}\nspec: {template: {spec: {containers: [{name: stork}]}}}\n...\n",
+    "---\n!!map\nkind: Deployment\napiVersion: apps/v1\nmetadata: {name: stork}\nspec: {template: {spec: {containers: [{name: stork}]}}}\n...\n",
+    "---# Source: px/templates/ds.yaml\n" + PX_DS,
     "# only a comment\n",
     "---\n---\n---\n",
     "...\n",
@@ -562,13 +564,18 @@ def odd_fragment(draw) -> str:
     return nested_in_candidate(depth) if which == "px" else nested(depth, which == "flow")
 
 
+# separator lines kubectl accepts (apimachinery YAMLReader.Read: `---`, then nothing or a comment
+# after Go's TrimSpace); YAML reads the last two as content, Kubernetes as separators
+SEPARATORS = ["---\n", "--- \n", "---\t# c\n", "\n---\n", "---# c\n", "---\u00a0#: c\n"]
+
+
 @st.composite
 def odd_yaml_bytes(draw) -> bytes:
     """A stream of odd-but-valid YAML, then re-encoded: CRLF, BOMs, odd markers, sometimes non-UTF-8."""
     frags = draw(st.lists(odd_fragment(), min_size=1, max_size=4))
     text = ""
     for i, f in enumerate(frags):
-        sep = "" if i == 0 and draw(st.booleans()) else draw(st.sampled_from(["---\n", "--- \n", "---\t# c\n", "\n---\n"]))
+        sep = "" if i == 0 and draw(st.booleans()) else draw(st.sampled_from(SEPARATORS))
         if f.startswith(("%", "---", "...")) and i > 0 and not text.endswith("\n...\n"):
             sep = "...\n" if f.startswith("%") else ""
         text += sep + f
