@@ -218,7 +218,7 @@ class Renderer:
             doc.changed |= bool(report.changes)
             warnings += report.warnings
             self.touched.append(Touched(STORAGECLASS, "StorageClass", None, _meta(obj).get("name"), report))
-        what = "the objects spec.tokens wires" if sc_spec.section == "tokens" else "the StorageClasses"
+        what = "Objects wired by spec.tokens" if sc_spec.section == "tokens" else "StorageClasses"
         if any(doc.changed for doc, *_ in chosen):  # already secured output: nothing new to say
             warnings += self._token_secret_warning(stream, sc_spec, namespace, what)  # one warning for both passes
         return warnings
@@ -253,7 +253,7 @@ class Renderer:
                                             report))
         if any(doc.changed and (role != px.STORK_OBJECT or obj.get("kind") != px.CLUSTERPAIR)
                for doc, obj, _, _, role in chosen):  # already secured output: nothing new to say
-            warnings += self._token_secret_warning(stream, t, namespace, "the objects spec.tokens wires")
+            warnings += self._token_secret_warning(stream, t, namespace, "Objects wired by spec.tokens")
         return warnings
 
     def _token_namespace(self, loc: Location, section: str = "storageClasses") -> str:
@@ -266,7 +266,7 @@ class Renderer:
                          Location(self.spec.source, field=f"spec.{section}.tokenSecret.namespace"))
 
     def _token_secret_warning(self, stream: Stream, sc_spec, namespace: str,
-                              what: str = "the StorageClasses") -> list[str]:
+                              what: str = "StorageClasses") -> list[str]:
         """DaemonSet installs have no operator to create the token Secret: say how to make it."""
         if any(t.role == STORAGECLUSTER for t in self.touched):
             return []
