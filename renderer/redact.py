@@ -46,7 +46,8 @@ def _mask_string(s: str) -> str:
     copies `envVars` there)."""
     from .filters.helm_vars import mask
 
-    return mask(_FLAG_IN_TEXT.sub(lambda m: f"{m.group(1)}{m.group(2)}{LITERAL}", s), LITERAL)
+    return _FLAG_IN_TEXT.sub(lambda m: m.group(0) if m.group(3).startswith("<") else
+                             f"{m.group(1)}{m.group(2)}{LITERAL}", mask(s, LITERAL))
 
 
 def value(obj: Any) -> Any:
