@@ -1,0 +1,72 @@
+"""What a secured StorageCluster breaks that pxsec cannot change in the stream: said once, one line each.
+
+libopenstorage/operator:
+- component/portworx_sc.go `Reconcile` creates the default StorageClasses (px-db, px-replicated, ...,
+  and px-csi-* for PX >= 2.2) in the cluster, never in the stream, with no token parameters: with
+  guestAccess Disabled every PVC on them is refused. `portworx.io/disable-storage-class: "true"`
+  (util.go `StorageClassEnabled`) turns the component off, and then `portworx.go PreInstall` calls
+  its `Delete` on every reconcile, which deletes any StorageClass of those names without an owner
+  (k8s.go `DeleteStorageClass`): a secured class of the same name would be deleted too, so pxsec
+  does not emit one; the warning says what to do.
+- component/auth.go `maintainAuthTokenSecret` makes `px-user-token` (key auth-token) only in the
+  StorageCluster's namespace: a StorageClass reading another Secret, or one per PVC namespace,
+  reads a Secret nobody creates.
+- deployment.go passes `spec.secretsProvider` as px-runc `-secret_type`; Portworx then looks the
+  in-tree token Secret up in that provider (openstorage pkg/auth/secrets `GetToken`), not in
+  Kubernetes.
+"""
+from __future__ import annotations
+
+from .. import portworx as px
+
+DISABLE_SC_ANNOTATION = "portworx.io/disable-storage-class"
+# component/portworx_sc.go: in-tree always, snapshot ones with Stork, px-csi-* for PX >= 2.2
+DEFAULT_STORAGECLASSES = (
+    "px-db", "px-db-encrypted", "px-replicated", "px-replicated-encrypted",
+    "px-db-local-snapshot", "px-db-local-snapshot-encrypted", "px-db-cloud-snapshot", "px-db-cloud-snapshot-encrypted",
+    "px-csi-db", "px-csi-db-encrypted", "px-csi-replicated", "px-csi-replicated-encrypted",
+    "px-csi-db-local-snapshot", "px-csi-db-local-snapshot-encrypted", "px-csi-db-cloud-snapshot",
+    "px-csi-db-cloud-snapshot-encrypted")
+_TRUE = ("1", "t", "T", "TRUE", "true", "True")  # Go strconv.ParseBool
+
+
+def default_storageclasses_on(sc: dict) -> bool:
+    """util.go `StorageClassEnabled`: on unless the annotation parses as true."""
+    meta = sc.get("metadata") if isinstance(sc.get("metadata"), dict) else {}
+    ann = meta.get("annotations") if isinstance(meta.get("annotations"), dict) else {}
+    return ann.get(DISABLE_SC_ANNOTATION) not in _TRUE
+
+
+def storageclass_warning(sc: dict) -> str | None:
+    spec = sc.get("spec") if isinstance(sc.get("spec"), dict) else {}
+    guest = ((spec.get("security") or {}).get("auth") or {}).get("guestAccess")
+    if guest != "Disabled" or not default_storageclasses_on(sc):
+        return None
+    return ("the operator's StorageClasses px-db, px-replicated, px-csi-db, ... carry no token: with guestAccess "
+            f"Disabled their PVCs fail; set {DISABLE_SC_ANNOTATION}: \"true\", use secured classes")
+
+
+def token_secret_warning(spec, namespace: str | None) -> str | None:
+    s = spec.storage_classes
+    if s is None:
+        return None
+    ns = s.token_namespace
+    if s.token_name == px.USER_TOKEN_SECRET and ns in (None, namespace):
+        return None
+    where = "in each PVC namespace" if ns == px.PVC_NAMESPACE else f"in namespace {ns or namespace}"
+    return (f"the operator makes only {px.USER_TOKEN_SECRET} in namespace {namespace or '(release namespace)'}: it "
+            f"will not create token Secret {s.token_name} {where}; create it (pxsec token generate --secret)")
+
+
+def secrets_provider_warning(sc: dict) -> str | None:
+    spec = sc.get("spec") if isinstance(sc.get("spec"), dict) else {}
+    provider = spec.get("secretsProvider")
+    if not isinstance(provider, str) or provider in ("", "k8s"):
+        return None
+    return (f"spec.secretsProvider is {provider}: Portworx reads in-tree StorageClass token Secrets "
+            f"(openstorage.io/auth-secret-name) from {provider}, not Kubernetes; store the token there")
+
+
+def warnings(sc: dict, spec, loc) -> list[str]:
+    found = [storageclass_warning(sc), token_secret_warning(spec, loc.namespace), secrets_provider_warning(sc)]
+    return [w for w in found if w]
