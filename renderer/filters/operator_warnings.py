@@ -30,17 +30,22 @@ DEFAULT_STORAGECLASSES = (
 _TRUE = ("1", "t", "T", "TRUE", "true", "True")  # Go strconv.ParseBool
 
 
+def _get(d, *path):
+    """d[path...], or None where a level is not a mapping (input pxsec did not render may be anything)."""
+    for key in path:
+        if not isinstance(d, dict):
+            return None
+        d = d.get(key)
+    return d
+
+
 def default_storageclasses_on(sc: dict) -> bool:
     """util.go `StorageClassEnabled`: on unless the annotation parses as true."""
-    meta = sc.get("metadata") if isinstance(sc.get("metadata"), dict) else {}
-    ann = meta.get("annotations") if isinstance(meta.get("annotations"), dict) else {}
-    return ann.get(DISABLE_SC_ANNOTATION) not in _TRUE
+    return _get(sc, "metadata", "annotations", DISABLE_SC_ANNOTATION) not in _TRUE
 
 
 def storageclass_warning(sc: dict) -> str | None:
-    spec = sc.get("spec") if isinstance(sc.get("spec"), dict) else {}
-    guest = ((spec.get("security") or {}).get("auth") or {}).get("guestAccess")
-    if guest != "Disabled" or not default_storageclasses_on(sc):
+    if _get(sc, "spec", "security", "auth", "guestAccess") != "Disabled" or not default_storageclasses_on(sc):
         return None
     return ("the operator's StorageClasses px-db, px-replicated, px-csi-db, ... carry no token: with guestAccess "
             f"Disabled their PVCs fail; set {DISABLE_SC_ANNOTATION}: \"true\", use secured classes")
@@ -59,8 +64,7 @@ def token_secret_warning(spec, namespace: str | None) -> str | None:
 
 
 def secrets_provider_warning(sc: dict) -> str | None:
-    spec = sc.get("spec") if isinstance(sc.get("spec"), dict) else {}
-    provider = spec.get("secretsProvider")
+    provider = _get(sc, "spec", "secretsProvider")
     if not isinstance(provider, str) or provider in ("", "k8s"):
         return None
     return (f"spec.secretsProvider is {provider}: Portworx reads in-tree StorageClass token Secrets "
