@@ -4,11 +4,12 @@ operator behaviour it relies on, and render's own output is clean of them.
 from __future__ import annotations
 
 import pytest
+import yaml
 
 import operator_model as op
 from conftest import ROOT
 from check.manifests import check, ids, lit, of, ref, storagecluster
-from pxsec import audit
+from pxsec import audit, pipeline
 from pxsec import spec as specmod
 from pxsec.errors import Location
 from pxsec.filters import storagecluster as sc_filter
@@ -90,16 +91,20 @@ def test_invalid_guest_access_fails_the_auth_component():
 # PXS042 (issue 21.6) --------------------------------------------------------------------------
 
 def test_default_storageclasses_with_guest_access_disabled():
-    """component/portworx_sc.go `Reconcile` makes px-db, px-csi-db, ... without token parameters;
-    util.go `StorageClassEnabled` turns that off with portworx.io/disable-storage-class."""
+    """component/portworx_sc.go `Reconcile` makes px-db, px-csi-db, ... without token parameters unless
+    util.go `StorageClassEnabled` is off, and k8s.go `CreateStorageClass` keeps a class already there."""
     obj = storagecluster()
     [f] = of(check(obj), "PXS042")
-    assert "px-db" in f.message and "px-csi-db" in f.message and f.severity == "note"
-    obj["metadata"]["annotations"] = {"portworx.io/disable-storage-class": "true"}
-    assert of(check(obj), "PXS042") == []
+    assert "px-db" in f.message and f.severity == "note"
+    off = storagecluster()
+    off["metadata"]["annotations"] = {"portworx.io/disable-storage-class": "true"}
+    assert of(check(off), "PXS042") == []
     managed = storagecluster()
     managed["spec"]["security"]["auth"]["guestAccess"] = "Managed"
     assert of(check(managed), "PXS042") == []
+    spec = specmod.build({"selfSigned": {"issuer": "openstorage.io", "sharedSecret": True}, "storageClasses": {}})
+    out = pipeline.render([("in.yaml", yaml.safe_dump(obj))], spec).text
+    assert [f for f in audit.check([("out.yaml", out)]).findings if f.rule_id == "PXS042"] == []
 
 
 # PXS043 (issue 21.7) --------------------------------------------------------------------------

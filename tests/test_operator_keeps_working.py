@@ -239,22 +239,77 @@ def test_node_groups_pairing_alike_are_secured_alike():
 
 # --- 6. the operator's default StorageClasses -------------------------------------------------
 
-def test_the_operators_default_storageclasses_are_named_in_a_warning():
+def render_stream(*objs, **spec):
+    spec.setdefault("selfSigned", {"issuer": "openstorage.io", "sharedSecret": True})
+    result = pipeline.render([("in.yaml", yaml.safe_dump_all(list(objs)))], specmod.build(spec))
+    return result, [d for d in yaml.safe_load_all(result.text) if d]
+
+
+def classes_of(docs) -> dict:
+    return {d["metadata"]["name"]: d for d in docs if d.get("kind") == "StorageClass"}
+
+
+def test_without_storageclasses_in_the_spec_the_operators_classes_are_named_in_a_warning():
     """component/portworx_sc.go `Reconcile` creates px-db, px-csi-db, ... in the cluster with no token
     parameters; with guestAccess Disabled their PVCs are refused."""
-    out, report = render(sc())
-    [w] = [w for w in report.warnings if "px-db" in w]
-    assert "px-csi-db" in w and "portworx.io/disable-storage-class" in w and len(w) <= 200
-    classes = op.storageclass_component(out, {})
-    assert all("openstorage.io/auth-secret-name" not in c["parameters"] for c in classes.values())
-    off, quiet = render(sc(annotations={"portworx.io/disable-storage-class": "true"}))
-    assert "px-db" not in warnings(quiet) and op.storageclass_component(off, {}) == {}
-    _, managed = render(sc(), guestAccess="Managed")
-    assert "px-db" not in warnings(managed)
+    result, docs = render_stream(sc())
+    [w] = [w for w in result.warnings if "px-db" in w]
+    assert "px-csi-db" in w and "spec storageClasses" in w and len(w) <= 200
+    assert classes_of(docs) == {}
+    out = next(d for d in docs if d["kind"] == "StorageCluster")
+    made = op.storageclass_component(out, {})
+    assert made and all("openstorage.io/auth-secret-name" not in c["parameters"] for c in made.values())
+    result_off, _ = render_stream(sc(annotations={"portworx.io/disable-storage-class": "true"}))
+    assert not any("px-db" in w for w in result_off.warnings)
+    managed, _ = render_stream(sc(), guestAccess="Managed")
+    assert not any("px-db" in w for w in managed.warnings)
 
 
-def test_a_same_named_secured_class_would_be_deleted_by_the_operator():
-    """Why pxsec emits no secured px-db: with the annotation set, `PreInstall` calls portworx_sc.go
+def test_with_storageclasses_in_the_spec_secured_equivalents_are_emitted():
+    """`Reconcile` makes its classes through k8s.go `CreateStorageClass`, which leaves an existing class
+    of that name alone: secured classes of the same names and parameters, applied first, are kept."""
+    result, docs = render_stream(sc(), storageClasses={})
+    classes = classes_of(docs)
+    assert list(classes)[:4] == ["px-db", "px-db-encrypted", "px-replicated", "px-replicated-encrypted"]
+    assert {"px-csi-db", "px-db-local-snapshot", "px-csi-db-cloud-snapshot-encrypted"} <= set(classes)
+    assert len(classes) == 16
+    db = classes["px-db"]
+    assert db["provisioner"] == "kubernetes.io/portworx-volume" and db["parameters"] == {
+        "repl": "3", "io_profile": "db_remote", "openstorage.io/auth-secret-name": "px-user-token",
+        "openstorage.io/auth-secret-namespace": "portworx"}
+    csi = classes["px-csi-db-local-snapshot"]["parameters"]
+    assert csi["csi.storage.k8s.io/provisioner-secret-name"] == "px-user-token"
+    assert csi["snapshotschedule.stork.libopenstorage.org/daily-schedule"].endswith("snapshot-type: local\n")
+    out = next(d for d in docs if d["kind"] == "StorageCluster")
+    kept = op.storageclass_component(out, {n: {"parameters": c["parameters"]} for n, c in classes.items()})
+    assert all(kept[n]["parameters"] == classes[n]["parameters"] for n in op.DEFAULT_CLASSES)
+    assert "portworx.io/disable-storage-class" not in (out["metadata"].get("annotations") or {})
+    [w] = [w for w in result.warnings if "emitted secured" in w]
+    assert "delete them first" in w and len(w) <= 200
+    assert not any("carry no token" in w for w in result.warnings)
+    again = pipeline.render([("out.yaml", result.text)], specmod.build(
+        {"selfSigned": {"issuer": "openstorage.io", "sharedSecret": True}, "storageClasses": {}}))
+    assert again.text == result.text and not any("px-db" in w for w in again.warnings)
+
+
+def test_old_px_and_no_stork_get_only_the_classes_the_operator_makes():
+    """`Reconcile`: snapshot classes only with Stork, px-csi-* only for PX >= 2.2 (`GetPortworxVersion`)."""
+    _, docs = render_stream(sc(image="portworx/oci-monitor:2.1.5", stork={"enabled": False}),
+                            storageClasses={}, stork={"enabled": False})
+    assert list(classes_of(docs)) == ["px-db", "px-db-encrypted", "px-replicated", "px-replicated-encrypted"]
+
+
+def test_excluded_and_in_tree_classes_under_pvc_namespace_stay_a_warning():
+    """${pvc.namespace} is a CSI template; an excluded class is the user's choice: both keep the warning."""
+    result, docs = render_stream(sc(), storageClasses={"exclude": ["px-csi-db"],
+                                                       "tokenSecret": {"namespace": "${pvc.namespace}"}})
+    classes = classes_of(docs)
+    assert "px-csi-db" not in classes and "px-db" not in classes and "px-csi-replicated" in classes
+    assert any("carry no token" in w for w in result.warnings)
+
+
+def test_a_same_named_secured_class_would_be_deleted_under_the_disable_annotation():
+    """Why pxsec does not set portworx.io/disable-storage-class: `PreInstall` then calls portworx_sc.go
     `Delete` on every reconcile, and k8s.go `DeleteStorageClass` removes any unowned px-db."""
     off, _ = render(sc(annotations={"portworx.io/disable-storage-class": "true"}))
     secured = {"px-db": {"parameters": {"repl": "3", "openstorage.io/auth-secret-name": "px-user-token"}},

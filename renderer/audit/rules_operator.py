@@ -16,12 +16,13 @@ Each rule states the operator behaviour it relies on (libopenstorage/operator):
   auth component on every reconcile once that Secret exists;
 - PXS041: deployment.go `getEnvList` overwrites spec.env PORTWORX_AUTH_JWT_ISSUER with
   selfSigned.issuer; `updateSystemGuestRole` fails on a guestAccess other than the three values;
-- PXS042: component/portworx_sc.go creates default StorageClasses without token parameters;
+- PXS042: component/portworx_sc.go creates default StorageClasses without token parameters (and
+  `CreateStorageClass` keeps a class of that name already there);
 - PXS043: `maintainAuthTokenSecret` makes only px-user-token, in the StorageCluster's namespace.
 """
 from __future__ import annotations
 
-from ..filters import goshlex, helm_vars, operator_warnings, px_version
+from ..filters import goshlex, helm_vars, operator_storageclasses, operator_warnings, px_version
 from ..filters.operator_secrets import OWNED  # the operator-owned Secret names (not yet in portworx.py)
 from .. import portworx as pw
 from ..portworx import (DEFAULT_SHARED_SECRET as SHARED_SECRET, MISC_ARGS, OPERATOR_APPS_KEY,
@@ -272,12 +273,17 @@ def user_setting_overridden(inv: Inventory) -> list[Finding]:
 def default_storageclasses_without_token(inv: Inventory) -> list[Finding]:
     """PXS042: guestAccess Disabled while the operator still makes its default StorageClasses."""
     out = []
+    in_stream = {o.name for o in inv.storageclasses}
     for px in _operators(inv):
-        if px.enabled and operator_warnings.storageclass_warning(px.obj.data):
-            out.append(px.obj.at("PXS042", ("spec", "security", "auth", "guestAccess"), "the operator creates "
-                                 "StorageClasses px-db, px-replicated, px-csi-db, ... without token parameters: with "
-                                 f"guestAccess Disabled their PVCs fail; set {operator_warnings.DISABLE_SC_ANNOTATION}: "
-                                 f"\"true\" and use StorageClasses that carry a token"))
+        if not px.enabled or not operator_warnings.storageclass_warning(px.obj.data):
+            continue
+        missing = [n for n, _, _ in operator_storageclasses.default_classes(px.obj.data) if n not in in_stream]
+        if missing:
+            shown = ", ".join(missing[:3]) + (", ..." if len(missing) > 3 else "")
+            out.append(px.obj.at("PXS042", ("spec", "security", "auth", "guestAccess"), f"the operator creates "
+                                 f"StorageClasses {shown} without token parameters: with guestAccess Disabled their "
+                                 f"PVCs fail; put secured ones of the same names in the manifests (pxsec render "
+                                 f"does, with spec storageClasses)"))
     return out
 
 

@@ -3,11 +3,8 @@
 libopenstorage/operator:
 - component/portworx_sc.go `Reconcile` creates the default StorageClasses (px-db, px-replicated, ...,
   and px-csi-* for PX >= 2.2) in the cluster, never in the stream, with no token parameters: with
-  guestAccess Disabled every PVC on them is refused. `portworx.io/disable-storage-class: "true"`
-  (util.go `StorageClassEnabled`) turns the component off, and then `portworx.go PreInstall` calls
-  its `Delete` on every reconcile, which deletes any StorageClass of those names without an owner
-  (k8s.go `DeleteStorageClass`): a secured class of the same name would be deleted too, so pxsec
-  does not emit one; the warning says what to do.
+  guestAccess Disabled every PVC on them is refused (operator_storageclasses.py emits secured ones
+  when the spec has `storageClasses`, and otherwise warns with `storageclass_warning`).
 - component/auth.go `maintainAuthTokenSecret` makes `px-user-token` (key auth-token) only in the
   StorageCluster's namespace: a StorageClass reading another Secret, or one per PVC namespace,
   reads a Secret nobody creates.
@@ -48,7 +45,7 @@ def storageclass_warning(sc: dict) -> str | None:
     if _get(sc, "spec", "security", "auth", "guestAccess") != "Disabled" or not default_storageclasses_on(sc):
         return None
     return ("the operator's StorageClasses px-db, px-replicated, px-csi-db, ... carry no token: with guestAccess "
-            f"Disabled their PVCs fail; set {DISABLE_SC_ANNOTATION}: \"true\", use secured classes")
+            "Disabled their PVCs fail; add secured ones of the same names (pxsec does with spec storageClasses)")
 
 
 def token_secret_warning(spec, namespace: str | None) -> str | None:
@@ -72,5 +69,6 @@ def secrets_provider_warning(sc: dict) -> str | None:
 
 
 def warnings(sc: dict, spec, loc) -> list[str]:
-    found = [storageclass_warning(sc), token_secret_warning(spec, loc.namespace), secrets_provider_warning(sc)]
+    # storageclass_warning: stream-level, once the StorageClasses in the stream are known (operator_storageclasses)
+    found = [token_secret_warning(spec, loc.namespace), secrets_provider_warning(sc)]
     return [w for w in found if w]
