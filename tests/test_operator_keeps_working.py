@@ -349,3 +349,12 @@ def test_a_secrets_provider_other_than_k8s_holds_the_token(provider, warned):
     obj = sc() if provider is None else sc(secretsProvider=provider)
     _, report = render(obj)
     assert ("spec.secretsProvider is vault" in warnings(report)) == warned
+
+
+def test_emitted_storageclasses_are_filed_with_the_storagecluster_under_helm4():
+    """Helm 4 (pkg/action/action.go `splitAndDeannotate`) files each document by its
+    postrenderer.helm.sh/postrender-filename annotation: the classes go with their StorageCluster."""
+    obj = sc(annotations={"postrenderer.helm.sh/postrender-filename": "px/templates/storage-cluster.yaml"})
+    _, docs = render_stream(obj, storageClasses={})
+    assert {c["metadata"]["annotations"]["postrenderer.helm.sh/postrender-filename"]
+            for c in classes_of(docs).values()} == {"px/templates/storage-cluster.yaml"}

@@ -44,8 +44,12 @@ def default_classes(sc: dict) -> list[tuple[str, str, dict]]:
     return out
 
 
-def _object(name: str, provisioner: str, params: dict) -> dict:
-    return {"apiVersion": "storage.k8s.io/v1", "kind": "StorageClass", "metadata": {"name": name},
+def _object(name: str, provisioner: str, params: dict, helm_file) -> dict:
+    meta: dict = {"name": name}
+    if isinstance(helm_file, str):  # Helm 4 files a document by it (../shared/docs/plugin-protocols.md)
+        from ..pipeline import HELM4_FILENAME
+        meta["annotations"] = {HELM4_FILENAME: helm_file}
+    return {"apiVersion": "storage.k8s.io/v1", "kind": "StorageClass", "metadata": meta,
             "provisioner": provisioner, "parameters": dict(params), "allowVolumeExpansion": True}
 
 
@@ -84,7 +88,8 @@ def apply(stream: Stream, taken: set, spec) -> tuple[list[str], list[str]]:
             if namespace is None or not storageclass.selected(name, sc_spec) or (
                     namespace == px.PVC_NAMESPACE and provisioner == px.INTREE_PROVISIONER):
                 continue
-            obj = _object(name, provisioner, params)
+            obj = _object(name, provisioner, params, operator_warnings.dig(sc, "metadata", "annotations",
+                                                                             "postrenderer.helm.sh/postrender-filename"))
             where = Location("<generated>", len(stream.documents), "StorageClass", name)
             storageclass.apply(obj, sc_spec, namespace, where)
             _emit(stream, obj, where)

@@ -27,7 +27,7 @@ DEFAULT_STORAGECLASSES = (
 _TRUE = ("1", "t", "T", "TRUE", "true", "True")  # Go strconv.ParseBool
 
 
-def _get(d, *path):
+def dig(d, *path):
     """d[path...], or None where a level is not a mapping (input pxsec did not render may be anything)."""
     for key in path:
         if not isinstance(d, dict):
@@ -38,11 +38,11 @@ def _get(d, *path):
 
 def default_storageclasses_on(sc: dict) -> bool:
     """util.go `StorageClassEnabled`: on unless the annotation parses as true."""
-    return _get(sc, "metadata", "annotations", DISABLE_SC_ANNOTATION) not in _TRUE
+    return dig(sc, "metadata", "annotations", DISABLE_SC_ANNOTATION) not in _TRUE
 
 
 def storageclass_warning(sc: dict) -> str | None:
-    if _get(sc, "spec", "security", "auth", "guestAccess") != "Disabled" or not default_storageclasses_on(sc):
+    if dig(sc, "spec", "security", "auth", "guestAccess") != "Disabled" or not default_storageclasses_on(sc):
         return None
     return ("the operator's StorageClasses px-db, px-replicated, px-csi-db, ... carry no token: with guestAccess "
             "Disabled their PVCs fail; add secured ones of the same names (pxsec does with spec storageClasses)")
@@ -61,7 +61,7 @@ def token_secret_warning(spec, namespace: str | None) -> str | None:
 
 
 def secrets_provider_warning(sc: dict) -> str | None:
-    provider = _get(sc, "spec", "secretsProvider")
+    provider = dig(sc, "spec", "secretsProvider")
     if not isinstance(provider, str) or provider in ("", "k8s"):
         return None
     return (f"spec.secretsProvider is {provider}: Portworx reads in-tree StorageClass token Secrets "
