@@ -358,3 +358,13 @@ def test_emitted_storageclasses_are_filed_with_the_storagecluster_under_helm4():
     _, docs = render_stream(obj, storageClasses={})
     assert {c["metadata"]["annotations"]["postrenderer.helm.sh/postrender-filename"]
             for c in classes_of(docs).values()} == {"px/templates/storage-cluster.yaml"}
+
+
+def test_flux_patches_name_the_emitted_storageclasses_as_objects_to_add():
+    """A generated StorageClass is not a patch (and not a Secret): `pxsec patches` says to add it."""
+    from pxsec import flux
+
+    spec = specmod.build({"selfSigned": {"issuer": "openstorage.io", "sharedSecret": True}, "storageClasses": {}})
+    found = flux.compute([("in.yaml", yaml.safe_dump(sc()))], spec).warnings
+    mine = [w for w in found if "render generates this object" in w]
+    assert any("px-db" in w for w in mine) and not any("Secret" in w.split(":")[0] for w in mine)
