@@ -274,6 +274,7 @@ def test_with_storageclasses_in_the_spec_secured_equivalents_are_emitted():
     assert {"px-csi-db", "px-db-local-snapshot", "px-csi-db-cloud-snapshot-encrypted"} <= set(classes)
     assert len(classes) == 16
     db = classes["px-db"]
+    assert db["metadata"]["annotations"] == {"pxsec.io/generated": "true"}
     assert db["provisioner"] == "kubernetes.io/portworx-volume" and db["parameters"] == {
         "repl": "3", "io_profile": "db_remote", "openstorage.io/auth-secret-name": "px-user-token",
         "openstorage.io/auth-secret-namespace": "portworx"}

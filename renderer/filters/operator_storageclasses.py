@@ -44,11 +44,14 @@ def default_classes(sc: dict) -> list[tuple[str, str, dict]]:
     return out
 
 
+GENERATED = "pxsec.io/generated"  # as on the Secrets pxsec generates (generated_secret.GENERATED)
+
+
 def _object(name: str, provisioner: str, params: dict, helm_file) -> dict:
-    meta: dict = {"name": name}
+    meta: dict = {"name": name, "annotations": {GENERATED: "true"}}
     if isinstance(helm_file, str):  # Helm 4 files a document by it (../shared/docs/plugin-protocols.md)
         from ..pipeline import HELM4_FILENAME
-        meta["annotations"] = {HELM4_FILENAME: helm_file}
+        meta["annotations"][HELM4_FILENAME] = helm_file
     return {"apiVersion": "storage.k8s.io/v1", "kind": "StorageClass", "metadata": meta,
             "provisioner": provisioner, "parameters": dict(params), "allowVolumeExpansion": True}
 
