@@ -3,8 +3,9 @@
 The operator owns `px-system-secrets` and the shared-secret Secret (rewrites them on every
 reconcile, deletes them with a deleteStrategy: component/auth.go) and overwrites the portworx
 container's key env vars with references to them (deployment.go `getEnvList`). So pxsec:
-- turns on `spec.security` (auth, guestAccess - Disabled unless the spec says otherwise -,
-  selfSigned issuer/tokenLifetime, and `sharedSecret: px-shared-secret`, an operator-owned name);
+- turns on `spec.security` (auth; guestAccess: the spec's, else the StorageCluster's, else
+  Disabled; selfSigned issuer/tokenLifetime; `sharedSecret: px-shared-secret`, an operator-owned
+  name), warning whenever it replaces a value the StorageCluster set, naming old and new;
 - seeds the operator's Secrets from the user's Secret through `spec.env` wherever the user's
   Secret/key differs from the operator's (the operator copies `spec.env` values into Secrets it
   creates; an existing Secret in the cluster keeps its values: we warn), and warns (or, with
@@ -13,7 +14,9 @@ container's key env vars with references to them (deployment.go `getEnvList`). S
   `portworx.io/misc-args` annotation (split and joined as the operator's google/shlex reads it,
   comments kept) and through each `spec.nodes[].miscArgs`, and mounts keys via `spec.volumes`;
 - pins Stork's and autopilot's key/issuer to the pair the operator gives Portworx when the PX
-  version is knowable (px_version.py), and otherwise leaves them to the operator.
+  version is knowable (px_version.py), and otherwise leaves them to the operator; refuses a node
+  group whose PX_IMAGE pairs otherwise, and Stork disabled in the spec while the cluster runs it;
+- warns about what it cannot change in the stream (operator_warnings.py).
 """
 from __future__ import annotations
 
