@@ -282,6 +282,7 @@ def test_with_storageclasses_in_the_spec_secured_equivalents_are_emitted():
     assert csi["csi.storage.k8s.io/provisioner-secret-name"] == "px-user-token"
     assert csi["snapshotschedule.stork.libopenstorage.org/daily-schedule"].endswith("snapshot-type: local\n")
     out = next(d for d in docs if d["kind"] == "StorageCluster")
+    assert_reconciles(out, "pxsec-auth-keys")
     kept = op.storageclass_component(out, {n: {"parameters": c["parameters"]} for n, c in classes.items()})
     assert all(kept[n]["parameters"] == classes[n]["parameters"] for n in op.DEFAULT_CLASSES)
     assert "portworx.io/disable-storage-class" not in (out["metadata"].get("annotations") or {})
@@ -326,9 +327,10 @@ def test_a_same_named_secured_class_would_be_deleted_under_the_disable_annotatio
     ({"namespace": "${pvc.namespace}"}, True), ({"namespace": "apps"}, True)])
 def test_a_token_secret_the_operator_does_not_make_is_a_warning(token, warned):
     """component/auth.go `maintainAuthTokenSecret` makes px-user-token only, in the StorageCluster's namespace."""
-    _, report = render(sc(), storageClasses={"tokenSecret": token})
+    out, report = render(sc(), storageClasses={"tokenSecret": token})
     found = [w for w in report.warnings if "will not create token Secret" in w]
     assert bool(found) == warned and all(len(w) <= 200 for w in found)
+    assert_reconciles(out, "pxsec-auth-keys")  # px-user-token is (re)made in namespace portworx either way
 
 
 def test_the_token_secret_warning_reaches_a_render_with_a_storagecluster(monkeypatch):
@@ -348,8 +350,9 @@ def test_a_secrets_provider_other_than_k8s_holds_the_token(provider, warned):
     """deployment.go passes spec.secretsProvider as px-runc -secret_type; openstorage
     pkg/auth/secrets reads openstorage.io/auth-secret-name through that provider (`GetToken`)."""
     obj = sc() if provider is None else sc(secretsProvider=provider)
-    _, report = render(obj)
+    out, report = render(obj)
     assert ("spec.secretsProvider is vault" in warnings(report)) == warned
+    assert_reconciles(out, "pxsec-auth-keys")
 
 
 def test_emitted_storageclasses_are_filed_with_the_storagecluster_under_helm4():
