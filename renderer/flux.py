@@ -197,7 +197,9 @@ def compute(sources: list[tuple[str, str]], spec: Spec) -> PatchSet:
             raise PxsecError(f"render's edit cannot be a patch: {e}", where) from None
         patches.append(Patch(target, ops, _label(a)))
     for _, extra in outs[len(ins):]:
-        warnings.append(_secret_warning(extra, "generates"))
+        warnings.append(_secret_warning(extra, "generates") if _identity(extra)[1] == "Secret" else
+                        f"{_label(extra)}: render generates this object (a secured equivalent of one the operator "
+                        f"makes); a new object is not a patch: add it to your manifests from `pxsec render`")
     return PatchSet(patches, list(dict.fromkeys(warnings)))
 
 

@@ -65,7 +65,7 @@ def random_key() -> str:
 
 
 def default_spec() -> Spec:
-    """The spec defaults (Secret `px-system-secrets`, keys system-secret/stork-secret/shared-secret)."""
+    """The spec defaults (Secret `pxsec-auth-keys`, keys system-secret/stork-secret/shared-secret)."""
     return build_spec({}, "<defaults>")
 
 

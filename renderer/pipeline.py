@@ -15,7 +15,8 @@ if TYPE_CHECKING:  # typing costs start-up; annotations are strings here
 
 from . import portworx as px
 from .errors import Location, PxsecError
-from .filters import autopilot, envfrom, portworx_daemonset, storageclass, stork, storagecluster, tokens
+from .filters import (autopilot, envfrom, operator_storageclasses, portworx_daemonset, storageclass, stork,
+                      storagecluster, tokens)
 from .filters.common import LiteralSecretReplaced, Report
 from .portworx import AUTOPILOT, LIST, PORTWORX, STORAGECLASS, STORAGECLUSTER, STORK, WORKLOADS
 from .spec import Spec
@@ -345,7 +346,10 @@ def render(sources: list[tuple[str, str]], spec: Spec, environ: Mapping[str, str
         if doc.role is not None and doc.role != SECRET:
             job.document(doc, doc.role)
     envfrom_warnings = envfrom.apply(stream, job.env_from, spec) + job.storageclasses(stream) + job.tokens(stream)
-    generated = _secret_docs(stream, job, spec, environ or {}, allow_short_secrets, secret_docs)
+    classes, sc_warnings = operator_storageclasses.apply(stream, {_meta(o).get("name") for _, o, _, _ in
+                                                                  job.storage_classes}, spec)
+    envfrom_warnings += sc_warnings
+    generated = classes + _secret_docs(stream, job, spec, environ or {}, allow_short_secrets, secret_docs)
     warnings = [w for t in job.touched for w in t.report.warnings] + envfrom_warnings
     warnings += [f"{t.label}: {ch} (keep secrets out of manifests)"
                  for t in job.touched for ch in t.report.changes if isinstance(ch, LiteralSecretReplaced)]

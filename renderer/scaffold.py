@@ -45,10 +45,11 @@ pxsec check --strict --spec {path} secured.yaml
 }
 
 
-def spec_text(path: str, mode: str, secret: str = "px-system-secrets") -> str:
+def spec_text(path: str, mode: str, secret: str | None = None) -> str:
     """The commented spec for `mode`, checked against the schema before anyone sees it."""
     if mode not in MODES:
         raise UsageError(f"--mode: unknown mode {mode!r} (one of: {', '.join(MODES)})")
+    secret = secret or specmod.DEFAULTS["secret.name"]
     text, doc = templating.render("init-spec.yaml.j2", path=path, secret=secret, krm=mode in ("kustomize", "kpt"),
                                   schema_uri=schema_uri())
     found = specmod.problems(doc)

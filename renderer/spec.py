@@ -329,7 +329,7 @@ def _keyref(d: dict | None) -> KeyRef | None:
 # Every default of the spec, by field path: the one statement of them. The JSON Schema's `default`
 # annotations (for editors) repeat them, and tests/test_spec.py checks they agree.
 DEFAULTS = {
-    "secret.name": "px-system-secrets",
+    "secret.name": "pxsec-auth-keys",
     "secret.create": False,
     "secret.keys.system": "system-secret",
     "secret.keys.stork": "stork-secret",

@@ -61,7 +61,7 @@ class Expect:
         body = spec.get("spec", spec) if spec.get("kind") == "PortworxSecurity" else spec
         secret = body.get("secret") or {}
         keys = secret.get("keys") or {}
-        self.secret = secret.get("name", "px-system-secrets")
+        self.secret = secret.get("name", "pxsec-auth-keys")  # README "The spec"
         self.create = bool(secret.get("create", False))
         self.key_system = keys.get("system", "system-secret")
         self.key_stork = keys.get("stork", "stork-secret")

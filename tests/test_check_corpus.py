@@ -149,7 +149,8 @@ def test_render_output_passes_check_with_the_same_spec(spec_name):
         assert report.drift_checked
         dumped = repr(report.findings)
         assert not any(v in dumped for v in ENV.values())
-    assert rendered >= len(FILES) // 2 and rendered + refused == len(FILES)
+    # with stork disabled, every StorageCluster that runs Stork is refused too (issue 21.3)
+    assert rendered >= (1 if spec_name == "no-stork" else len(FILES) // 2) and rendered + refused == len(FILES)
 
 
 def test_a_corpus_directory_is_checked_as_one_stream():

@@ -22,11 +22,11 @@ def drift(*objs) -> list[str]:
 
 def secured():
     """What render makes of the examples' spec: no drift at all."""
-    env = [ref("PORTWORX_AUTH_SYSTEM_KEY", "px-system-secrets", "system-secret"),
-           ref("PORTWORX_AUTH_JWT_SHAREDSECRET", "px-system-secrets", "shared-secret"),
-           ref("PORTWORX_AUTH_STORK_KEY", "px-system-secrets", "stork-secret")]
+    env = [ref("PORTWORX_AUTH_SYSTEM_KEY", "pxsec-auth-keys", "system-secret"),
+           ref("PORTWORX_AUTH_JWT_SHAREDSECRET", "pxsec-auth-keys", "shared-secret"),
+           ref("PORTWORX_AUTH_STORK_KEY", "pxsec-auth-keys", "stork-secret")]
     ds = portworx(extra_args=["-username_claim", "email"], env=env)
-    st = stork(env=[ref("PX_SHARED_SECRET", "px-system-secrets", "stork-secret"),
+    st = stork(env=[ref("PX_SHARED_SECRET", "pxsec-auth-keys", "stork-secret"),
                     lit("PX_JWT_ISSUER", "stork.openstorage.io")])
     return ds, st
 
@@ -44,7 +44,7 @@ def test_a_changed_value_shows_expected_and_found():
 
 def test_a_changed_secret_ref_shows_both_refs():
     ds, st = secured()
-    container(ds)["env"][0] = ref("PORTWORX_AUTH_SYSTEM_KEY", "px-system-secrets", "old-key")
+    container(ds)["env"][0] = ref("PORTWORX_AUTH_SYSTEM_KEY", "pxsec-auth-keys", "old-key")
     [msg] = drift(ds, st)
     assert msg == 'differs from the rendered output: expected "system-secret", found "old-key"'
 
@@ -64,7 +64,7 @@ def test_a_missing_entry_shows_what_render_would_add():
     del container(st)["env"][0]
     [msg] = drift(ds, st)
     assert msg == ("no env entry 'PX_SHARED_SECRET': render would add {\"name\": \"PX_SHARED_SECRET\", "
-                   "\"valueFrom\": {\"secretKeyRef\": {\"name\": \"px-system-secrets\", \"key\": \"stork-secret\"}}}")
+                   "\"valueFrom\": {\"secretKeyRef\": {\"name\": \"pxsec-auth-keys\", \"key\": \"stork-secret\"}}}")
 
 
 def test_a_literal_secret_is_shown_as_literal_value_never_as_itself(tmp_path):

@@ -68,7 +68,7 @@ def test_kubernetes_reads_what_keys_and_token_generate_write(tmp_path):
     r = subprocess.run([kubectl, "kustomize", str(tmp_path)], capture_output=True, text=True, timeout=120)
     assert r.returncode == 0, r.stderr
     seen = {d["metadata"]["name"]: d for d in yaml.load_all(r.stdout, Loader=yaml.CSafeLoader)}
-    assert set(seen) == {"px-system-secrets", "px-jwt-keys", "px-user-token"}
+    assert set(seen) == {"pxsec-auth-keys", "px-jwt-keys", "px-user-token"}
     for name, (_, want) in files.items():
         doc = yaml.load((tmp_path / name).read_text(), Loader=yaml.CSafeLoader)
         got = seen[doc["metadata"]["name"]]

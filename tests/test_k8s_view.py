@@ -24,9 +24,9 @@ spec:
   selfSigned: {issuer: openstorage.io, sharedSecret: true}
 """
 KEYS = """\
-            - {name: PORTWORX_AUTH_SYSTEM_KEY, valueFrom: {secretKeyRef: {name: px-system-secrets, key: system-secret}}}
-            - {name: PORTWORX_AUTH_STORK_KEY, valueFrom: {secretKeyRef: {name: px-system-secrets, key: stork-secret}}}
-            - {name: PORTWORX_AUTH_JWT_SHAREDSECRET, valueFrom: {secretKeyRef: {name: px-system-secrets, key: shared-secret}}}
+            - {name: PORTWORX_AUTH_SYSTEM_KEY, valueFrom: {secretKeyRef: {name: pxsec-auth-keys, key: system-secret}}}
+            - {name: PORTWORX_AUTH_STORK_KEY, valueFrom: {secretKeyRef: {name: pxsec-auth-keys, key: stork-secret}}}
+            - {name: PORTWORX_AUTH_JWT_SHAREDSECRET, valueFrom: {secretKeyRef: {name: pxsec-auth-keys, key: shared-secret}}}
 """
 
 
@@ -73,9 +73,9 @@ INSECURE = {
     "shared-anchor-env": (SECURE.replace("          env:\n", "          env: &e\n")
                           + "        - {name: sidecar, image: busybox, env: *e}\n",
                           "container sidecar: key variable PORTWORX_AUTH_SYSTEM_KEY outside Portworx"),
-    "literal-key": (SECURE.replace("{name: PORTWORX_AUTH_SYSTEM_KEY, valueFrom: {secretKeyRef: {name: px-system-secrets,"
+    "literal-key": (SECURE.replace("{name: PORTWORX_AUTH_SYSTEM_KEY, valueFrom: {secretKeyRef: {name: pxsec-auth-keys,"
                                    " key: system-secret}}}", "{name: PORTWORX_AUTH_SYSTEM_KEY, value: hunter2}"),
-                    "PORTWORX_AUTH_SYSTEM_KEY is not a secretKeyRef to px-system-secrets/system-secret (a literal value)"),
+                    "PORTWORX_AUTH_SYSTEM_KEY is not a secretKeyRef to pxsec-auth-keys/system-secret (a literal value)"),
     "shell-wrapper": (SECURE.replace("args:", "command: [sh, -c, 'exec /px-oci-mon \"$@\"']\n          args:"),
                       "command is a shell (sh)"),
     "init-container": (SECURE.replace("      containers:\n", "      initContainers:\n"

@@ -171,7 +171,7 @@ def test_cli_secret_without_spec_uses_the_defaults(cli):
     code, out, _ = cli("keys", "generate", "--format", "secret")
     assert code == 0
     doc = yaml.load(out, Loader=yaml.CSafeLoader)
-    assert doc["metadata"]["name"] == "px-system-secrets"
+    assert doc["metadata"]["name"] == "pxsec-auth-keys"
     assert set(doc["data"]) == {"system-secret", "stork-secret", "shared-secret"}
 
 

@@ -81,7 +81,7 @@ def test_secret_create_refuses_an_operator_owned_name(name):
     """component/auth.go would overwrite a generated Secret of that name on every reconcile."""
     with pytest.raises(PxsecError) as e:
         render(sc(), secret={"name": name, "create": True})
-    assert f"secret.name {name}" in e.value.message and "pxsec-keys" in e.value.message
+    assert f"secret.name {name}" in e.value.message and "pxsec-auth-keys" in e.value.message
 
 
 # issue 10.2: misc-args as google/shlex reads them -------------------------------------------
@@ -223,7 +223,7 @@ def test_minimal_spec_render_passes_check_strict():
     Disabled when the spec is silent, and says so."""
     out, report = render(sc())
     assert out["spec"]["security"]["auth"]["guestAccess"] == "Disabled"
-    assert "the spec has no guestAccess" in warnings(report)
+    assert "neither the pxsec spec nor the StorageCluster sets guestAccess" in warnings(report)
     import yaml
     findings = audit.check([("out.yaml", yaml.safe_dump(out))]).findings
     assert [f.rule_id for f in findings if f.severity in ("error", "warning")] == []

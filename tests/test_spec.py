@@ -15,7 +15,7 @@ def test_defaults(monkeypatch, tmp_path):
     monkeypatch.setenv("PXSEC_CACHE_DIR", str(tmp_path))
     s = specmod.from_document(MINIMAL, "m")
     assert (s.secret_name, s.key_system, s.key_stork, s.key_jwt_shared_secret) == \
-        ("px-system-secrets", "system-secret", "stork-secret", "shared-secret")
+        ("pxsec-auth-keys", "system-secret", "stork-secret", "shared-secret")
     assert s.stork_enabled and s.stork_issuer == "stork.openstorage.io" and not s.stork_issuer_explicit
     assert s.stork_key_env == "PORTWORX_AUTH_STORK_KEY" and s.uses_shared_secret
     assert s.oidc is None and s.username_claim is None and not s.secret_create

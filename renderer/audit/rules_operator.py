@@ -10,12 +10,21 @@ Each rule states the operator behaviour it relies on (libopenstorage/operator):
 - PXS033: component/autopilot.go `setDefaultAutopilotSecret` keeps a user PX_SHARED_SECRET;
 - PXS034: any annotation carrying a key value (the DaemonSet chart's `portworx.com/helm-vars`);
 - PXS035: Stork before 2.5.0 ignores PX_JWT_ISSUER (the operator requires 2.5.0 for the apps issuer);
-- PXS036: `spec.nodes[].miscArgs` may replace the cluster's misc-args on those nodes.
+- PXS036: `spec.nodes[].miscArgs` may replace the cluster's misc-args on those nodes;
+- PXS040: component/auth.go `getPrivateKeyOrGenerate` reads each spec.env key seed with
+  `GetValueFromEnvVar`: a seed from a key the operator never writes into its own Secret fails the
+  auth component on every reconcile once that Secret exists;
+- PXS041: deployment.go `getEnvList` overwrites spec.env PORTWORX_AUTH_JWT_ISSUER with
+  selfSigned.issuer; `updateSystemGuestRole` fails on a guestAccess other than the three values;
+- PXS042: component/portworx_sc.go creates default StorageClasses without token parameters (and
+  `CreateStorageClass` keeps a class of that name already there);
+- PXS043: `maintainAuthTokenSecret` makes only px-user-token, in the StorageCluster's namespace.
 """
 from __future__ import annotations
 
-from ..filters import goshlex, helm_vars, px_version
+from ..filters import goshlex, helm_vars, operator_storageclasses, operator_warnings, px_version
 from ..filters.operator_secrets import OWNED  # the operator-owned Secret names (not yet in portworx.py)
+from .. import portworx as pw
 from ..portworx import (DEFAULT_SHARED_SECRET as SHARED_SECRET, MISC_ARGS, OPERATOR_APPS_KEY,
                         OPERATOR_SYSTEM_SECRET as SYSTEM_SECRETS, SECRET_ENV, SECRET_FLAGS)
 from .inventory import Inventory
@@ -207,5 +216,114 @@ def goshlex_split(text) -> list[str]:
         return []
 
 
+# --- issue 21: what keeps an operator install working once security is on -----------------------
+
+# component/auth.go: the keys the operator writes into each Secret it owns
+_WRITTEN = {SYSTEM_SECRETS: ("system-secret", OPERATOR_APPS_KEY), pw.ADMIN_TOKEN_SECRET: (pw.TOKEN_KEY,),
+            pw.USER_TOKEN_SECRET: (pw.TOKEN_KEY,)}
+_SEEDS = ("PORTWORX_AUTH_JWT_SHAREDSECRET", "PORTWORX_AUTH_SYSTEM_KEY", "PORTWORX_AUTH_SYSTEM_APPS_KEY")
+_GUEST = ("Enabled", "Disabled", "Managed")
+
+
+def _shared_name(px) -> str:
+    shared = get(px.obj.data, "spec", "security", "auth", "selfSigned", "sharedSecret")
+    return shared if isinstance(shared, str) and shared else SHARED_SECRET
+
+
+def operator_secret_seed_missing(inv: Inventory) -> list[Finding]:
+    """PXS040: a spec.env key seed reading a key the operator never writes into its own Secret."""
+    out = []
+    for px in _operators(inv):
+        if not px.enabled:
+            continue
+        written = {**_WRITTEN, _shared_name(px): ("shared-secret",)}
+        env = read_env(get(px.obj.data, "spec", "env"), ("spec", "env"))
+        for name in _SEEDS:
+            e = env.get(name)
+            if e is None or e.source != "secret" or e.ref[0] not in written or e.ref[1] in written[e.ref[0]]:
+                continue
+            out.append(px.obj.at("PXS040", e.path, f"{name} is seeded from key {e.ref[1]} of {e.ref[0]}, a Secret the "
+                                 f"operator writes with only {', '.join(written[e.ref[0]])}: once it exists, the auth "
+                                 f"component fails on every reconcile (getPrivateKeyOrGenerate) and px-admin-token/"
+                                 f"px-user-token stop being refreshed; keep your keys in a Secret of your own"))
+    return out
+
+
+def user_setting_overridden(inv: Inventory) -> list[Finding]:
+    """PXS041: a security value the user set that the operator overrides or rejects."""
+    out = []
+    for px in _operators(inv):
+        if not px.enabled:
+            continue
+        issuer = get(px.obj.data, "spec", "security", "auth", "selfSigned", "issuer")
+        e = read_env(get(px.obj.data, "spec", "env"), ("spec", "env")).get("PORTWORX_AUTH_JWT_ISSUER")
+        if isinstance(issuer, str) and issuer and e is not None and e.source == "literal" and e.value \
+                and e.value != issuer:
+            out.append(px.obj.at("PXS041", e.path, f"spec.env PORTWORX_AUTH_JWT_ISSUER {e.value} is overwritten "
+                                 f"with selfSigned.issuer {issuer} (getEnvList): tokens issued for {e.value} are "
+                                 f"refused"))
+        guest = get(px.obj.data, "spec", "security", "auth", "guestAccess")
+        if guest is not None and guest not in _GUEST:
+            out.append(px.obj.at("PXS041", ("spec", "security", "auth", "guestAccess"), f"guestAccess {guest!r} is "
+                                 f"not Enabled, Disabled or Managed: the operator's auth component fails on every "
+                                 f"reconcile (updateSystemGuestRole)"))
+    return out
+
+
+def default_storageclasses_without_token(inv: Inventory) -> list[Finding]:
+    """PXS042: guestAccess Disabled while the operator still makes its default StorageClasses."""
+    out = []
+    in_stream = {o.name for o in inv.storageclasses}
+    for px in _operators(inv):
+        if not px.enabled or not operator_warnings.storageclass_warning(px.obj.data):
+            continue
+        missing = [n for n, _, _ in operator_storageclasses.default_classes(px.obj.data) if n not in in_stream]
+        if missing:
+            shown = ", ".join(missing[:3]) + (", ..." if len(missing) > 3 else "")
+            out.append(px.obj.at("PXS042", ("spec", "security", "auth", "guestAccess"), f"the operator creates "
+                                 f"StorageClasses {shown} without token parameters: with guestAccess Disabled their "
+                                 f"PVCs fail; put secured ones of the same names in the manifests (pxsec render "
+                                 f"does, with spec storageClasses)"))
+    return out
+
+
+def _token_refs(o) -> list[tuple[tuple, str, str | None]]:
+    """(path, Secret name, namespace or None) of each token Secret a StorageClass names."""
+    params = o.data.get("parameters") if isinstance(o.data.get("parameters"), dict) else {}
+    pairs = [(pw.CSI_SECRET_PARAMS[i], pw.CSI_SECRET_PARAMS[i + 1]) for i in range(0, len(pw.CSI_SECRET_PARAMS), 2)]
+    pairs.append(pw.INTREE_SECRET_PARAMS)
+    out = []
+    for name_key, ns_key in pairs:
+        name, ns = params.get(name_key), params.get(ns_key)
+        if isinstance(name, str) and name:
+            out.append((("parameters", name_key), name, ns if isinstance(ns, str) and ns else None))
+    return out
+
+
+def operator_token_secret_missing(inv: Inventory) -> list[Finding]:
+    """PXS043: in an operator install, a StorageClass token Secret the operator does not make and
+    the manifests do not hold."""
+    ops = [p for p in _operators(inv) if p.enabled]
+    if not ops or any(not p.operator for p in inv.portworx):
+        return []
+    namespaces = {p.obj.namespace for p in ops}
+    out = []
+    for o in inv.storageclasses:
+        seen = set()
+        for path, name, ns in _token_refs(o):
+            made = name == pw.USER_TOKEN_SECRET and ns in namespaces
+            if made or (name, ns) in seen or (ns != pw.PVC_NAMESPACE and inv.data_sources("Secret", name, ns)):
+                continue
+            seen.add((name, ns))
+            where = "each PVC namespace" if ns == pw.PVC_NAMESPACE else f"namespace {ns or '(unset)'}"
+            theirs = ", ".join(sorted(n or "(release namespace)" for n in namespaces))
+            out.append(o.at("PXS043", path, f"StorageClass {o.name} reads token Secret {name} in {where}: the "
+                            f"operator makes only {pw.USER_TOKEN_SECRET} in namespace {theirs} "
+                            f"(maintainAuthTokenSecret) and the manifests do not hold it"))
+    return out
+
+
 RULE_FUNCTIONS = (operator_owned_secret, misc_args_ignored, component_issuer_unknown, autopilot_key_overridden,
-                  secret_in_annotation, stork_too_old_for_issuer, node_misc_args_without_security)
+                  secret_in_annotation, stork_too_old_for_issuer, node_misc_args_without_security,
+                  operator_secret_seed_missing, user_setting_overridden, default_storageclasses_without_token,
+                  operator_token_secret_missing)

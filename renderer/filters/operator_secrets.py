@@ -32,7 +32,8 @@ def check_secret_name(spec, loc, report: c.Report) -> None:
     if spec.secret_create:
         raise PxsecError(f"the spec's secret.name {name} (secret.create: true) is a Secret the Portworx operator "
                          f"owns: {CONSEQUENCE}; pxsec will not generate it. Set secret.name to a name of your own "
-                         f"(for example pxsec-keys): pxsec seeds the operator's Secrets from it", c.at(loc, "spec"))
+                         f"(for example pxsec-auth-keys, the default): pxsec seeds the operator's Secrets from it",
+                         c.at(loc, "spec"))
     report.warnings.append(f"Secret {name} (the spec's secret.name) is owned by the Portworx operator: {CONSEQUENCE}; "
                            f"keep your keys in a Secret of your own and pxsec seeds the operator's Secrets from it")
 

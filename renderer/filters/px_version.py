@@ -84,12 +84,45 @@ def portworx_version(sc: dict) -> tuple[tuple[tuple[int, ...], bool] | None, str
     tag = _tag(image)
     if tag is not None and semver(tag):
         return semver(tag), f"{where} tag {tag}"
+    m = _MANIFEST.match(env.get("PX_RELEASE_MANIFEST_URL", ""))
+    if tag is None and where == "spec.image":
+        # SetDefaultsOnStorageCluster appends the release manifest's version to an untagged (or
+        # absent) spec.image first (manifest/remote.go reads the URL or the image, never the
+        # annotation): only a PX_RELEASE_MANIFEST_URL names that release.
+        if m and semver(m.group(1)):
+            return semver(m.group(1)), "spec.env PX_RELEASE_MANIFEST_URL"
+        return None, ""
     if PX_VERSION_ANNOTATION in ann and semver(ann[PX_VERSION_ANNOTATION]):
         return semver(ann[PX_VERSION_ANNOTATION]), f"annotation {PX_VERSION_ANNOTATION}"
-    m = _MANIFEST.match(env.get("PX_RELEASE_MANIFEST_URL", ""))
     if m and semver(m.group(1)):
         return semver(m.group(1)), "spec.env PX_RELEASE_MANIFEST_URL"
     return None, ""
+
+
+def ignored_annotation(sc: dict) -> str | None:
+    """The `portworx.io/px-version` value the operator will not use because spec.image has no tag
+    (SetDefaultsOnStorageCluster appends the release manifest's version, then GetPortworxVersion
+    reads that tag), or None."""
+    meta = sc.get("metadata") if isinstance(sc.get("metadata"), dict) else {}
+    ann = meta.get("annotations") if isinstance(meta.get("annotations"), dict) else {}
+    value = ann.get(PX_VERSION_ANNOTATION)
+    if not isinstance(value, str) or not semver(value) or portworx_version(sc)[0] is not None:
+        return None
+    spec = sc.get("spec") if isinstance(sc.get("spec"), dict) else {}
+    image = spec.get("image").strip() if isinstance(spec.get("image"), str) else ""
+    return value if "PX_IMAGE" not in _env_literals(spec.get("env")) and _tag(image) is None else None
+
+
+def with_node_env(sc: dict, node_env) -> dict:
+    """The StorageCluster one node group runs with: `spec.nodes[].env` merged over `spec.env` by
+    name (pkg/controller/storagecluster/update.go `overwriteClusterSpecWithNodeSpec`, applied per
+    node group before `GetStoragePodSpec` builds the pod and `getEnvList` picks the key env)."""
+    spec = dict(sc.get("spec") if isinstance(sc.get("spec"), dict) else {})
+    merged = {e.get("name"): e for e in (spec.get("env") if isinstance(spec.get("env"), list) else [])
+              if isinstance(e, dict)}
+    merged.update({e.get("name"): e for e in node_env if isinstance(e, dict)})
+    spec["env"] = list(merged.values())
+    return {**sc, "spec": spec}
 
 
 def get_status_stork(sc: dict):

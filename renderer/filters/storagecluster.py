@@ -3,8 +3,9 @@
 The operator owns `px-system-secrets` and the shared-secret Secret (rewrites them on every
 reconcile, deletes them with a deleteStrategy: component/auth.go) and overwrites the portworx
 container's key env vars with references to them (deployment.go `getEnvList`). So pxsec:
-- turns on `spec.security` (auth, guestAccess - Disabled unless the spec says otherwise -,
-  selfSigned issuer/tokenLifetime, and `sharedSecret: px-shared-secret`, an operator-owned name);
+- turns on `spec.security` (auth; guestAccess: the spec's, else the StorageCluster's, else
+  Disabled; selfSigned issuer/tokenLifetime; `sharedSecret: px-shared-secret`, an operator-owned
+  name), warning whenever it replaces a value the StorageCluster set, naming old and new;
 - seeds the operator's Secrets from the user's Secret through `spec.env` wherever the user's
   Secret/key differs from the operator's (the operator copies `spec.env` values into Secrets it
   creates; an existing Secret in the cluster keeps its values: we warn), and warns (or, with
@@ -13,7 +14,9 @@ container's key env vars with references to them (deployment.go `getEnvList`). S
   `portworx.io/misc-args` annotation (split and joined as the operator's google/shlex reads it,
   comments kept) and through each `spec.nodes[].miscArgs`, and mounts keys via `spec.volumes`;
 - pins Stork's and autopilot's key/issuer to the pair the operator gives Portworx when the PX
-  version is knowable (px_version.py), and otherwise leaves them to the operator.
+  version is knowable (px_version.py), and otherwise leaves them to the operator; refuses a node
+  group whose PX_IMAGE pairs otherwise, and Stork disabled in the spec while the cluster runs it;
+- warns about what it cannot change in the stream (operator_warnings.py).
 """
 from __future__ import annotations
 
@@ -21,7 +24,7 @@ from .. import portworx as px
 from ..errors import PxsecError
 from ..spec import Spec
 from . import common as c
-from . import goshlex, operator_secrets, px_version
+from . import goshlex, operator_secrets, operator_warnings, px_version
 
 MISC_ARGS = px.MISC_ARGS
 OPERATOR_SYSTEM_SECRET = px.OPERATOR_SYSTEM_SECRET
@@ -30,6 +33,7 @@ OPERATOR_APPS_KEY = px.OPERATOR_APPS_KEY
 OPERATOR_SHARED_SECRET_KEY = px.OPERATOR_SHARED_SECRET_KEY
 OPERATOR_SHARED_SECRET = operator_secrets.SHARED_SECRET  # the operator's default name, px-shared-secret
 GUEST_ACCESS_DEFAULT = "Disabled"
+GUEST_ACCESS_VALUES = ("Enabled", "Disabled", "Managed")  # corev1.GuestRole*, case-sensitive
 
 
 def stork_issuer_for(obj: dict) -> str:
@@ -61,6 +65,45 @@ def _misc_args(annotations: dict, loc, spec: Spec, paths: dict[str, str], report
         report.changes += [f"{ch} in annotation {MISC_ARGS}" for ch in changes]
 
 
+def _guest_access(auth: dict, spec: Spec, report: c.Report) -> None:
+    """The spec's guestAccess wins, then the StorageCluster's, then pxsec's default (Disabled).
+
+    component/auth.go `updateSystemGuestRole` rewrites the `system.guest` role for Enabled and
+    Disabled, leaves it alone for Managed, and fails the auth component on any other value."""
+    old = auth.get("guestAccess")
+    if spec.guest_access:
+        new = spec.guest_access
+        if old is not None and old != new:
+            report.warnings.append(f"spec.security.auth.guestAccess {old} replaced by {new}, the pxsec spec's "
+                                   f"guestAccess (the operator then rewrites the system.guest role)")
+    elif old in GUEST_ACCESS_VALUES:
+        return  # the user's choice in the StorageCluster wins over pxsec's default
+    elif old is None:
+        new = GUEST_ACCESS_DEFAULT
+        report.warnings.append(f"neither the pxsec spec nor the StorageCluster sets guestAccess: pxsec set it to "
+                               f"{new} (the operator's default, Enabled, lets tokenless clients manage volumes)")
+    else:
+        new = GUEST_ACCESS_DEFAULT
+        report.warnings.append(f"spec.security.auth.guestAccess {old!r} replaced by {new}: the operator's auth "
+                               f"component fails on anything but Enabled, Disabled or Managed")
+    if old != new:
+        auth["guestAccess"] = new
+        report.add("set spec.security.auth.guestAccess")
+
+
+def _user_issuer(sc: dict, ss: dict) -> tuple[str | None, str]:
+    """The issuer the StorageCluster already sets, as portworx.go `setSecuritySpecDefaults` reads
+    it: selfSigned.issuer, else a literal spec.env PORTWORX_AUTH_JWT_ISSUER."""
+    if isinstance(ss.get("issuer"), str) and ss["issuer"]:
+        return ss["issuer"], "spec.security.auth.selfSigned.issuer"
+    env = sc.get("env") if isinstance(sc.get("env"), list) else []
+    for e in env:
+        if isinstance(e, dict) and e.get("name") == px.SETTINGS["jwt_issuer"][1] and isinstance(e.get("value"), str) \
+                and e["value"]:
+            return e["value"], f"spec.env {px.SETTINGS['jwt_issuer'][1]}"
+    return None, ""
+
+
 def _security(sc: dict, spec: Spec, loc, report: c.Report) -> None:
     sec = c.child(sc, "security", dict, loc, "spec.security")
     if sec.get("enabled") is not True:
@@ -70,15 +113,7 @@ def _security(sc: dict, spec: Spec, loc, report: c.Report) -> None:
     if "enabled" in auth and auth["enabled"] is not True:
         auth["enabled"] = True
         report.add("set spec.security.auth.enabled")
-    guest = spec.guest_access or GUEST_ACCESS_DEFAULT
-    if auth.get("guestAccess") != guest:
-        auth["guestAccess"] = guest
-        report.add("set spec.security.auth.guestAccess")
-        if not spec.guest_access:
-            report.warnings.append(
-                f"the spec has no guestAccess: pxsec set spec.security.auth.guestAccess: {guest} (the operator's "
-                f"default, Enabled, lets clients without a token manage volumes); set guestAccess: Enabled or "
-                f"Managed in the spec to choose otherwise")
+    _guest_access(auth, spec, report)
     wanted = {}
     if spec.self_signed:
         wanted["issuer"] = spec.self_signed.issuer
@@ -90,6 +125,14 @@ def _security(sc: dict, spec: Spec, loc, report: c.Report) -> None:
     old = ss.get("sharedSecret")
     if old not in (None, OPERATOR_SHARED_SECRET):
         report.warnings.append(operator_secrets.renamed_warning(old))
+    issuer, where = _user_issuer(sc, ss)
+    if "issuer" in wanted and issuer is not None and issuer != wanted["issuer"]:
+        report.warnings.append(f"{where} {issuer} replaced by {wanted['issuer']} (the pxsec spec's "
+                               f"selfSigned.issuer): tokens issued for {issuer} stop working")
+    life = ss.get("tokenLifetime")
+    if "tokenLifetime" in wanted and life is not None and life != wanted["tokenLifetime"]:
+        report.warnings.append(f"spec.security.auth.selfSigned.tokenLifetime {life} replaced by "
+                               f"{wanted['tokenLifetime']} (the pxsec spec's tokenLifetime)")
     for k, v in wanted.items():
         if ss.get(k) != v:
             ss[k] = v
@@ -194,24 +237,59 @@ def _pin(holder: dict, what: str, issuer: str | None, loc, report: c.Report) -> 
         del holder["env"]
 
 
-def _unknown_version_warning(what: str) -> str:
+def _unknown_version_warning(what: str, obj: dict) -> str:
+    ignored = px_version.ignored_annotation(obj)
+    if ignored is not None:
+        return (f"spec.image has no tag: the operator appends its release manifest's version and ignores "
+                f"{px_version.PX_VERSION_ANNOTATION} {ignored}; pxsec leaves {what}'s issuer to the operator (tag "
+                f"spec.image to pin it)")
     return (f"cannot tell which Portworx version the operator will run (no version in spec.image, a PX_IMAGE "
             f"value, the {px_version.PX_VERSION_ANNOTATION} annotation or PX_RELEASE_MANIFEST_URL), so not which "
             f"issuer it pairs with {what}'s key: pxsec leaves {what}'s issuer to the operator")
 
 
+def runs_stork(sc: dict) -> bool:
+    """SetDefaultsOnStorageCluster enables Stork when `spec.stork` is absent."""
+    return sc.get("stork") is None or (isinstance(sc.get("stork"), dict) and sc["stork"].get("enabled") is True)
+
+
 def _stork(sc: dict, spec: Spec, obj: dict, loc, report: c.Report) -> None:
+    if runs_stork(sc) and not spec.stork_enabled:
+        # As for a Stork Deployment in a DaemonSet install (stork.py): a stale spec.stork.env would
+        # win over the operator's pair (GetStorkEnvMap, then spec.stork.env), unpinned by pxsec.
+        raise PxsecError("the StorageCluster runs Stork (spec.stork absent or enabled) but the pxsec spec has "
+                         "stork.enabled: false; enable Stork in the pxsec spec or set spec.stork.enabled: false "
+                         "here", c.at(loc, "spec.stork"))
     stork = sc.get("stork")
     if not isinstance(stork, dict) or stork.get("enabled") is not True or not spec.stork_enabled:
         return
     issuer = px_version.stork_issuer(obj)
     if issuer is None:
-        report.warnings.append(_unknown_version_warning("Stork"))
+        report.warnings.append(_unknown_version_warning("Stork", obj))
     elif spec.stork_issuer_explicit and spec.stork_issuer != issuer:
         report.warnings.append(
             f"spec.stork.issuer {spec.stork_issuer} is ignored for the operator install: the operator "
             f"gives Portworx the key for {issuer}, so Stork uses that issuer")
     _pin(stork, "stork", issuer, loc, report)
+
+
+def _node_versions(sc: dict, obj: dict, loc) -> None:
+    """Stork and autopilot are one Deployment each, paired with the cluster-wide PX version; a node
+    group whose `spec.nodes[].env` PX_IMAGE gives Portworx another issuer's key refuses them."""
+    want = px_version.stork_issuer(obj)
+    for i, node in enumerate(sc.get("nodes") if isinstance(sc.get("nodes"), list) else []):
+        env = node.get("env") if isinstance(node, dict) else None
+        if not isinstance(env, list) or not any(isinstance(e, dict) and e.get("name") == "PX_IMAGE" for e in env):
+            continue
+        group = px_version.with_node_env(obj, env)
+        got = px_version.stork_issuer(group)
+        if got != want:
+            v, _ = px_version.portworx_version(group)
+            ver = ".".join(map(str, v[0])) if v else "an unknown version"
+            raise PxsecError(f"PX_IMAGE runs Portworx {ver} on this node group, which gets the key for "
+                             f"{got or 'an issuer the operator picks'} while Stork/autopilot sign as "
+                             f"{want or 'the operator picks'}: use one Portworx version for every node group",
+                             c.at(loc, f"spec.nodes[{i}].env"))
 
 
 def _autopilot(sc: dict, obj: dict, loc, report: c.Report) -> None:
@@ -226,7 +304,7 @@ def _autopilot(sc: dict, obj: dict, loc, report: c.Report) -> None:
         return
     issuer = px_version.stork_issuer(obj)
     if issuer is None and ap.get("enabled") is True:
-        report.warnings.append(_unknown_version_warning("autopilot"))
+        report.warnings.append(_unknown_version_warning("autopilot", obj))
     _pin(ap, "autopilot", issuer, loc, report)
 
 
@@ -249,6 +327,9 @@ def apply(obj: dict, spec: Spec, loc) -> c.Report:
             del meta["annotations"]
     _stork(sc, spec, obj, loc, report)
     _autopilot(sc, obj, loc, report)
+    if runs_stork(sc) or (isinstance(sc.get("autopilot"), dict) and sc["autopilot"].get("enabled") is True):
+        _node_versions(sc, obj, loc)
+    report.warnings += operator_warnings.warnings(obj, spec, loc)
     if not spec.uses_shared_secret:
         report.warnings.append(operator_secrets.always_hs256_warning(loc.namespace))
     if seeded:
