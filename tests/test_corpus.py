@@ -121,7 +121,8 @@ def test_corpus_file(path, spec_name):
             assert not new, f"render made the StorageCluster invalid against the CRD: {sorted(new)}"
     for extra in after[len(before):]:
         obj = extra.construct()
-        assert obj["kind"] == "Secret" and obj["metadata"]["annotations"]["pxsec.io/generated"] == "true"
+        # generated: key Secrets, and secured equivalents of the operator's default StorageClasses
+        assert obj["kind"] in ("Secret", "StorageClass") and obj["metadata"]["annotations"]["pxsec.io/generated"] == "true"
 
 
 def test_crd_check_can_fail():

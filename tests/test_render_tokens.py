@@ -188,7 +188,7 @@ def test_per_namespace_token_on_a_pvc_without_namespace_is_an_error_naming_the_f
 
 def test_one_token_secret_warning_for_both_passes():
     r = render(VSC + "---\n" + PVC)
-    assert sum("read token Secret px-user-token" in w for w in r.warnings) == 1
+    assert sum("need token Secret px-user-token" in w for w in r.warnings) == 1
 
 
 def test_generated_key_secrets_follow_the_workloads_not_the_token_objects():
@@ -197,7 +197,7 @@ def test_generated_key_secrets_follow_the_workloads_not_the_token_objects():
     creating = SPEC.replace("spec:\n", "spec:\n  secret: {create: true}\n") + "  tokens: {}\n"
     r = pipeline.render([("in.yaml", DAEMONSET + "---\n" + pvc)],
                         specmod.from_document(yaml.safe_load(creating), "<spec>"), environ=env)
-    assert r.generated == ["Secret kube-system/px-system-secrets"]
+    assert r.generated == ["Secret kube-system/pxsec-auth-keys"]
     assert annotations(objects(r.text)[("PersistentVolumeClaim", "data")])[NAME] == "px-user-token"
 
 

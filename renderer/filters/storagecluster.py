@@ -329,7 +329,8 @@ def apply(obj: dict, spec: Spec, loc) -> c.Report:
     _autopilot(sc, obj, loc, report)
     if runs_stork(sc) or (isinstance(sc.get("autopilot"), dict) and sc["autopilot"].get("enabled") is True):
         _node_versions(sc, obj, loc)
-    report.warnings += operator_warnings.warnings(obj, spec, loc)
+    if report.changes:  # a second render of secured output stays quiet (issue 25)
+        report.warnings += operator_warnings.warnings(obj, spec, loc)
     if not spec.uses_shared_secret:
         report.warnings.append(operator_secrets.always_hs256_warning(loc.namespace))
     if seeded:
