@@ -56,7 +56,8 @@ def _keys_from_secrets(p: Process) -> list[Problem]:
         how = var.describe()
         extra = " (in clear text in the manifest)" if var.source in ("literal", "field", "configmap") else ""
         out.append(Problem(PROCESS, ERROR, var.path, f"{name} comes from {how}{extra}, not from a Secret",
-                           literal=var.source == "literal" and not var.path[-2:-1] == ("envFrom",)))
+                           # a plain literal is PXS008's; `$(S)` left unexpanded (S defined later) is not
+                           literal=var.source == "literal" and "$(" not in var.value))
     return out
 
 

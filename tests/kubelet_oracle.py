@@ -36,6 +36,14 @@ def expand(text: str, env: dict) -> str:
     return _REF.sub(one, text)
 
 
+def _map(v) -> dict:
+    return v if isinstance(v, dict) else {}
+
+
+def _seq(v) -> list:
+    return v if isinstance(v, list) else []
+
+
 def _data(objects, kind, name, ns):
     for o in objects:
         meta = o.get("metadata") if isinstance(o, dict) and isinstance(o.get("metadata"), dict) else {}
@@ -44,12 +52,11 @@ def _data(objects, kind, name, ns):
             out = {}
             if kind == "Secret":
                 for f in ("data", "stringData"):
-                    out.update({k: SECRET for k in (o.get(f) or {}) if isinstance(o.get(f), dict)})
+                    out.update({k: SECRET for k in _map(o.get(f)) if isinstance(k, str)})
             else:
-                out.update({k: v if isinstance(v, str) else UNKNOWN for k, v in (o.get("data") or {}).items()}
-                           if isinstance(o.get("data"), dict) else {})
-                out.update({k: UNKNOWN for k in (o.get("binaryData") or {})} if isinstance(o.get("binaryData"), dict)
-                           else {})
+                out.update({k: v if isinstance(v, str) else UNKNOWN for k, v in _map(o.get("data")).items()
+                            if isinstance(k, str)})
+                out.update({k: UNKNOWN for k in _map(o.get("binaryData")) if isinstance(k, str)})
             return out
     return None
 
@@ -58,7 +65,7 @@ def environment(c: dict, ns, objects, pod_meta: dict) -> tuple[dict, list[str]]:
     """name -> (value with SECRET/UNKNOWN marks, how), and the prefixes of unseen envFrom sources."""
     env: dict = {}
     unseen: list[str] = []
-    for src in c.get("envFrom") or [] if isinstance(c.get("envFrom"), list) else []:
+    for src in _seq(c.get("envFrom")):
         if not isinstance(src, dict):
             continue
         prefix = src.get("prefix") if isinstance(src.get("prefix"), str) else ""
@@ -74,7 +81,7 @@ def environment(c: dict, ns, objects, pod_meta: dict) -> tuple[dict, list[str]]:
             for k, v in data.items():
                 if _NAME_OK.match(prefix + k):
                     env[prefix + k] = (v, "secret" if kind == "Secret" else "configmap")
-    for e in c.get("env") or [] if isinstance(c.get("env"), list) else []:
+    for e in _seq(c.get("env")):
         if not isinstance(e, dict) or not isinstance(e.get("name"), str):
             continue
         vf = e.get("valueFrom")
@@ -83,7 +90,7 @@ def environment(c: dict, ns, objects, pod_meta: dict) -> tuple[dict, list[str]]:
                 env[e["name"]] = (SECRET, "secret")
             elif isinstance(vf.get("fieldRef"), dict):
                 m = re.match(r"metadata\.(annotations|labels)\['?\"?(.*?)['\"]?\]$", str(vf["fieldRef"].get("fieldPath")))
-                val = ((pod_meta.get(m.group(1)) or {}).get(m.group(2), "") if m else UNKNOWN)
+                val = _map(pod_meta.get(m.group(1))).get(m.group(2), "") if m else UNKNOWN
                 env[e["name"]] = (val if isinstance(val, str) else UNKNOWN, "field")
             else:
                 env[e["name"]] = (UNKNOWN, "other")
@@ -134,7 +141,7 @@ def _argv_problems(at: str, raw: list, env: dict, unseen: list[str]) -> list[str
 def _pods(obj: dict):
     spec = obj.get("spec") if isinstance(obj.get("spec"), dict) else {}
     if obj.get("kind") == "Pod":
-        yield obj.get("metadata") or {}, spec
+        yield _map(obj.get("metadata")), spec
     for path in (("template",), ("jobTemplate", "spec", "template")):
         node = spec
         for p in path:
@@ -168,8 +175,8 @@ def violations(objects: list, local_config_skipped: bool = False) -> list[str]:
             bad += _storagecluster(obj, at, objects)
             continue
         for pod_meta, pod in _pods(obj):
-            pxs = [(f, c) for f in ("initContainers", "containers") for c in (pod.get(f) or [])
-                   if isinstance(pod.get(f), list) and isinstance(c, dict) and _is_px(c)]
+            pxs = [(f, c) for f in ("initContainers", "containers") for c in _seq(pod.get(f))
+                   if isinstance(c, dict) and _is_px(c)]
             if pxs and (obj.get("kind") != "DaemonSet" or len(pxs) > 1 or pxs[0][0] != "containers"):
                 bad.append(f"{at}: Portworx where it cannot be secured")
                 continue
@@ -191,23 +198,26 @@ def _storagecluster(obj: dict, at: str, objects: list) -> list[str]:
     sec = spec.get("security") if isinstance(spec.get("security"), dict) else {}
     if sec.get("enabled") is not True:
         return [f"{at}: security not enabled"]
-    ann = (obj.get("metadata") or {}).get("annotations") or {}
+    meta = _map(obj.get("metadata"))
+    misc_text = _map(meta.get("annotations")).get("portworx.io/misc-args")
     try:
-        misc = shlex.split(ann.get("portworx.io/misc-args") or "", comments=True)
+        misc = shlex.split(misc_text if isinstance(misc_text, str) else "", comments=True)
     except ValueError:
         misc = []
     bad = []
-    groups = [spec.get("env")] + [n.get("env") for n in spec.get("nodes") or [] if isinstance(n, dict)]
+    nodes = [n for n in _seq(spec.get("nodes")) if isinstance(n, dict)]
+    groups = [[]] + [_seq(n.get("env")) for n in nodes]
     for i, extra in enumerate(groups):
-        c = {"env": (spec.get("env") or []) + (extra or [] if i else [])}
-        env, unseen = environment(c, (obj.get("metadata") or {}).get("namespace"), objects, {})
+        c = {"env": _seq(spec.get("env")) + extra}
+        env, unseen = environment(c, meta.get("namespace"), objects, {})
         for k in ("PORTWORX_AUTH_JWT_SHAREDSECRET", "PORTWORX_AUTH_SYSTEM_KEY", "PORTWORX_AUTH_SYSTEM_APPS_KEY",
                   "PORTWORX_AUTH_STORK_KEY"):
             env[k] = (SECRET, "secret")
         node_misc = []
         if i:
             try:
-                node_misc = shlex.split((spec["nodes"][i - 1].get("miscArgs") or ""), comments=True)
+                text = nodes[i - 1].get("miscArgs")
+                node_misc = shlex.split(text if isinstance(text, str) else "", comments=True)
             except (ValueError, AttributeError, TypeError):
                 node_misc = []
         bad += _argv_problems(at, misc + node_misc, env, unseen)
