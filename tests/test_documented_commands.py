@@ -14,6 +14,10 @@ each one succeeds or fails as documented.
 what kubectl would read is a Kubernetes object with kind and name (`kubectl apply -f FILE`:
 the file). Commands that need helm, kustomize, kpt or Argo CD are e2e-tested elsewhere: their
 entry names the test (Covered), and `test_covered_commands_name_real_tests` checks it exists.
+`kubectl get -o yaml` (`audit_input`) is the applied objects as a `v1 List` (LiveCheck, Saved); a
+`kubectl get secret` the walkthrough exports from must name the spec's Secret and key (Env). A
+message that only names a command in a sentence (`pxsec render refuses this`) is listed as Prose:
+a rule that skipped such text would also skip a real command with a bare-word argument.
 """
 from __future__ import annotations
 
@@ -30,11 +34,12 @@ import pytest
 import yaml
 
 from conftest import ROOT, clean_env
+from test_cli_conventions import command_paths
 
 README = ROOT / "README.md"
 EXAMPLES = ROOT / "examples"
 SHARED = "x" * 64  # a test value for PORTWORX_AUTH_JWT_SHAREDSECRET (never a real key)
-SUBCOMMANDS = "render|validate|check|token|keys|install|patches|init|schema|version|last-error"
+SUBCOMMANDS = "|".join(p[0] for p in command_paths() if len(p) == 1)  # every top-level command, as the CLI has them
 
 
 # --- the actions ---------------------------------------------------------------------------------
@@ -48,6 +53,8 @@ class Run:
     stdin: str | None = None
     kubectl: bool = False
     fresh: tuple[str, ...] = ()  # workspace files removed first (a command that creates them)
+    writes: str | None = None  # a workspace file the command writes: it must hold Kubernetes objects
+    then: str | None = None  # a shell check of what the command wrote (exit 0)
 
 
 @dataclass(frozen=True)
@@ -58,9 +65,24 @@ class Apply:
 
 @dataclass(frozen=True)
 class Env:
-    """`export NAME="$(kubectl ... get secret ...)"`: the value comes from the test instead."""
+    """`export NAME="$(kubectl -n NS get secret S -o jsonpath='{.data.K}' | base64 -d)"`: the value
+    comes from the test instead; S and K must be the Secret and key the workspace's spec (the one
+    `pxsec init` writes, which `keys generate` turns into that Secret) names for the shared secret."""
     name: str
     value: str = SHARED
+
+
+@dataclass(frozen=True)
+class Saved:
+    """`audit_input ... > FILE`: FILE gets what `kubectl get -o yaml` returns, a `v1 List` of the
+    applied objects (secured.yaml)."""
+    files: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class Prose:
+    """Not a command: a sentence naming one (`pxsec render refuses this`). The command it names
+    must exist (`pxsec render --help` exits 0)."""
 
 
 @dataclass(frozen=True)
@@ -88,6 +110,12 @@ HELM3 = Covered("tests/e2e/test_helm3.py")
 HELM4 = Covered("tests/e2e/test_helm4.py")
 KUSTOMIZE = Covered("tests/e2e/test_kustomize.py")
 FLUX = Covered("tests/e2e/test_flux.py")
+FLEET = Covered("tests/e2e/test_cluster_fleet_audit.py")  # runs the README's PXSEC_KINDS and audit_input as written
+PY = f"'{sys.executable}'"
+PXSEC_KINDS = ("PXSEC_KINDS='daemonsets.apps|deployments.apps|storageclusters.core.libopenstorage.org|"
+               "storageclasses.storage.k8s.io|volumesnapshotclasses.snapshot.storage.k8s.io|persistentvolumeclaims|"
+               "(clusterpairs|migrations|migrationschedules|applicationbackups|applicationrestores|"
+               "volumesnapshotschedules).stork.libopenstorage.org'")
 
 README_COMMANDS: dict[str, object] = {
     # the opening commands
@@ -103,8 +131,8 @@ README_COMMANDS: dict[str, object] = {
     "kubectl apply -f px-keys.yaml": Apply("px-keys.yaml"),
     "pxsec render -v --spec pxsec.yaml portworx.yaml -o secured.yaml":
         Run("pxsec render -v --spec pxsec.yaml portworx.yaml -o secured.yaml"),
-    "export PORTWORX_AUTH_JWT_SHAREDSECRET=\"$(kubectl -n kube-system get secret px-system-secrets -o "
-    "jsonpath='{.data.shared-secret}' | base64 -d)\"": Env("PORTWORX_AUTH_JWT_SHAREDSECRET"),
+    "export PORTWORX_AUTH_JWT_SHAREDSECRET=\"$(kubectl -n kube-system get secret pxsec-auth-keys -o "
+    "jsonpath='{.data.shared-secret}' | base64 -d)\"": Env("PORTWORX_AUTH_JWT_SHAREDSECRET"),  # also in Keys and tokens
     "pxsec token generate --spec pxsec.yaml --role system.user --secret px-user-token -n kube-system | "
     "kubectl apply -f -": Run("pxsec token generate --spec pxsec.yaml --role system.user --secret px-user-token "
                               "-n kube-system", kubectl=True),
@@ -145,10 +173,53 @@ README_COMMANDS: dict[str, object] = {
     # Audit (deploy/px.yaml is the unsecured example: exit 1 on its error findings, as documented)
     "helm template px ./chart -n kube-system | pxsec check --spec pxsec.yaml --strict": HELM3,
     "pxsec check --format sarif -o pxsec.sarif deploy/": Run("pxsec check --format sarif -o pxsec.sarif deploy/", 1),
+    "pxsec check --format junit=pxsec-junit.xml --format text deploy/":
+        Run("pxsec check --format junit=pxsec-junit.xml --format text deploy/ > check.txt", 1,
+            fresh=("pxsec-junit.xml",),
+            then=f"grep -q 'error PXS001' check.txt && {PY} -c \"import xml.etree.ElementTree as E; "
+                 "r = E.parse('pxsec-junit.xml').getroot(); assert r.tag == 'testsuites' and r.get('failures') == '2'\""),
+    "pxsec check --format github deploy/":
+        Run("pxsec check --format github deploy/ > check.txt", 1, then="grep -q '^::error file=deploy/px.yaml,line=' check.txt"),
+    "pxsec check --create-baseline pxsec-baseline.json deploy/":
+        Run("pxsec check --create-baseline pxsec-baseline.json deploy/", fresh=("pxsec-baseline.json",),
+            then=f"{PY} -c \"import json; b = json.load(open('pxsec-baseline.json')); "
+                 "assert sorted(f['rule'] for f in b['findings']) == ['PXS001', 'PXS004']\""),
+    # exit 0 with the baseline, where the same check without it exits 1 (the entries above)
+    "pxsec check --baseline pxsec-baseline.json deploy/": Run("pxsec check --baseline pxsec-baseline.json deploy/"),
     "pxsec check --quiet --ignore PXS021 deploy/": Run("pxsec check --quiet --ignore PXS021 deploy/", 1),
     "pxsec render --check --diff --spec pxsec.yaml deploy/px.yaml":
         Run("pxsec render --check --diff --spec pxsec.yaml deploy/px.yaml", 1),
-    # Keys and tokens
+    # Audit a running cluster: audit_input needs an API server; what it prints is a v1 List
+    PXSEC_KINDS: FLEET,
+    "audit_input() {": FLEET,
+    'kinds=$(kubectl "$@" api-resources --verbs=list -o name | grep -xE "$PXSEC_KINDS" | paste -sd, -)': FLEET,
+    'kubectl "$@" get "$kinds" -A -o yaml': FLEET,
+    "}": FLEET,
+    "audit_input | pxsec check --require-workload -": LiveCheck("pxsec check --require-workload -"),
+    'for ctx in prod stage; do audit_input --context "$ctx" > "$ctx.yaml"; done': Saved(("prod.yaml", "stage.yaml")),
+    "pxsec check --require-workload --cluster prod=prod.yaml --cluster stage=stage.yaml --format junit=pxsec-fleet.xml "
+    "--format text": Run("pxsec check --require-workload --cluster prod=prod.yaml --cluster stage=stage.yaml "
+                         "--format junit=pxsec-fleet.xml --format text > fleet.txt", fresh=("pxsec-fleet.xml",),
+                         then="grep -q '^cluster prod: 0 errors' fleet.txt && grep -q '^cluster stage: 0 errors' fleet.txt "
+                              "&& grep -q 'testsuite name=\"\\[stage\\] PXS001' pxsec-fleet.xml"),
+    # Enforce it in every cluster (tests/e2e/test_cluster_policy.py applies the policy to an API server)
+    "pxsec policy --spec pxsec.yaml | kubectl apply -f -": Run("pxsec policy --spec pxsec.yaml", kubectl=True),
+    "pxsec policy --spec pxsec.yaml --action Warn --namespace-selector pxsec.io/enforce=true -o pxsec-policy.yaml":
+        Run("pxsec policy --spec pxsec.yaml --action Warn --namespace-selector pxsec.io/enforce=true "
+            "-o pxsec-policy.yaml", fresh=("pxsec-policy.yaml",), writes="pxsec-policy.yaml",
+            then=f"{PY} -c \"import yaml; (b,) = [d for d in yaml.safe_load_all(open('pxsec-policy.yaml')) "
+                 "if d['kind'] == 'ValidatingAdmissionPolicyBinding']; assert b['spec']['validationActions'] == ['Warn']; "
+                 "assert b['spec']['matchResources']['namespaceSelector']['matchLabels'] == {'pxsec.io/enforce': 'true'}\""),
+    "pxsec policy --spec clusters/prod-a/pxsec.yaml > clusters/prod-a/pxsec-policy.yaml":
+        Run("pxsec policy --spec clusters/prod-a/pxsec.yaml > clusters/prod-a/pxsec-policy.yaml",
+            writes="clusters/prod-a/pxsec-policy.yaml"),
+    "pxsec policy --spec clusters/prod-a/pxsec.yaml | diff -u clusters/prod-a/pxsec-policy.yaml -":
+        Run("pxsec policy --spec clusters/prod-a/pxsec.yaml | diff -u clusters/prod-a/pxsec-policy.yaml -"),
+    # Volumes, snapshots and migrations: a token Secret per tenant namespace
+    "pxsec token generate --spec pxsec.yaml --role system.user --secret px-user-token -n tenant-a | kubectl apply -f -":
+        Run("pxsec token generate --spec pxsec.yaml --role system.user --secret px-user-token -n tenant-a",
+            kubectl=True),
+    # Keys and tokens (its `export ... get secret pxsec-auth-keys ...` is First deployment's, continued on two lines)
     "pxsec keys generate --format env": Run("pxsec keys generate --format env"),
     "pxsec keys generate --spec pxsec.yaml --rsa --key-dir keys/": Run("pxsec keys generate --spec pxsec.yaml --rsa "
                                                                         "--key-dir keys/"),
@@ -258,6 +329,7 @@ def base_workspace(tmp_path_factory):
     for name in ("portworx.yaml", "deploy/px.yaml", "rendered.yaml", "manifests/portworx.yaml"):
         (ws / name).parent.mkdir(parents=True, exist_ok=True)
         (ws / name).write_bytes(example)
+    (ws / "clusters" / "prod-a").mkdir(parents=True)
     env = _pxsec_env(home)
     env["PORTWORX_AUTH_JWT_SHAREDSECRET"] = SHARED
     for setup in ("pxsec init -o pxsec.yaml",
@@ -266,6 +338,7 @@ def base_workspace(tmp_path_factory):
                   "pxsec patches --spec pxsec.yaml --for kustomization rendered.yaml > pxsec-patches.yaml"):
         r = _sh(setup, ws, env)
         assert r.returncode == 0, (setup, r.stderr.decode())
+    shutil.copy(ws / "pxsec.yaml", ws / "clusters" / "prod-a" / "pxsec.yaml")  # one cluster's spec (Flux)
     return ws
 
 
@@ -293,14 +366,28 @@ def perform(action, shown: str, ws: Path, env: dict) -> None:
     if isinstance(action, (Covered, Shell)):
         return
     if isinstance(action, Env):
+        m = re.search(r"get secret (\S+) .*\{\.data\.([^}]+)\}", shown)
+        assert m, f"{shown}: no `get secret NAME ... {{.data.KEY}}`"
+        secret = yaml.safe_load((ws / "pxsec.yaml").read_text())["spec"]["secret"]
+        assert (m[1], m[2]) == (secret["name"], secret["keys"]["jwtSharedSecret"]), \
+            f"{shown}: reads Secret {m[1]} key {m[2]}, but the spec's keys are in {secret['name']}"
         env[action.name] = action.value
+        return
+    if isinstance(action, Prose):
+        name = re.match(r"pxsec [a-z-]+", shown)[0]
+        r = _sh(f"{name} --help", ws, env)
+        assert r.returncode == 0, f"`{shown}` names `{name}`, but `{name} --help` exits {r.returncode}"
         return
     if isinstance(action, Apply):
         _objects((ws / action.file).read_text(), shown)
         return
-    if isinstance(action, LiveCheck):
+    if isinstance(action, (LiveCheck, Saved)):
         applied = _objects((ws / "secured.yaml").read_text(), "secured.yaml")
         live = yaml.safe_dump({"apiVersion": "v1", "kind": "List", "items": applied})
+        if isinstance(action, Saved):
+            for name in action.files:
+                (ws / name).write_text(live)
+            return
         r = _sh(action.shell, ws, env, stdin=live.encode())
         assert r.returncode == action.code, (shown, r.stderr.decode())
         return
@@ -314,6 +401,11 @@ def perform(action, shown: str, ws: Path, env: dict) -> None:
     if action.kubectl:
         assert r.returncode == 0
         _objects(r.stdout.decode(), shown)
+    if action.writes:
+        _objects((ws / action.writes).read_text(), shown)
+    if action.then:
+        r = _sh(action.then, ws, env)
+        assert r.returncode == 0, f"`{shown}`: {action.then} exited {r.returncode}: {r.stderr.decode()}"
 
 
 def _sections() -> dict[str, list[str]]:
@@ -452,6 +544,18 @@ MESSAGE_COMMANDS: dict[str, object] = {
     "pxsec render --spec {path} -o secured.yaml": Run("pxsec render --spec pxsec.yaml -o secured.yaml",
                                                       stdin="portworx.yaml"),
     "pxsec check --strict --spec {path} secured.yaml": Run("pxsec check --strict --spec pxsec.yaml secured.yaml"),
+    # operator_warnings: "create it (pxsec token generate --secret)"
+    "pxsec token generate --secret": Run("PORTWORX_AUTH_JWT_SHAREDSECRET=" + SHARED + " pxsec token generate --spec "
+                                         "pxsec.yaml --role system.user --secret px-user-token -n kube-system",
+                                         kubectl=True),
+    # `pxsec policy --help`'s example
+    "pxsec policy --spec pxsec.yaml --namespace-selector pxsec.io/enforce=true | kubectl apply -f -":
+        Run("pxsec policy --spec pxsec.yaml --namespace-selector pxsec.io/enforce=true", kubectl=True),
+    # the policy's denial messages say what render does with such an object: sentences, not commands
+    "pxsec render refuses StorageClusters with this spec: {}": Prose(),
+    "pxsec render refuses this": Prose(),
+    "pxsec render removes it": Prose(),
+    "pxsec render removes them": Prose(),
 }
 
 
