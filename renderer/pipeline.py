@@ -2,7 +2,14 @@
 
     parse (compose every document)  ->  classify (kind, containers, from the node tree)
     ->  filter each target (portworx_daemonset | stork | autopilot | storagecluster, in Lists too)
-    ->  secrets (secret.create: one per namespace)  ->  join (untouched documents verbatim)
+    ->  secrets (secret.create: one per namespace)  ->  pairs + join (untouched documents verbatim)
+
+`render(sources)` parses and calls `render_stream(stream)`; a caller that has the stream already
+(check, the KRM function) calls `render_stream` itself. The result's `pairs` give, for every
+input document, the object Kubernetes reads from it and the object render makes of it: callers
+that compare input and output (check's drift, Flux patches, the kustomize modes) read those, and
+never parse render's text again. A filter module is imported only when a document of its role
+is in the stream.
 
 All or nothing: any document that cannot be secured raises, and nothing is written.
 """
@@ -13,17 +20,24 @@ TYPE_CHECKING = False
 if TYPE_CHECKING:  # typing costs start-up; annotations are strings here
     from typing import Any, Mapping
 
+from importlib import import_module
+
 from . import portworx as px
 from .errors import Location, PxsecError
-from .filters import autopilot, envfrom, portworx_daemonset, storageclass, stork, storagecluster
 from .filters.common import LiteralSecretReplaced, Report
 from .portworx import AUTOPILOT, LIST, PORTWORX, STORAGECLASS, STORAGECLUSTER, STORK, WORKLOADS
 from .spec import Spec
 from .stream import Document, Stream
 
 SECRET = "secret"
-FILTERS = {PORTWORX: portworx_daemonset.apply, STORK: stork.apply, AUTOPILOT: autopilot.apply,
-           STORAGECLUSTER: storagecluster.apply}
+# role -> the filter module that secures it (pxsec.filters.<module>.apply), imported on first use
+FILTERS = {PORTWORX: "portworx_daemonset", STORK: "stork", AUTOPILOT: "autopilot", STORAGECLUSTER: "storagecluster"}
+
+
+def filter_module(name: str):
+    """A module of pxsec.filters, imported when a render first needs it (a small render of a
+    Stork-less DaemonSet install never imports the operator's filters)."""
+    return import_module(f"{__package__}.filters.{name}")
 LOCAL_CONFIG = "config.kubernetes.io/local-config"
 NOTHING_FOUND = "no Portworx or Stork workload found; nothing changed"
 HELM4_FILENAME = "postrenderer.helm.sh/postrender-filename"
@@ -103,16 +117,78 @@ class Touched:
         return "; ".join(self.report.changes) if self.report.changes else "already secured, unchanged"
 
 
-class RenderResult:
-    """The output text and what was done: touched workloads, generated objects, warnings."""
+_UNREAD = object()
 
-    def __init__(self, text: str, touched: list[Touched] | None = None, generated: list[str] | None = None,
-                 warnings: list[str] | None = None):
-        self.text = text
+
+class Pair:
+    """One input document (or one item of a List in it) and what render made of it.
+
+    `before`: the object Kubernetes reads from the input (`Document.view()`; None for an empty
+    document); `after`: the object render emits (the filters' edited copy, `Document.obj`, or
+    `before` itself when unchanged); `changed`: whether render changed it; `report`: what the
+    filter that ran on it did (None when no filter ran); `items`: for a List pxsec looked into,
+    one Pair per item (`item` is then the item's index)."""
+
+    __slots__ = ("document", "item", "changed", "report", "items", "_before", "_compose")
+
+    def __init__(self, document: Document, item: int | None = None, changed: bool = False,
+                 report: Report | None = None, compose=None):
+        self.document, self.item, self.changed, self.report = document, item, changed, report
+        self.items: list[Pair] = []
+        self._before: Any = _UNREAD
+        self._compose = compose
+
+    @property
+    def before(self) -> Any:
+        if self._before is _UNREAD:
+            doc = self.document
+            if doc.node is None and self._compose is not None:
+                self._compose(doc)  # a document render passed over: composed now, for this caller
+            view = doc.view()
+            self._before = view if self.item is None else view["items"][self.item]
+        return self._before
+
+    @property
+    def after(self) -> Any:
+        if not self.document.changed or self.document.obj is None:
+            return self.before
+        obj = self.document.obj
+        return obj if self.item is None else obj["items"][self.item]
+
+    @property
+    def location(self) -> Location:
+        """Where the input object is; an item's field is `items[i]`."""
+        return self.document.location(f"items[{self.item}]" if self.item is not None else None)
+
+    def __repr__(self) -> str:  # never a value
+        item = f" items[{self.item}]" if self.item is not None else ""
+        return f"Pair({self.document.source}#{self.document.index}{item}, changed={self.changed})"
+
+
+class RenderResult:
+    """What render made: the output stream (`text`, joined when read), the document `pairs`, the
+    `generated_documents` (secret.create Secrets; `obj` is the object), and what was done:
+    touched workloads, labels of generated objects, warnings."""
+
+    def __init__(self, text: str | None = None, touched: list[Touched] | None = None,
+                 generated: list[str] | None = None, warnings: list[str] | None = None):
+        self._text = text
         self.touched = touched or []
         self.generated = generated or []
         self.warnings = warnings or []
         self.documents: list[Document] = []  # the stream, each document with its emitted text (render --diff)
+        self.pairs: list[Pair] = []  # one per input document, in input order
+        self.generated_documents: list[Document] = []
+
+    @property
+    def text(self) -> str:
+        """The output stream. Joined from the documents each time it is read, so a caller that
+        edits an output object first (the legacy plugin restoring kustomize's annotations) gets
+        its edit written."""
+        if self._text is None:
+            from .stream import join
+            return join(self.documents)
+        return self._text
 
     def summary(self) -> list[str]:
         lines = [f"{t.label}: {t.what}" for t in self.touched]
@@ -132,8 +208,9 @@ class Renderer:
         self.spec = spec
         self.local_config = local_config
         self.touched: list[Touched] = []
-        self.env_from: list[envfrom.Ref] = []  # envFrom sources of secured Portworx containers
-        self.storage_classes: list[tuple[Document, dict, Location, str]] = []  # (doc, object, location, field prefix)
+        self.env_from: list = []  # envFrom sources of secured Portworx containers (filters.envfrom.Ref)
+        self.storage_classes: list[tuple[Document, dict, Location, tuple]] = []  # (doc, object, location, path prefix)
+        self.reports: dict[tuple[int, int | None], Report] = {}  # (id(document), List item or None) -> report
 
     def _apply(self, role: str, obj: dict, loc: Location) -> Report:
         if self.local_config and _annotations(obj).get(LOCAL_CONFIG) == "true":
@@ -142,16 +219,15 @@ class Renderer:
         for key in ("name", "namespace"):
             if key in meta and meta[key] is not None and not isinstance(meta[key], str):
                 raise PxsecError(f"expected a string, found {type(meta[key]).__name__} (Kubernetes rejects it)",
-                                 Location(loc.file, loc.index, loc.kind, None, None, f"metadata.{key}"))
+                                 Location(loc.file, loc.index, loc.kind, path=("metadata", key)))
         if role == PORTWORX:
-            refused = px.refusal(obj)
+            refused = px.refusal_at(obj)
             if refused:
-                raise PxsecError(refused[1], Location(loc.file, loc.index, loc.kind, loc.name, loc.namespace,
-                                                      refused[0]))
+                raise PxsecError(refused[1], loc.at(refused[0]))
         _check_env_values(obj, loc)
-        report = FILTERS[role](obj, self.spec, loc)
+        report = filter_module(FILTERS[role]).apply(obj, self.spec, loc)
         if role == PORTWORX:
-            self.env_from += envfrom.refs(obj, loc)
+            self.env_from += filter_module("envfrom").refs(obj, loc)
         self.touched.append(Touched(role, obj.get("kind"), meta.get("namespace"), meta.get("name"), report,
                                     _annotations(obj).get(HELM4_FILENAME)))
         return report
@@ -166,7 +242,7 @@ class Renderer:
                 item_role = role_of_object(item)
                 if item_role == STORAGECLASS:
                     self.storage_classes.append((doc, item, Location(doc.source, doc.index, "StorageClass",
-                                                                     _str(_meta(item).get("name"))), f"items[{i}]"))
+                                                                     _str(_meta(item).get("name"))), ("items", i)))
                 if item_role in FILTERS:
                     meta = _meta(item)
                     loc = Location(doc.source, doc.index, item.get("kind"), _str(meta.get("name")),
@@ -174,16 +250,18 @@ class Renderer:
                     try:
                         report = self._apply(item_role, item, loc)
                     except PxsecError as e:
-                        e.location.field = f"items[{i}]" + (f".{e.location.field}" if e.location.field else "")
+                        e.location.within(("items", i))
                         raise
+                    self.reports[(id(doc), i)] = report
                     doc.changed |= bool(report.changes)
             return
         if not isinstance(obj, dict):
             return
         if role == STORAGECLASS:
-            self.storage_classes.append((doc, obj, doc.location(), ""))
+            self.storage_classes.append((doc, obj, doc.location(), ()))
             return
         report = self._apply(role, obj, doc.location())
+        self.reports[(id(doc), None)] = report
         doc.changed = bool(report.changes)
 
     def storageclasses(self, stream: Stream) -> list[str]:
@@ -191,6 +269,7 @@ class Renderer:
         sc_spec = self.spec.storage_classes
         if sc_spec is None or not self.storage_classes:
             return []
+        storageclass = filter_module("storageclass")
         chosen = [(d, o, loc, pre) for d, o, loc, pre in self.storage_classes
                   if storageclass.selected(_meta(o).get("name"), sc_spec)]
         if not chosen:
@@ -201,9 +280,10 @@ class Renderer:
             if namespace == px.PVC_NAMESPACE and px.storageclass_kind(obj) == "intree":
                 raise PxsecError("${pvc.namespace} is a CSI template: the in-tree provisioner would read it "
                                  "literally; set spec.storageClasses.tokenSecret.namespace or exclude this "
-                                 "StorageClass", Location(loc.file, loc.index, loc.kind, loc.name, None,
-                                                          (prefix + "." if prefix else "") + "provisioner"))
+                                 "StorageClass", Location(loc.file, loc.index, loc.kind, loc.name,
+                                                          path=prefix + ("provisioner",)))
             report = storageclass.apply(obj, sc_spec, namespace, loc)
+            self.reports[(id(doc), prefix[1] if prefix else None)] = report
             doc.changed |= bool(report.changes)
             warnings += report.warnings
             self.touched.append(Touched(STORAGECLASS, "StorageClass", None, _meta(obj).get("name"), report))
@@ -247,11 +327,10 @@ def _check_env_values(obj: dict, loc: Location) -> None:
             continue
         for j, e in enumerate(env):
             if isinstance(e, dict) and "value" in e and e["value"] is not None and not isinstance(e["value"], str):
-                base = ".".join(px.POD_SPEC_PATHS.get(obj.get("kind"), ("spec",)))
                 what = "a boolean" if isinstance(e["value"], bool) else type(e["value"]).__name__
+                path = px.POD_SPEC_PATHS.get(obj.get("kind"), ("spec",)) + (key, i, "env", j, "value")
                 raise PxsecError(f"Kubernetes reads this env value as {what}, not a string, and rejects it; "
-                                 f"quote it", Location(loc.file, loc.index, loc.kind, loc.name, loc.namespace,
-                                                       f"{base}.{key}[{i}].env[{j}].value"))
+                                 f"quote it", loc.at(path))
 
 
 def _secret_docs(stream: Stream, job: Renderer, spec: Spec, environ: Mapping[str, str],
@@ -283,21 +362,38 @@ def _secret_docs(stream: Stream, job: Renderer, spec: Spec, environ: Mapping[str
                 doc.changed = True
                 out.append(label + " (refreshed)")
             continue
-        stream.documents.append(Document("<generated>", len(stream.documents), text, 1, generated=True,
-                                         kind="Secret", name=spec.secret_name, namespace=ns))
+        doc = Document("<generated>", len(stream.documents), text, 1, generated=True,
+                       kind="Secret", name=spec.secret_name, namespace=ns)
+        doc.obj, doc.api_version = want, "v1"
+        stream.documents.append(doc)
         out.append(label)
     return out
 
 
 def render(sources: list[tuple[str, str]], spec: Spec, environ: Mapping[str, str] | None = None,
            allow_short_secrets: bool = False, local_config: bool = False) -> RenderResult:
+    """Parse `sources` ((name, text) pairs) and render the stream (see render_stream)."""
     stream = Stream.from_sources(sources, lambda doc: role_of_document(doc, spec), worth_composing(spec))
+    return render_stream(stream, spec, environ, allow_short_secrets, local_config)
+
+
+def render_stream(stream: Stream, spec: Spec, environ: Mapping[str, str] | None = None,
+                  allow_short_secrets: bool = False, local_config: bool = False) -> RenderResult:
+    """Render a parsed stream, in place: the filters edit each target's `obj`, generated Secrets
+    are appended to `stream.documents`. A document with a node and no role yet (a stream
+    parsed without render's role function, as check and the KRM function parse) is classified
+    here."""
+    for doc in stream.documents:
+        if doc.role is None and doc.node is not None and not doc.generated:
+            doc.role = role_of_document(doc, spec)
     job = Renderer(spec, local_config)
     secret_docs = [doc for doc in stream.documents if doc.role == SECRET]
-    for doc in stream.documents:
+    inputs = list(stream.documents)
+    for doc in inputs:
         if doc.role is not None and doc.role != SECRET:
             job.document(doc, doc.role)
-    envfrom_warnings = envfrom.apply(stream, job.env_from, spec) + job.storageclasses(stream)
+    envfrom_warnings = filter_module("envfrom").apply(stream, job.env_from, spec) if job.env_from else []
+    envfrom_warnings += job.storageclasses(stream)
     generated = _secret_docs(stream, job, spec, environ or {}, allow_short_secrets, secret_docs)
     warnings = [w for t in job.touched for w in t.report.warnings] + envfrom_warnings
     warnings += [f"{t.label}: {ch} (keep secrets out of manifests)"
@@ -305,6 +401,24 @@ def render(sources: list[tuple[str, str]], spec: Spec, environ: Mapping[str, str
     warnings = list(dict.fromkeys(warnings))
     if any(not d.empty for d in stream.documents) and not any(t.role in WORKLOADS for t in job.touched):
         warnings.append("no Portworx workload (DaemonSet or StorageCluster) in the input: nothing was secured")
-    result = RenderResult(stream.text(), job.touched, generated, warnings)
+    result = RenderResult(None, job.touched, generated, warnings)
     result.documents = stream.documents
+    result.pairs = _pairs(inputs, job, stream)
+    result.generated_documents = [d for d in stream.documents[len(inputs):] if d.generated]
     return result
+
+
+def _pairs(inputs: list[Document], job: Renderer, stream: Stream) -> list[Pair]:
+    """One Pair per input document (index >= 0), with item Pairs for the Lists a filter ran in."""
+    out = []
+    for doc in inputs:
+        if doc.index < 0 or doc.generated:
+            continue
+        pair = Pair(doc, None, doc.changed, job.reports.get((id(doc), None)), stream.ensure_composed)
+        if doc.role == LIST and doc.obj is not None:
+            items = doc.obj.get("items") if isinstance(doc.obj, dict) else None
+            for i in range(len(items) if isinstance(items, list) else 0):
+                report = job.reports.get((id(doc), i))
+                pair.items.append(Pair(doc, i, bool(report and report.changes), report))
+        out.append(pair)
+    return out

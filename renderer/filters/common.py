@@ -47,11 +47,24 @@ def literal(name: str, value: str) -> dict:
     return {"name": name, "value": value}
 
 
-def at(loc: Location, path: str) -> Location:
+def at(loc: Location, path: str | tuple) -> Location:
+    """`loc` with another field: a node path (a tuple: the error then carries it as data) or text."""
+    if isinstance(path, tuple):
+        return loc.at(path)
     return Location(loc.file, loc.index, loc.kind, loc.name, loc.namespace, path)
 
 
-def child(parent: Any, key: str, kind: type, loc: Location, path: str, create: bool = True) -> Any:
+def sub(path: str | tuple, *more) -> str | tuple:
+    """A field below `path`, in the same form (node path or text)."""
+    if isinstance(path, tuple):
+        return path + more
+    return path + "".join(f"[{m}]" if isinstance(m, int) else f".{m}" for m in more)
+
+
+POD = ("spec", "template", "spec")
+
+
+def child(parent: Any, key: str, kind: type, loc: Location, path: str | tuple, create: bool = True) -> Any:
     """parent[key] as `kind` (dict or list), created when absent or null; error when mistyped."""
     value = parent.get(key)
     if value is None:
@@ -65,33 +78,34 @@ def child(parent: Any, key: str, kind: type, loc: Location, path: str, create: b
     return value
 
 
-def single_container(obj: dict, loc: Location, matches, what: str) -> tuple[dict, dict, str]:
-    """(pod spec, the one container `matches(name, image)` picks, its field path) of a workload."""
-    pod = child(child(child(obj, "spec", dict, loc, "spec"), "template", dict, loc, "spec.template"),
-                "spec", dict, loc, "spec.template.spec")
-    containers = child(pod, "containers", list, loc, "spec.template.spec.containers", create=False) or []
+def single_container(obj: dict, loc: Location, matches, what: str) -> tuple[dict, dict, tuple]:
+    """(pod spec, the one container `matches(name, image)` picks, its node path) of a workload."""
+    pod = child(child(child(obj, "spec", dict, loc, POD[:1]), "template", dict, loc, POD[:2]),
+                "spec", dict, loc, POD)
+    containers = child(pod, "containers", list, loc, POD + ("containers",), create=False) or []
     idx = [i for i, ct in enumerate(containers) if isinstance(ct, dict) and matches(ct.get("name"), ct.get("image"))]
     if len(idx) != 1:
-        raise PxsecError(f"expected one {what} container, found {len(idx)}", at(loc, "spec.template.spec.containers"))
-    return pod, containers[idx[0]], f"spec.template.spec.containers[{idx[0]}]"
+        raise PxsecError(f"expected one {what} container, found {len(idx)}", at(loc, POD + ("containers",)))
+    return pod, containers[idx[0]], POD + ("containers", idx[0])
 
 
-def pair_with_stork_key(ct: dict, spec, loc: Location, cpath: str) -> Report:
+def pair_with_stork_key(ct: dict, spec, loc: Location, cpath: tuple) -> Report:
     """PX_SHARED_SECRET from the Stork/apps key and the issuer it pairs with (Stork, autopilot)."""
     report = Report()
-    env = child(ct, "env", list, loc, f"{cpath}.env")
-    report.add(set_env(env, secret_ref("PX_SHARED_SECRET", spec.secret_name, spec.key_stork), loc, f"{cpath}.env"))
-    report.add(set_env(env, literal("PX_JWT_ISSUER", spec.stork_issuer), loc, f"{cpath}.env"))
+    path = cpath + ("env",)
+    env = child(ct, "env", list, loc, path)
+    report.add(set_env(env, secret_ref(px.STORK_SECRET, spec.secret_name, spec.key_stork), loc, path))
+    report.add(set_env(env, literal(px.STORK_ISSUER_ENV, spec.stork_issuer), loc, path))
     return report
 
 
-def _check_env_list(env: list, loc: Location, path: str) -> None:
+def _check_env_list(env: list, loc: Location, path: str | tuple) -> None:
     for i, e in enumerate(env):
         if not isinstance(e, dict) or not isinstance(e.get("name"), str):
-            raise PxsecError("env entry without a name", at(loc, f"{path}[{i}]"))
+            raise PxsecError("env entry without a name", at(loc, sub(path, i)))
 
 
-def set_env(env: list, entry: dict, loc: Location, path: str) -> str | None:
+def set_env(env: list, entry: dict, loc: Location, path: str | tuple) -> str | None:
     """Make `entry` the one env var of its name (replacing in place, dropping duplicates)."""
     _check_env_list(env, loc, path)
     name = entry["name"]
@@ -110,7 +124,7 @@ def set_env(env: list, entry: dict, loc: Location, path: str) -> str | None:
     return f"set env {name}" + (" (removed duplicates)" if len(idx) > 1 else "")
 
 
-def remove_env(env: list, names: tuple[str, ...] | list[str], loc: Location, path: str) -> list[str]:
+def remove_env(env: list, names: tuple[str, ...] | list[str], loc: Location, path: str | tuple) -> list[str]:
     _check_env_list(env, loc, path)
     removed = [e["name"] for e in env if e["name"] in names]
     if removed:

@@ -37,25 +37,25 @@ def apply(obj: dict, spec: Spec, loc) -> c.Report:
     pod, ct, cpath = c.single_container(obj, loc, is_portworx_container, "Portworx")
     absent = [(h, k) for h, k in ((ct, "env"), (ct, "args"), (ct, "volumeMounts"), (pod, "volumes"))
               if h.get(k) is None]
-    env = c.child(ct, "env", list, loc, f"{cpath}.env")
+    env = c.child(ct, "env", list, loc, cpath + ("env",))
     want, remove = wanted_env(spec)
     for entry in want:
-        report.add(c.set_env(env, entry, loc, f"{cpath}.env"))
-    report.changes += c.remove_env(env, remove, loc, f"{cpath}.env")
+        report.add(c.set_env(env, entry, loc, cpath + ("env",)))
+    report.changes += c.remove_env(env, remove, loc, cpath + ("env",))
 
     keys = c.pubkeys(spec)
     paths = {kind: c.pubkey_path(kind, ref.key) for kind, ref in keys.items()}
-    args = c.child(ct, "args", list, loc, f"{cpath}.args")
+    args = c.child(ct, "args", list, loc, cpath + ("args",))
     command = ct.get("command")
     if command is not None:
         if not isinstance(command, list):
-            raise PxsecError("expected a list", c.at(loc, f"{cpath}.command"))
+            raise PxsecError("expected a list", c.at(loc, cpath + ("command",)))
         report.changes += c.strip_command_flags(command, args, c.MANAGED_FLAGS + c.SECRET_FLAGS)
     report.changes += c.set_flags(args, c.wanted_flags(spec, paths, with_issuer=True),
                                   c.MANAGED_FLAGS + c.SECRET_FLAGS)
 
-    volumes = c.child(pod, "volumes", list, loc, "spec.template.spec.volumes")
-    mounts = c.child(ct, "volumeMounts", list, loc, f"{cpath}.volumeMounts")
+    volumes = c.child(pod, "volumes", list, loc, c.POD + ("volumes",))
+    mounts = c.child(ct, "volumeMounts", list, loc, cpath + ("volumeMounts",))
     keep = set()
     for kind, ref in keys.items():
         vname, mount_path, _ = c.PUBKEY_MOUNTS[kind]

@@ -37,7 +37,7 @@ def stork_issuer_for(obj: dict) -> str:
     return px_version.stork_issuer(obj) or px_version.APPS_ISSUER
 
 
-def _edit_args(text, wanted, loc, path: str) -> tuple[str | None, list[str]]:
+def _edit_args(text, wanted, loc, path: tuple) -> tuple[str | None, list[str]]:
     """(new text or None when unchanged, changes) of a px-runc argument string, split and joined as
     the operator's google/shlex does; comments stay comments."""
     if text is not None and not isinstance(text, str):
@@ -55,7 +55,7 @@ def _edit_args(text, wanted, loc, path: str) -> tuple[str | None, list[str]]:
 
 def _misc_args(annotations: dict, loc, spec: Spec, paths: dict[str, str], report: c.Report) -> None:
     new, changes = _edit_args(annotations.get(MISC_ARGS), c.wanted_flags(spec, paths, with_issuer=False), loc,
-                              f"metadata.annotations.{MISC_ARGS}")
+                              ("metadata", "annotations", MISC_ARGS))
     if new is not None:
         annotations[MISC_ARGS] = new
         report.changes += [f"{ch} in annotation {MISC_ARGS}" for ch in changes]
