@@ -34,7 +34,7 @@ import yaml
 from . import jsonpatch, kyaml, pipeline, yamlsafe
 from . import portworx as px
 from .errors import Location, PxsecError
-from .spec import ENV_SHARED, ENV_STORK, ENV_SYSTEM, Spec
+from .spec import Spec
 
 PLACEHOLDER = "pxsec-patches-placeholder-not-a-secret-0123456789"
 KUSTOMIZATION, HELMRELEASE = "kustomization", "helmrelease"
@@ -156,7 +156,7 @@ def _matches(target: dict, obj: Any) -> bool:
 
 def compute(sources: list[tuple[str, str]], spec: Spec) -> PatchSet:
     """The patches that make kustomize produce what `render` produces from `sources`."""
-    environ = {var: PLACEHOLDER for var in (ENV_SYSTEM, ENV_STORK, ENV_SHARED)} if spec.secret_create else {}
+    environ = {var: PLACEHOLDER for var in (px.SYSTEM_KEY, px.STORK_KEY, px.SHARED_KEY)} if spec.secret_create else {}
     result = pipeline.render(sources, spec, environ=environ, allow_short_secrets=True)
     ins = _inputs(result)
     warnings = list(result.warnings)

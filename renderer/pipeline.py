@@ -26,7 +26,7 @@ from . import portworx as px
 from .errors import Location, PxsecError
 from .filters.common import LiteralSecretReplaced, Report
 from .portworx import AUTOPILOT, LIST, PORTWORX, STORAGECLASS, STORAGECLUSTER, STORK, WORKLOADS
-from .result import NOTHING_FOUND, Pair, RenderResult, Touched
+from .result import Pair, RenderResult, Touched
 from .spec import Spec
 from .stream import Document, Stream
 

@@ -6,7 +6,7 @@ spliced as text) and is validated before it is written: `pxsec init` never write
 """
 from __future__ import annotations
 
-from . import spec as specmod, templating
+from . import portworx as px, spec as specmod, templating
 from .errors import Location, PxsecError, UsageError
 
 MODES = ("helm", "kustomize", "kpt", "argocd", "standalone")
@@ -44,7 +44,7 @@ pxsec check --strict --spec {path} secured.yaml
 }
 
 
-def spec_text(path: str, mode: str, secret: str = "px-system-secrets") -> str:
+def spec_text(path: str, mode: str, secret: str = px.OPERATOR_SYSTEM_SECRET) -> str:
     """The commented spec for `mode`, checked against the schema before anyone sees it."""
     if mode not in MODES:
         raise UsageError(f"--mode: unknown mode {mode!r} (one of: {', '.join(MODES)})")

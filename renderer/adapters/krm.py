@@ -40,6 +40,7 @@ from .nodes import (INDEX_ANNOTATIONS, PATH_ANNOTATIONS, annotations_of, identit
 from ..errors import Location, PxsecError
 from ..log import log_warning
 from ..sources import write_stream
+from ..result import NOTHING_FOUND
 from ..stream import Document, Stream
 
 RESOURCE_LIST = "ResourceList"
@@ -149,7 +150,7 @@ def success_results(render: pipeline.RenderResult, out_items: list[Any]) -> list
         results.append(r)
     results += [{"message": f"generated {g}", "severity": "info"} for g in render.generated]
     if not render.touched and not render.generated:
-        results.append({"message": pipeline.NOTHING_FOUND, "severity": "info"})
+        results.append({"message": NOTHING_FOUND, "severity": "info"})
     results += [{"message": w, "severity": "warning"} for w in render.warnings]
     return results
 

@@ -12,7 +12,6 @@ from ..errors import PxsecError
 from ..spec import Spec
 from . import common as c
 
-is_autopilot_container = px.is_autopilot_container
 
 
 def apply(obj: dict, spec: Spec, loc) -> c.Report:
@@ -20,5 +19,5 @@ def apply(obj: dict, spec: Spec, loc) -> c.Report:
         raise PxsecError("an autopilot Deployment is in the stream but spec.stork.enabled is false: autopilot "
                          "signs with the Stork/apps key, which Portworx only gets with Stork enabled",
                          c.at(loc, c.POD + ("containers",)))
-    _, ct, cpath = c.single_container(obj, loc, is_autopilot_container, "autopilot")
+    _, ct, cpath = c.single_container(obj, loc, px.is_autopilot_container, "autopilot")
     return c.pair_with_stork_key(ct, spec, loc, cpath)

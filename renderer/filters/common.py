@@ -14,14 +14,6 @@ if TYPE_CHECKING:  # typing costs start-up; annotations are strings here
 from .. import portworx as px
 from ..errors import Location, PxsecError
 
-# The vocabulary lives in renderer/portworx.py; these names are kept for the filters.
-MANAGED_FLAGS = px.MANAGED_FLAGS
-SECRET_FLAGS = px.SECRET_FLAGS
-FLAG_ENV_TWINS = px.FLAG_ENV_TWINS
-SECRET_ENV = px.SECRET_ENV
-PUBKEY_MOUNTS = px.PUBKEY_MOUNTS
-PXSEC_VOLUME_PREFIX = px.PXSEC_VOLUME_PREFIX
-
 
 class LiteralSecretReplaced(str):
     """A change that replaced a secret written as a literal `value:`: always also a warning."""
@@ -119,7 +111,7 @@ def set_env(env: list, entry: dict, loc: Location, path: str | tuple) -> str | N
     env[idx[0]] = entry
     for i in reversed(idx[1:]):
         del env[i]
-    if name in SECRET_ENV and "value" in old:
+    if name in px.SECRET_ENV and "value" in old:
         return LiteralSecretReplaced(f"replaced literal secret value of env {name} with a secretKeyRef")
     return f"set env {name}" + (" (removed duplicates)" if len(idx) > 1 else "")
 
@@ -132,53 +124,42 @@ def remove_env(env: list, names: tuple[str, ...] | list[str], loc: Location, pat
     return [f"removed env {n}" for n in dict.fromkeys(removed)]
 
 
-def _flag_of(arg: Any) -> str | None:
-    """The flag an argument sets, for `-flag` and `-flag=value` forms (also `--flag`)."""
-    if not isinstance(arg, str) or not arg.startswith("-"):
-        return None
-    name = arg.split("=", 1)[0]
-    if name.startswith("--"):
-        name = name[1:]
-    return name
-
-
 def set_flags(args: list, wanted: list[tuple[str, str]], owned: tuple[str, ...]) -> list[str]:
     """Make `args` carry exactly the `wanted` (flag, value) pairs among the `owned` flags.
 
     A flag already present with the wanted value stays where it is; a different value is
     replaced in place; duplicates and owned flags that are not wanted are removed; missing
-    ones are appended in the order given, each flag and value a separate element.
+    ones are added in the order given, each flag and value a separate element, at the end of
+    the flags: before a `--` terminator (after it they would be px-runc's positional
+    arguments, and Portworx would run unsecured), whose tail is left as it is.
+    Flags are read by `portworx.scan_flags`, the one px-runc argv reader.
     """
     want = dict(wanted)
     changes: list[str] = []
     out: list = []
     kept: set[str] = set()
+    found, end = px.scan_flags(args, frozenset(owned))
+    end = len(args) if end is None else end
     i = 0
-    while i < len(args):
-        arg = args[i]
-        flag = _flag_of(arg)
-        if flag not in owned:
-            out.append(arg)
-            i += 1
-            continue
-        if "=" in arg:
-            value, step = arg.split("=", 1)[1], 1
-        else:
-            value, step = (args[i + 1] if i + 1 < len(args) else None), 2
-        i += step
+    for f in found:
+        out.extend(args[i:f.index])
+        arg, flag = args[f.index], f.flag
+        i = f.index + (2 if f.value_index is not None or "=" not in arg else 1)
         if flag in want and flag not in kept:
             kept.add(flag)
-            if value == want[flag] and arg == flag:
-                out.extend([arg, value])
+            if f.value == want[flag] and arg == flag:
+                out.extend([arg, f.value])
             else:
                 out.extend([flag, want[flag]])
                 changes.append(f"set arg {flag}")
         else:
-            changes.append(f"removed arg {flag}" + (" (it carried a secret)" if flag in SECRET_FLAGS else ""))
+            changes.append(f"removed arg {flag}" + (" (it carried a secret)" if flag in px.SECRET_FLAGS else ""))
+    out.extend(args[i:end])
     for flag, value in wanted:
         if flag not in kept:
             out.extend([flag, value])
             changes.append(f"added arg {flag}")
+    out.extend(args[end:])
     if out != args:
         args[:] = out
     return changes
@@ -188,15 +169,8 @@ def strip_command_flags(command: list, args: list, owned: tuple[str, ...]) -> li
     """Remove every owned flag (and its value) from a container's `command`: px-runc receives
     `command` + `args` as one list, so a flag left there would override or duplicate the one
     pxsec sets in `args`. A flag that ends `command` takes its value from `args[0]`."""
-    i, boundary = 0, False
-    while i < len(command):
-        arg = command[i]
-        if _flag_of(arg) in owned and "=" not in arg:
-            if i + 1 >= len(command):
-                boundary = True
-            i += 2
-        else:
-            i += 1
+    found, _ = px.scan_flags(command, frozenset(owned))
+    boundary = any(f.value_index is None and "=" not in command[f.index] for f in found)
     changes = set_flags(command, [], owned)
     if boundary and args:
         del args[0]  # the value of the flag that ended `command`
@@ -221,7 +195,7 @@ def set_named(items: list, entry: dict, what: str) -> str | None:
 def remove_named(items: list, keep: set[str], what: str) -> list[str]:
     """Drop pxsec's own items (name prefix `pxsec-`) that are no longer wanted."""
     drop = [e.get("name") for e in items
-            if isinstance(e, dict) and str(e.get("name", "")).startswith(PXSEC_VOLUME_PREFIX)
+            if isinstance(e, dict) and str(e.get("name", "")).startswith(px.PXSEC_VOLUME_PREFIX)
             and e.get("name") not in keep]
     if drop:
         items[:] = [e for e in items if not (isinstance(e, dict) and e.get("name") in drop)]
@@ -233,17 +207,17 @@ def wanted_flags(spec, pubkey_paths: dict[str, str], with_issuer: bool) -> list[
     out: list[tuple[str, str]] = []
     ss = spec.self_signed
     if ss and with_issuer:
-        out.append(("-jwt_issuer", ss.issuer))
-    for kind, (_, _, flag) in PUBKEY_MOUNTS.items():
+        out.append((px.SETTINGS["jwt_issuer"][0], ss.issuer))
+    for kind, (_, _, flag) in px.PUBKEY_MOUNTS.items():
         if kind in pubkey_paths:
             out.append((flag, pubkey_paths[kind]))
     if spec.oidc:
-        out.append(("-oidc_issuer", spec.oidc.issuer))
-        out.append(("-oidc_client_id", spec.oidc.client_id))
+        out.append((px.SETTINGS["oidc_issuer"][0], spec.oidc.issuer))
+        out.append((px.SETTINGS["oidc_client_id"][0], spec.oidc.client_id))
         if spec.oidc.custom_claim_namespace:
-            out.append(("-oidc_custom_claim_namespace", spec.oidc.custom_claim_namespace))
+            out.append((px.SETTINGS["oidc_namespace"][0], spec.oidc.custom_claim_namespace))
     if spec.username_claim:
-        out.append(("-username_claim", spec.username_claim))
+        out.append((px.SETTINGS["username_claim"][0], spec.username_claim))
     return out
 
 
@@ -259,7 +233,7 @@ def pubkeys(spec) -> dict[str, Any]:
 
 
 def pubkey_path(kind: str, key: str) -> str:
-    return f"{PUBKEY_MOUNTS[kind][1]}/{key}"
+    return f"{px.PUBKEY_MOUNTS[kind][1]}/{key}"
 
 
 def secret_volume(name: str, secret_name: str, key: str) -> dict:
