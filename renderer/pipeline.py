@@ -20,8 +20,6 @@ TYPE_CHECKING = False
 if TYPE_CHECKING:  # typing costs start-up; annotations are strings here
     from typing import Any, Mapping
 
-from importlib import import_module
-
 from . import portworx as px
 from .errors import Location, PxsecError
 from .filters.common import LiteralSecretReplaced, Report
@@ -38,7 +36,7 @@ FILTERS = {PORTWORX: "portworx_daemonset", STORK: "stork", AUTOPILOT: "autopilot
 def filter_module(name: str):
     """A module of pxsec.filters, imported when a render first needs it (a small render of a
     Stork-less DaemonSet install never imports the operator's filters)."""
-    return import_module(f"{__package__}.filters.{name}")
+    return __import__(f"{__package__}.filters.{name}", fromlist=("apply",))
 LOCAL_CONFIG = "config.kubernetes.io/local-config"
 HELM4_FILENAME = "postrenderer.helm.sh/postrender-filename"
 
