@@ -1,11 +1,14 @@
 #!/usr/bin/env python3
 """pxsec benchmark: whole-process wall time and peak memory, each against a baseline measured in
-the same run on the same machine (issue 6). Writes nothing into the repo unless asked.
+the same run on the same machine. Writes nothing into the repo unless asked.
 
-    python bench/run.py                    # full run (about 5-15 minutes, kustomize on the large stream included)
-    python bench/run.py --quick            # fewer repetitions, kustomize on the large stream capped at 60 s
-    python bench/run.py --json             # also print the figures as JSON
-    python bench/run.py --write-readme-table FILE   # also write the table as markdown to FILE
+    python bench/run.py                    # the issue-23 figures (bench/issue23.py): ratios, goals, met
+    python bench/run.py --quick            # the same, fewer repetitions
+    python bench/run.py --kustomize        # the issue-6 figures below (about 5-15 minutes, kustomize included)
+    python bench/run.py --kustomize --json             # also print the figures as JSON
+    python bench/run.py --kustomize --write-readme-table FILE   # also write the table as markdown to FILE
+
+The issue-6 figures (--kustomize):
 
 Figures (targets from the issues):
   start-up pxsec render of the same 51 documents vs `python -c "import yaml"` with pxsec's own
@@ -91,8 +94,10 @@ def fmt_s(x: float | None) -> str:
     return "n/a" if x is None else (f"{x * 1000:.0f} ms" if x < 10 else f"{x:.1f} s")
 
 
-def main() -> int:
+def kustomize_main(argv: list[str]) -> int:
+    """The issue-6 figures (pxsec against kustomize and the libyaml floor), behind --kustomize."""
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    ap.add_argument("--kustomize", action="store_true")
     ap.add_argument("--quick", action="store_true", help="fewer repetitions; kustomize large capped at 60 s")
     ap.add_argument("--reps-small", type=int, default=None, help="runs of each command on the small input (31)")
     ap.add_argument("--reps-large", type=int, default=None, help="runs of each command on the large inputs (5)")
@@ -101,7 +106,7 @@ def main() -> int:
     ap.add_argument("--skip-kustomize-large", action="store_true", help="do not run kustomize on the large stream")
     ap.add_argument("--json", action="store_true", help="also print the figures as JSON on stdout")
     ap.add_argument("--write-readme-table", metavar="FILE", help="write the figures as a markdown table to FILE")
-    args = ap.parse_args()
+    args = ap.parse_args(argv)
     reps_small = args.reps_small or (11 if args.quick else 31)
     reps_large = args.reps_large or (3 if args.quick else 5)
     k_timeout = args.kustomize_large_timeout or (60.0 if args.quick else 600.0)
@@ -263,4 +268,7 @@ def markdown(figures: list[dict], meta: dict) -> str:
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    if "--kustomize" in sys.argv[1:]:
+        sys.exit(kustomize_main(sys.argv[1:]))
+    import issue23  # noqa: E402  (bench/issue23.py: the default run)
+    sys.exit(issue23.main(sys.argv[1:]))

@@ -14,11 +14,13 @@ clusters that keep the default.
 """
 from __future__ import annotations
 
+from . import portworx as px
+
 import os
 
 # parameter name (the spec field it sets, under `spec`) -> what it is (plugin.yaml's title)
 PARAMETERS = {
-    "selfSigned.issuer": "Self-signed token issuer (-jwt_issuer)",
+    "selfSigned.issuer": f"Self-signed token issuer ({px.SETTINGS['jwt_issuer'][0]})",
     "oidc.issuer": "OIDC issuer URL (https://)",
     "oidc.clientId": "OIDC client id",
     "oidc.customClaimNamespace": "OIDC custom claim namespace",

@@ -11,6 +11,7 @@ from typing import List, Optional
 import typer
 
 from . import __version__
+from . import portworx as px
 from .errors import PxsecError
 from .fastpath import RenderOptions
 from .spec import SPEC_ENV
@@ -29,7 +30,7 @@ Environment:
   PXSEC_LOG_FILE    also append every error and warning, with a timestamp and the arguments
   PXSEC_DEBUG=1     show the traceback of an internal error
   PXSEC_NO_CACHE=1  always validate the spec (no cache in ~/.cache/pxsec)
-  PORTWORX_AUTH_SYSTEM_KEY, PORTWORX_AUTH_STORK_KEY, PORTWORX_AUTH_JWT_SHAREDSECRET
+  {px.SYSTEM_KEY}, {px.STORK_KEY}, {px.SHARED_KEY}
                     the key values, with secret.create: true (never on the command line)
 
 \b
@@ -49,7 +50,7 @@ EXAMPLES = {
     "last-error": "pxsec last-error   # after `helm upgrade ... --post-renderer pxsec` failed",
     "check": "kustomize build overlays/prod | pxsec check --strict --spec pxsec.yaml --ignore PXS021",
     "token": "pxsec token generate --spec pxsec.yaml --name admin --email admin@example.com -r system.admin",
-    "token generate": "PORTWORX_AUTH_JWT_SHAREDSECRET=... pxsec token generate --spec pxsec.yaml "
+    "token generate": f"{px.SHARED_KEY}=... pxsec token generate --spec pxsec.yaml "
                       "--name admin --email admin@example.com -r system.admin --lifetime 1d",
     "token verify": "pxsec token verify --spec pxsec.yaml admin.jwt   # a file, the token itself, or - (stdin)",
     "keys": "pxsec keys generate --spec pxsec.yaml -n kube-system -o px-keys.yaml",

@@ -2,8 +2,8 @@
 
 Flux cannot run pxsec: helm-controller takes only kustomize post-renderer patches and
 kustomize-controller runs no plugins. So the input stream (typically `helm template` output)
-goes through `pipeline.render`, each input document is compared with its rendered version as
-data, and each difference becomes a JSON6902 patch (RFC 6902) targeting that object by
+goes through `pipeline.render`, each input object is compared, as data, with the object render
+makes of it (the result's document pairs, List items one by one), and each difference becomes a JSON6902 patch (RFC 6902) targeting that object by
 group/version/kind/name/namespace.
 
 Why JSON6902 and not strategic merge: kustomize's strategic merge puts the patched elements of
@@ -31,10 +31,10 @@ from typing import Any
 
 import yaml
 
-from . import jsonpatch, kyaml, pipeline, stream, yamlsafe
+from . import jsonpatch, kyaml, pipeline, yamlsafe
 from . import portworx as px
 from .errors import Location, PxsecError
-from .spec import ENV_SHARED, ENV_STORK, ENV_SYSTEM, Spec
+from .spec import Spec
 
 PLACEHOLDER = "pxsec-patches-placeholder-not-a-secret-0123456789"
 KUSTOMIZATION, HELMRELEASE = "kustomization", "helmrelease"
@@ -98,32 +98,35 @@ def _duplicate_key(root: Any) -> str | None:
     return None
 
 
-def _documents(text: str, source: str, fancy: set | None = None) -> list[tuple[Location, Any]]:
-    """The objects of a stream, as Kubernetes reads them (kyaml). `fancy` collects the indexes of
-    documents written with tags, merge keys or aliases."""
-    docs = []
-    for doc in stream.parse(text, source):
-        if doc.index < 0 or doc.node is None or doc.empty:
+def _inputs(result: pipeline.RenderResult) -> list[tuple[pipeline.Pair, Location, Any]]:
+    """(pair, location, object as Kubernetes reads it) of every input document; kustomize reads
+    every one of them, so each must be readable to it."""
+    out = []
+    for pair in result.pairs:
+        doc = pair.document
+        if doc.empty:
             continue
+        obj = pair.before
+        loc = Location(doc.source, doc.index)
         dup = _duplicate_key(doc.node)
         if dup:
-            raise PxsecError(f"{dup}: kustomize, and so Flux, cannot read this document", Location(source, doc.index))
-        docs.append((Location(source, doc.index), kyaml.unshare(doc.view())))
-        if fancy is not None and doc.features is not None and doc.features.any:
-            fancy.add((source, doc.index))
-    return docs
+            raise PxsecError(f"{dup}: kustomize, and so Flux, cannot read this document", loc)
+        out.append((pair, loc, obj))
+    return out
 
 
-def _flatten(pairs: list[tuple[Location, Any]]) -> list[tuple[Location, Any]]:
+def _flatten(ins: list[tuple[pipeline.Pair, Location, Any]]) -> list[Any]:
     """kustomize makes each item of a `v1 List` its own resource: so do the targets."""
     out = []
-    for loc, obj in pairs:
-        if _is_list(obj):
-            for i, item in enumerate(obj["items"]):
-                out.append((Location(loc.file, loc.index, field=f"items[{i}]"), item))
-        else:
-            out.append((loc, obj))
+    for _, _, obj in ins:
+        out += obj["items"] if _is_list(obj) else [obj]
     return out
+
+
+def _fancy(pair: pipeline.Pair) -> bool:
+    """Written with tags, merge keys or aliases (read while constructing the input's view)."""
+    features = pair.document.features
+    return features is not None and features.any
 
 
 def _where(loc: Location, obj: Any) -> Location:
@@ -153,28 +156,26 @@ def _matches(target: dict, obj: Any) -> bool:
 
 def compute(sources: list[tuple[str, str]], spec: Spec) -> PatchSet:
     """The patches that make kustomize produce what `render` produces from `sources`."""
-    environ = {var: PLACEHOLDER for var in (ENV_SYSTEM, ENV_STORK, ENV_SHARED)} if spec.secret_create else {}
+    environ = {var: PLACEHOLDER for var in (px.SYSTEM_KEY, px.STORK_KEY, px.SHARED_KEY)} if spec.secret_create else {}
     result = pipeline.render(sources, spec, environ=environ, allow_short_secrets=True)
-    fancy: set = set()
-    ins = [p for name, text in sources for p in _documents(text, name, fancy)]
-    outs = _documents(result.text, "<rendered>")
-    if len(outs) < len(ins) or any(_identity(a) != _identity(b) for (_, a), (_, b) in zip(ins, outs)):
-        raise PxsecError("the rendered stream does not line up with the input; use `pxsec render` instead")
+    ins = _inputs(result)
     warnings = list(result.warnings)
-    pairs = []
-    for (loc, a), (_, b) in zip(ins, outs):
-        if _is_list(a) and _is_list(b) and len(a["items"]) == len(b["items"]):
-            pairs += [(Location(loc.file, loc.index, field=f"items[{i}]"), x, y)
-                      for i, (x, y) in enumerate(zip(a["items"], b["items"]))]
+    changes = []
+    for pair, loc, a in ins:
+        if not pair.changed:
+            continue
+        if pair.items:
+            changes += [(pair, Location(loc.file, loc.index, field=f"items[{p.item}]"), p.before, p.after)
+                        for p in pair.items]
         else:
-            pairs.append((loc, a, b))
-    resources = [obj for _, obj in _flatten(ins)]
+            changes.append((pair, loc, a, pair.after))
+    resources = _flatten(ins)
     patches = []
-    for loc, a, b in pairs:
+    for pair, loc, a, b in changes:
         if jsonpatch.same(a, b):
             continue
         where = _where(loc, a)
-        if (loc.file, loc.index) in fancy:
+        if _fancy(pair):
             raise PxsecError("this document is written with YAML tags, merge keys or aliases, which kustomize reads "
                              "differently from Kubernetes, so a patch could miss what render secures; write it "
                              "plainly, or use `pxsec render`", where)
@@ -196,9 +197,10 @@ def compute(sources: list[tuple[str, str]], spec: Spec) -> PatchSet:
         except jsonpatch.CannotPatch as e:
             raise PxsecError(f"render's edit cannot be a patch: {e}", where) from None
         patches.append(Patch(target, ops, _label(a)))
-    for _, extra in outs[len(ins):]:
-        warnings.append(_secret_warning(extra, "generates") if _identity(extra)[1] == "Secret" else
-                        f"{_label(extra)}: render generates this object (a secured equivalent of one the operator "
+    for extra in result.generated_documents:
+        obj = extra.obj
+        warnings.append(_secret_warning(obj, "generates") if _identity(obj)[1] == "Secret" else
+                        f"{_label(obj)}: render generates this object (a secured equivalent of one the operator "
                         f"makes); a new object is not a patch: add it to your manifests from `pxsec render`")
     return PatchSet(patches, list(dict.fromkeys(warnings)))
 

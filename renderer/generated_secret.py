@@ -19,8 +19,9 @@ import base64
 from typing import Iterable, Mapping
 
 from . import templating
+from . import portworx as px
 from .errors import Location, PxsecError
-from .spec import ENV_SHARED, ENV_STORK, ENV_SYSTEM, Spec
+from .spec import Spec
 
 MIN_BYTES = 32
 GENERATED = "pxsec.io/generated"
@@ -55,11 +56,11 @@ def manifest(name: str, data: Mapping[str, str | bytes], namespace: str | None =
 
 def needed(spec: Spec) -> list[tuple[str, str]]:
     """(Secret key, environment variable) pairs the spec's Secret must hold."""
-    out = [(spec.key_system, ENV_SYSTEM)]
+    out = [(spec.key_system, px.SYSTEM_KEY)]
     if spec.stork_enabled:
-        out.append((spec.key_stork, ENV_STORK))
+        out.append((spec.key_stork, px.STORK_KEY))
     if spec.uses_shared_secret:
-        out.append((spec.key_jwt_shared_secret, ENV_SHARED))
+        out.append((spec.key_jwt_shared_secret, px.SHARED_KEY))
     return out
 
 

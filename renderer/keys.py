@@ -22,9 +22,10 @@ from dataclasses import dataclass, field
 from typing import Iterable
 
 from . import generated_secret, templating
+from . import portworx as px
 from .errors import Location, PxsecError, UsageError
 from .outfiles import OutFile, check_writable, is_file_target, write_all
-from .spec import ENV_SHARED, ENV_STORK, ENV_SYSTEM, KeyRef, Spec, build as build_spec
+from .spec import KeyRef, Spec, build as build_spec
 
 KEY_BYTES = 48  # -> 64 base64url characters, 384 bits (the operator's keys: 64 base64 chars)
 RSA_BITS = 3072
@@ -90,8 +91,8 @@ def generate_shared_keys(spec: Spec | None = None) -> SharedKeys:
     spec = spec or default_spec()
     by_key: dict[str, str] = {}
     entries = []
-    for var, key in ((ENV_SYSTEM, spec.key_system), (ENV_STORK, spec.key_stork),
-                     (ENV_SHARED, spec.key_jwt_shared_secret)):
+    for var, key in ((px.SYSTEM_KEY, spec.key_system), (px.STORK_KEY, spec.key_stork),
+                     (px.SHARED_KEY, spec.key_jwt_shared_secret)):
         value = by_key.setdefault(key, random_key())
         entries.append((var, key, value))
     return SharedKeys(tuple(entries))

@@ -2,7 +2,14 @@
 
     parse (compose every document)  ->  classify (kind, containers, from the node tree)
     ->  filter each target (portworx_daemonset | stork | autopilot | storagecluster, in Lists too)
-    ->  secrets (secret.create: one per namespace)  ->  join (untouched documents verbatim)
+    ->  secrets (secret.create: one per namespace)  ->  pairs + join (untouched documents verbatim)
+
+`render(sources)` parses and calls `render_stream(stream)`; a caller that has the stream already
+(check, the KRM function) calls `render_stream` itself. The result's `pairs` give, for every
+input document, the object Kubernetes reads from it and the object render makes of it: callers
+that compare input and output (check's drift, Flux patches, the kustomize modes) read those, and
+never parse render's text again. A filter module is imported only when a document of its role
+is in the stream.
 
 All or nothing: any document that cannot be secured raises, and nothing is written.
 """
@@ -15,18 +22,22 @@ if TYPE_CHECKING:  # typing costs start-up; annotations are strings here
 
 from . import portworx as px
 from .errors import Location, PxsecError
-from .filters import (autopilot, envfrom, operator_storageclasses, portworx_daemonset, storageclass, stork,
-                      storagecluster, tokens)
 from .filters.common import LiteralSecretReplaced, Report
 from .portworx import AUTOPILOT, LIST, PORTWORX, STORAGECLASS, STORAGECLUSTER, STORK, WORKLOADS
+from .result import Pair, RenderResult, Touched
 from .spec import Spec
 from .stream import Document, Stream
 
 SECRET = "secret"
-FILTERS = {PORTWORX: portworx_daemonset.apply, STORK: stork.apply, AUTOPILOT: autopilot.apply,
-           STORAGECLUSTER: storagecluster.apply}
+# role -> the filter module that secures it (pxsec.filters.<module>.apply), imported on first use
+FILTERS = {PORTWORX: "portworx_daemonset", STORK: "stork", AUTOPILOT: "autopilot", STORAGECLUSTER: "storagecluster"}
+
+
+def filter_module(name: str):
+    """A module of pxsec.filters, imported when a render first needs it (a small render of a
+    Stork-less DaemonSet install never imports the operator's filters)."""
+    return __import__(f"{__package__}.filters.{name}", fromlist=("apply",))
 LOCAL_CONFIG = "config.kubernetes.io/local-config"
-NOTHING_FOUND = "no Portworx or Stork workload found; nothing changed"
 HELM4_FILENAME = "postrenderer.helm.sh/postrender-filename"
 
 
@@ -89,44 +100,6 @@ def _annotations(obj: Any) -> dict:
     return ann if isinstance(ann, dict) else {}
 
 
-class Touched:
-    """A workload a filter ran on, and its report."""
-
-    def __init__(self, role: str, kind: str, namespace: str | None, name: str | None, report: Report,
-                 helm_filename: str | None = None):
-        self.role, self.kind, self.namespace, self.name = role, kind, namespace, name
-        self.report, self.helm_filename = report, helm_filename
-
-    @property
-    def label(self) -> str:
-        ns = f"{self.namespace}/" if self.namespace else ""
-        return f"{self.kind} {ns}{self.name}"
-
-    @property
-    def what(self) -> str:
-        """What was done to it, in words (names only): `-v` lines and KRM results both print this."""
-        return "; ".join(self.report.changes) if self.report.changes else "already secured, unchanged"
-
-
-class RenderResult:
-    """The output text and what was done: touched workloads, generated objects, warnings."""
-
-    def __init__(self, text: str, touched: list[Touched] | None = None, generated: list[str] | None = None,
-                 warnings: list[str] | None = None):
-        self.text = text
-        self.touched = touched or []
-        self.generated = generated or []
-        self.warnings = warnings or []
-        self.documents: list[Document] = []  # the stream, each document with its emitted text (render --diff)
-
-    def summary(self) -> list[str]:
-        lines = [f"{t.label}: {t.what}" for t in self.touched]
-        lines += [f"generated {g}" for g in self.generated]
-        if not self.touched and not self.generated:
-            lines.append(NOTHING_FOUND)
-        return lines
-
-
 class Renderer:
     """One render over one stream; holds what it touched for the summary and the Secrets.
 
@@ -137,9 +110,10 @@ class Renderer:
         self.spec = spec
         self.local_config = local_config
         self.touched: list[Touched] = []
-        self.env_from: list[envfrom.Ref] = []  # envFrom sources of secured Portworx containers
-        self.storage_classes: list[tuple[Document, dict, Location, str]] = []  # (doc, object, location, field prefix)
-        self.token_objects: list[tuple[Document, dict, Location, str, str]] = []  # the same, and the role (spec.tokens)
+        self.env_from: list = []  # envFrom sources of secured Portworx containers (filters.envfrom.Ref)
+        self.storage_classes: list[tuple[Document, dict, Location, tuple]] = []  # (doc, object, location, path prefix)
+        self.reports: dict[tuple[int, int | None], Report] = {}  # (id(document), List item or None) -> report
+        self.token_objects: list[tuple[Document, dict, Location, tuple, str]] = []  # the same, and the role (spec.tokens)
 
     def _apply(self, role: str, obj: dict, loc: Location) -> Report:
         if self.local_config and _annotations(obj).get(LOCAL_CONFIG) == "true":
@@ -148,16 +122,15 @@ class Renderer:
         for key in ("name", "namespace"):
             if key in meta and meta[key] is not None and not isinstance(meta[key], str):
                 raise PxsecError(f"expected a string, found {type(meta[key]).__name__} (Kubernetes rejects it)",
-                                 Location(loc.file, loc.index, loc.kind, None, None, f"metadata.{key}"))
+                                 Location(loc.file, loc.index, loc.kind, path=("metadata", key)))
         if role == PORTWORX:
-            refused = px.refusal(obj)
+            refused = px.refusal_at(obj)
             if refused:
-                raise PxsecError(refused[1], Location(loc.file, loc.index, loc.kind, loc.name, loc.namespace,
-                                                      refused[0]))
+                raise PxsecError(refused[1], loc.at(refused[0]))
         _check_env_values(obj, loc)
-        report = FILTERS[role](obj, self.spec, loc)
+        report = filter_module(FILTERS[role]).apply(obj, self.spec, loc)
         if role == PORTWORX:
-            self.env_from += envfrom.refs(obj, loc)
+            self.env_from += filter_module("envfrom").refs(obj, loc)
         self.touched.append(Touched(role, obj.get("kind"), meta.get("namespace"), meta.get("name"), report,
                                     _annotations(obj).get(HELM4_FILENAME)))
         return report
@@ -172,10 +145,10 @@ class Renderer:
                 item_role = role_of_object(item)
                 if item_role == STORAGECLASS:
                     self.storage_classes.append((doc, item, Location(doc.source, doc.index, "StorageClass",
-                                                                     _str(_meta(item).get("name"))), f"items[{i}]"))
+                                                                     _str(_meta(item).get("name"))), ("items", i)))
                 if item_role in px.TOKEN_ROLES:
                     self.token_objects.append((doc, item, Location(doc.source, doc.index, item.get("kind"), _str(
-                        _meta(item).get("name")), _str(_meta(item).get("namespace"))), f"items[{i}]", item_role))
+                        _meta(item).get("name")), _str(_meta(item).get("namespace"))), ("items", i), item_role))
                 if item_role in FILTERS:
                     meta = _meta(item)
                     loc = Location(doc.source, doc.index, item.get("kind"), _str(meta.get("name")),
@@ -183,19 +156,21 @@ class Renderer:
                     try:
                         report = self._apply(item_role, item, loc)
                     except PxsecError as e:
-                        e.location.field = f"items[{i}]" + (f".{e.location.field}" if e.location.field else "")
+                        e.location.within(("items", i))
                         raise
+                    self.reports[(id(doc), i)] = report
                     doc.changed |= bool(report.changes)
             return
         if not isinstance(obj, dict):
             return
         if role == STORAGECLASS:
-            self.storage_classes.append((doc, obj, doc.location(), ""))
+            self.storage_classes.append((doc, obj, doc.location(), ()))
             return
         if role in px.TOKEN_ROLES:
-            self.token_objects.append((doc, obj, doc.location(), "", role))
+            self.token_objects.append((doc, obj, doc.location(), (), role))
             return
         report = self._apply(role, obj, doc.location())
+        self.reports[(id(doc), None)] = report
         doc.changed = bool(report.changes)
 
     def storageclasses(self, stream: Stream) -> list[str]:
@@ -203,6 +178,7 @@ class Renderer:
         sc_spec = self.spec.storage_classes
         if sc_spec is None or not self.storage_classes:
             return []
+        storageclass = filter_module("storageclass")
         chosen = [(d, o, loc, pre) for d, o, loc, pre in self.storage_classes
                   if storageclass.selected(_meta(o).get("name"), sc_spec)]
         if not chosen:
@@ -213,9 +189,10 @@ class Renderer:
             if namespace == px.PVC_NAMESPACE and px.storageclass_kind(obj) == "intree":
                 raise PxsecError("${pvc.namespace} is a CSI template: the in-tree provisioner would read it "
                                  f"literally; set spec.{sc_spec.section}.tokenSecret.namespace or exclude this "
-                                 "StorageClass", Location(loc.file, loc.index, loc.kind, loc.name, None,
-                                                          (prefix + "." if prefix else "") + "provisioner"))
+                                 "StorageClass", Location(loc.file, loc.index, loc.kind, loc.name,
+                                                          path=prefix + ("provisioner",)))
             report = storageclass.apply(obj, sc_spec, namespace, loc)
+            self.reports[(id(doc), prefix[1] if prefix else None)] = report
             doc.changed |= bool(report.changes)
             warnings += report.warnings
             self.touched.append(Touched(STORAGECLASS, "StorageClass", None, _meta(obj).get("name"), report))
@@ -229,6 +206,7 @@ class Renderer:
         t = self.spec.tokens
         if t is None or not self.token_objects:
             return []
+        tokens = filter_module("tokens")
         intree = {_meta(o).get("name") for _, o, _, _ in self.storage_classes if px.storageclass_kind(o) == "intree"}
         chosen = []
         for doc, obj, loc, prefix, role in self.token_objects:
@@ -245,8 +223,9 @@ class Renderer:
                 report = tokens.apply(role, obj, t.token_name, namespace, loc)
             except PxsecError as e:
                 if prefix:
-                    e.location.field = prefix + (f".{e.location.field}" if e.location.field else "")
+                    e.location.within(prefix)
                 raise
+            self.reports[(id(doc), prefix[1] if prefix else None)] = report
             doc.changed |= bool(report.changes)
             warnings += report.warnings
             if obj.get("kind") != px.CLUSTERPAIR:
@@ -294,11 +273,10 @@ def _check_env_values(obj: dict, loc: Location) -> None:
             continue
         for j, e in enumerate(env):
             if isinstance(e, dict) and "value" in e and e["value"] is not None and not isinstance(e["value"], str):
-                base = ".".join(px.POD_SPEC_PATHS.get(obj.get("kind"), ("spec",)))
                 what = "a boolean" if isinstance(e["value"], bool) else type(e["value"]).__name__
+                path = px.POD_SPEC_PATHS.get(obj.get("kind"), ("spec",)) + (key, i, "env", j, "value")
                 raise PxsecError(f"Kubernetes reads this env value as {what}, not a string, and rejects it; "
-                                 f"quote it", Location(loc.file, loc.index, loc.kind, loc.name, loc.namespace,
-                                                       f"{base}.{key}[{i}].env[{j}].value"))
+                                 f"quote it", loc.at(path))
 
 
 def _secret_docs(stream: Stream, job: Renderer, spec: Spec, environ: Mapping[str, str],
@@ -331,23 +309,40 @@ def _secret_docs(stream: Stream, job: Renderer, spec: Spec, environ: Mapping[str
                 doc.changed = True
                 out.append(label + " (refreshed)")
             continue
-        stream.documents.append(Document("<generated>", len(stream.documents), text, 1, generated=True,
-                                         kind="Secret", name=spec.secret_name, namespace=ns))
+        doc = Document("<generated>", len(stream.documents), text, 1, generated=True,
+                       kind="Secret", name=spec.secret_name, namespace=ns)
+        doc.obj, doc.api_version = want, "v1"
+        stream.documents.append(doc)
         out.append(label)
     return out
 
 
 def render(sources: list[tuple[str, str]], spec: Spec, environ: Mapping[str, str] | None = None,
            allow_short_secrets: bool = False, local_config: bool = False) -> RenderResult:
+    """Parse `sources` ((name, text) pairs) and render the stream (see render_stream)."""
     stream = Stream.from_sources(sources, lambda doc: role_of_document(doc, spec), worth_composing(spec))
+    return render_stream(stream, spec, environ, allow_short_secrets, local_config)
+
+
+def render_stream(stream: Stream, spec: Spec, environ: Mapping[str, str] | None = None,
+                  allow_short_secrets: bool = False, local_config: bool = False) -> RenderResult:
+    """Render a parsed stream, in place: the filters edit each target's `obj`, generated Secrets
+    are appended to `stream.documents`. A document with a node and no role yet (a stream
+    parsed without render's role function, as check and the KRM function parse) is classified
+    here."""
+    for doc in stream.documents:
+        if doc.role is None and doc.node is not None and not doc.generated:
+            doc.role = role_of_document(doc, spec)
     job = Renderer(spec, local_config)
     secret_docs = [doc for doc in stream.documents if doc.role == SECRET]
-    for doc in stream.documents:
+    inputs = list(stream.documents)
+    for doc in inputs:
         if doc.role is not None and doc.role != SECRET:
             job.document(doc, doc.role)
-    envfrom_warnings = envfrom.apply(stream, job.env_from, spec) + job.storageclasses(stream) + job.tokens(stream)
-    classes, sc_warnings = operator_storageclasses.apply(stream, {_meta(o).get("name") for _, o, _, _ in
-                                                                  job.storage_classes}, spec)
+    envfrom_warnings = filter_module("envfrom").apply(stream, job.env_from, spec) if job.env_from else []
+    envfrom_warnings += job.storageclasses(stream) + job.tokens(stream)
+    classes, sc_warnings = filter_module("operator_storageclasses").apply(
+        stream, {_meta(o).get("name") for _, o, _, _ in job.storage_classes}, spec)
     envfrom_warnings += sc_warnings
     generated = classes + _secret_docs(stream, job, spec, environ or {}, allow_short_secrets, secret_docs)
     warnings = [w for t in job.touched for w in t.report.warnings] + envfrom_warnings
@@ -356,10 +351,27 @@ def render(sources: list[tuple[str, str]], spec: Spec, environ: Mapping[str, str
     warnings = list(dict.fromkeys(warnings))
     if any(not d.empty for d in stream.documents) and not any(t.role in WORKLOADS for t in job.touched):
         warnings.append("no Portworx workload (DaemonSet or StorageCluster) in the input: nothing was secured")
-    text = stream.text()
-    from .selfcheck import prove
+    from .selfcheck import prove  # render proves what it is about to write (selfcheck.py)
 
     warnings += [w for w in prove(stream, spec, local_config) if w not in warnings]
-    result = RenderResult(text, job.touched, generated, warnings)
+    result = RenderResult(None, job.touched, generated, warnings)
     result.documents = stream.documents
+    result.pairs = _pairs(inputs, job, stream)
+    result.generated_documents = [d for d in stream.documents[len(inputs):] if d.generated]
     return result
+
+
+def _pairs(inputs: list[Document], job: Renderer, stream: Stream) -> list[Pair]:
+    """One Pair per input document (index >= 0), with item Pairs for the Lists a filter ran in."""
+    out = []
+    for doc in inputs:
+        if doc.index < 0 or doc.generated:
+            continue
+        pair = Pair(doc, None, doc.changed, job.reports.get((id(doc), None)), stream.ensure_composed)
+        if doc.role == LIST and doc.obj is not None:
+            items = doc.obj.get("items") if isinstance(doc.obj, dict) else None
+            for i in range(len(items) if isinstance(items, list) else 0):
+                report = job.reports.get((id(doc), i))
+                pair.items.append(Pair(doc, i, bool(report and report.changes), report))
+        out.append(pair)
+    return out

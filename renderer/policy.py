@@ -105,7 +105,7 @@ def _portworx_checks(want: expected.Container) -> list[dict]:
     out = [
         # audit/rules_workload.py security_disabled: no issuer and no key at all
         _check(each(f"({some})"), "PXS001", "PX-Security is off: the Portworx container has no issuer "
-               "(-jwt_issuer / -oidc_issuer / public key) and no PORTWORX_AUTH_* keys"),
+               f"({px.SETTINGS['jwt_issuer'][0]} / {px.SETTINGS['oidc_issuer'][0]} / public key) and no PORTWORX_AUTH_* keys"),
         _check("!variables.portworxInit", "PXS023", "an init container runs Portworx: only the Portworx container of "
                "a DaemonSet is secured (pxsec render refuses this)"),
         _check(each(f"!{cel.shell_wrapped('c')}"), "PXS023", "the Portworx container runs a shell (command: sh -c "

@@ -10,6 +10,8 @@ decoded), never on the raw text, and needs no spec.
 from __future__ import annotations
 
 import re
+
+from .errors import field_text
 TYPE_CHECKING = False
 if TYPE_CHECKING:  # typing costs start-up; annotations are strings here
     from typing import Any, Iterator
@@ -283,23 +285,29 @@ def classify(obj: Any) -> str | None:
 
 def refusal(obj: dict) -> tuple[str, str] | None:
     """(field, reason) when a Portworx object has a shape pxsec cannot secure safely."""
+    found = refusal_at(obj)
+    return None if found is None else (field_text(found[0]), found[1])
+
+
+def refusal_at(obj: dict) -> tuple[tuple, str] | None:
+    """(node path of the field, reason) when a Portworx object has a shape pxsec cannot secure safely."""
     kind = obj.get("kind")
     found = [(k, i) for k, i, ct in containers(obj, ("containers",))
              if is_portworx_container(ct.get("name"), ct.get("image"))]
     if kind != "DaemonSet":
-        return ("kind", f"a Portworx container runs in a {kind}: Portworx runs as a DaemonSet (or through the "
-                        f"operator's StorageCluster), and pxsec secures only those; refused")
-    base = ".".join(POD_SPEC_PATHS["DaemonSet"])
+        return (("kind",), f"a Portworx container runs in a {kind}: Portworx runs as a DaemonSet (or through the "
+                           f"operator's StorageCluster), and pxsec secures only those; refused")
+    base = POD_SPEC_PATHS["DaemonSet"]
     if len(found) > 1:
-        return (f"{base}.containers", f"{len(found)} Portworx containers in one pod: pxsec secures one Portworx "
-                                      f"container per pod, and px-runc runs once per node; refused")
+        return (base + ("containers",), f"{len(found)} Portworx containers in one pod: pxsec secures one Portworx "
+                                        f"container per pod, and px-runc runs once per node; refused")
     for key, i, ct in containers(obj, ("initContainers",)):
         if is_portworx_container(ct.get("name"), ct.get("image")):
-            return (f"{base}.{key}[{i}]", "an init container runs Portworx: pxsec secures only the Portworx "
-                                          "container of the pod; refused")
+            return (base + (key, i), "an init container runs Portworx: pxsec secures only the Portworx "
+                                     "container of the pod; refused")
     for key, i, ct in containers(obj, ("containers",)):
         if is_portworx_container(ct.get("name"), ct.get("image")) and shell_wrapped(ct.get("command")):
-            return (f"{base}.{key}[{i}].command",
+            return (base + (key, i, "command"),
                     "the Portworx container runs a shell (command: sh -c ...): px-runc arguments added to args "
                     "would become the script's $0, $1 and never reach px-runc; run px-oci-mon directly "
                     "(command/args as lists) so pxsec can secure it; refused")

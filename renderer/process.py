@@ -306,9 +306,6 @@ def command_line(ct: dict, path: tuple, proc: Process) -> None:
 
 
 # --- objects that run containers ------------------------------------------------------------------
-pod_spec_paths = px.pod_spec_paths
-
-
 def role_of_container(ct: dict, kind: Any) -> str | None:
     name, image = ct.get("name"), ct.get("image")
     if px.is_portworx_container(name, image):
@@ -331,7 +328,7 @@ def processes(obj: Any, sources: Sources | None = None) -> Iterator[Process]:
     if px.classify(obj) == px.STORAGECLUSTER:
         yield from storagecluster(obj, sources)
         return
-    for pod_path in pod_spec_paths(obj):
+    for pod_path in px.pod_spec_paths(obj):
         pod = px.get(obj, *pod_path)
         if not isinstance(pod, dict):
             continue

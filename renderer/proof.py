@@ -122,20 +122,10 @@ def structure(obj: Any) -> list[Problem]:
     """PXS023: Portworx containers where pxsec cannot secure them (portworx.refusal)."""
     if px.classify(obj) != px.PORTWORX:
         return []
-    refused = px.refusal(obj)
+    refused = px.refusal_at(obj)
     if not refused:
         return []
-    return [Problem(REFUSED, ERROR, tuple(_path(refused[0])), refused[1])]
-
-
-def _path(field: str) -> list:
-    out: list = []
-    for part in field.replace("]", "").split("."):
-        name, *idx = part.split("[")
-        if name:
-            out.append(name)
-        out += [int(i) for i in idx]
-    return out
+    return [Problem(REFUSED, ERROR, tuple(refused[0]), refused[1])]
 
 
 def judge(obj: Any, procs: list[Process], spec: Any = None, opaque: bool = True) -> list[Problem]:

@@ -20,25 +20,28 @@ from typing import Any
 
 import yaml
 
-from .filters.common import SECRET_ENV, SECRET_FLAGS
+from . import portworx as px
 
 LITERAL = "<literal value>"
 HIDDEN = "<secret value hidden>"
 CHANGED = "<new secret value hidden>"
 _SECRETISH = re.compile(r"SECRET|PASSW|TOKEN|CREDENTIAL|PRIVATE|(^|_)(API_?)?KEY$", re.I)
-_FLAG_IN_TEXT = re.compile("(" + "|".join(map(re.escape, SECRET_FLAGS)) + r")(=|\s+)(\S+)")
+_FLAG_IN_TEXT = re.compile("(" + "|".join(map(re.escape, px.SECRET_FLAGS)) + r")(=|\s+)(\S+)")
 
 
 def secret_env_name(name: Any) -> bool:
-    return isinstance(name, str) and (name in SECRET_ENV or bool(_SECRETISH.search(name)))
+    return isinstance(name, str) and (name in px.SECRET_ENV or bool(_SECRETISH.search(name)))
 
 
 def _flag_of(item: Any) -> str | None:
-    if isinstance(item, str):
-        for flag in SECRET_FLAGS:
-            if item == flag or item.startswith(flag + "="):
-                return flag
-    return None
+    """The secret flag an argv item names (`-f`, `--f`, `-f=v`, read by `portworx.flag_name`),
+    else None. Masking reads past a `--` terminator too: better one value too many hidden."""
+    flag = px.flag_name(item)
+    return flag if flag in px.SECRET_FLAGS else None
+
+
+def _inline(item: Any) -> bool:
+    return isinstance(item, str) and "=" in item
 
 
 def _mask_string(s: str) -> str:
@@ -57,7 +60,7 @@ def value(obj: Any) -> Any:
         if secret_env_name(obj.get("name")) and "value" in obj:
             out["value"] = LITERAL
         for k in obj:
-            if k in SECRET_ENV and not isinstance(obj[k], (dict, list)):  # a ConfigMap key, say
+            if k in px.SECRET_ENV and not isinstance(obj[k], (dict, list)):  # a ConfigMap key, say
                 out[k] = LITERAL
         if obj.get("kind") == "Secret":
             for key in ("data", "stringData"):
@@ -68,10 +71,10 @@ def value(obj: Any) -> Any:
         out = [value(v) for v in obj]
         for i, item in enumerate(obj):
             flag = _flag_of(item)
-            if flag and item == flag and i + 1 < len(obj):
+            if flag and not _inline(item) and i + 1 < len(obj):
                 out[i + 1] = LITERAL
-            elif flag and item != flag:
-                out[i] = f"{flag}={LITERAL}"
+            elif flag and _inline(item):
+                out[i] = f"{item.split('=', 1)[0]}={LITERAL}"
         return out
     if isinstance(obj, str):
         return _mask_string(obj)
@@ -88,10 +91,10 @@ def value_at(root: Any, path: tuple, found: Any) -> Any:
         parent, last = parents[-1], path[-1]
         if isinstance(parent, dict) and last == "value" and secret_env_name(parent.get("name")):
             return LITERAL
-        if isinstance(parent, dict) and last in SECRET_ENV and not isinstance(found, (dict, list)):
+        if isinstance(parent, dict) and last in px.SECRET_ENV and not isinstance(found, (dict, list)):
             return LITERAL
         if isinstance(parent, list) and isinstance(last, int) and last > 0 and _flag_of(parent[last - 1]) \
-                and parent[last - 1] in SECRET_FLAGS:
+                and not _inline(parent[last - 1]):
             return LITERAL
         if isinstance(root, dict) and root.get("kind") == "Secret" and path[0] in ("data", "stringData"):
             if len(path) >= 2:
@@ -126,14 +129,14 @@ def _secret_nodes(root: Any) -> list[yaml.Node]:
             pairs = {_scalar(k): v for k, v in node.value}
             if secret_env_name(_scalar(pairs.get("name"))) and "value" in pairs:
                 out.append(pairs["value"])
-            out.extend(v for k, v in node.value if _scalar(k) in SECRET_ENV and isinstance(v, yaml.ScalarNode))
+            out.extend(v for k, v in node.value if _scalar(k) in px.SECRET_ENV and isinstance(v, yaml.ScalarNode))
             for k, v in node.value:
                 stack.extend((k, v))
         elif isinstance(node, yaml.SequenceNode):
             items = node.value
             for i, item in enumerate(items):
                 flag = _flag_of(_scalar(item))
-                if flag and _scalar(item) == flag and i + 1 < len(items):
+                if flag and not _inline(_scalar(item)) and i + 1 < len(items):
                     out.append(items[i + 1])
                 elif flag:
                     out.append(item)

@@ -6,7 +6,7 @@ spliced as text) and is validated before it is written: `pxsec init` never write
 """
 from __future__ import annotations
 
-from . import spec as specmod, templating
+from . import portworx as px, spec as specmod, templating
 from .errors import Location, PxsecError, UsageError
 
 SCHEMA_FILE = "portworxsecurity.schema.json"

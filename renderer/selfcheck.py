@@ -27,9 +27,12 @@ def _output_view(doc: Any) -> Any:
         return doc.view() if doc.node is not None else None
     from .stream import parse
 
-    text = getattr(doc, "emitted", None)
-    if text is None:
-        text = doc.emit()
+    if doc.text:
+        text = doc.emit()  # what join() will write for it
+    else:  # an item of a KRM ResourceList (no text): its object, written and read back as YAML
+        from .stream import dump
+
+        text = dump(doc.obj)
     docs = [d for d in parse(text.lstrip("\ufeff"), doc.source, continued=getattr(doc, "separated", False))
             if d.index >= 0 and not d.empty]
     if len(docs) != 1:

@@ -23,13 +23,6 @@ SPEC_ENV = "PXSEC_SPEC"  # the spec file, when no --spec is given
 API_VERSION = "pxsec.io/v1alpha1"
 KIND = "PortworxSecurity"
 
-# The environment variables that carry the keys' values (the names the Portworx docs use):
-# read by `render` with secret.create: true and by `keys`/`token`, and set on the containers.
-# The names themselves live in portworx.py, with the rest of the vocabulary.
-ENV_SYSTEM = px.SYSTEM_KEY
-ENV_STORK = px.STORK_KEY
-ENV_SHARED = px.SHARED_KEY
-STORK_ISSUER_KEY_ENV = px.STORK_ISSUER_KEY_ENV
 
 
 # Immutable records (namedtuples: the render path avoids importing dataclasses, which costs
@@ -90,7 +83,7 @@ class Spec(namedtuple("Spec", "source secret_name secret_create key_system key_s
     @property
     def stork_key_env(self) -> str:
         """PORTWORX_AUTH_STORK_KEY or PORTWORX_AUTH_SYSTEM_APPS_KEY, paired with Stork's issuer."""
-        return STORK_ISSUER_KEY_ENV[self.stork_issuer]
+        return px.STORK_ISSUER_KEY_ENV[self.stork_issuer]
 
     @property
     def uses_shared_secret(self) -> bool:
@@ -319,7 +312,7 @@ def required_env(spec: Spec) -> list[str]:
     """The environment variables `render` reads with secret.create: true (none without it)."""
     if not spec.secret_create:
         return []
-    return [ENV_SYSTEM] + ([ENV_STORK] if spec.stork_enabled else []) + ([ENV_SHARED] if spec.uses_shared_secret else [])
+    return [px.SYSTEM_KEY] + ([px.STORK_KEY] if spec.stork_enabled else []) + ([px.SHARED_KEY] if spec.uses_shared_secret else [])
 
 
 def _keyref(d: dict | None) -> KeyRef | None:
@@ -329,7 +322,7 @@ def _keyref(d: dict | None) -> KeyRef | None:
 # Every default of the spec, by field path: the one statement of them. The JSON Schema's `default`
 # annotations (for editors) repeat them, and tests/test_spec.py checks they agree.
 DEFAULTS = {
-    "secret.name": "pxsec-auth-keys",
+    "secret.name": "pxsec-auth-keys",  # a name only the user writes: never one the operator owns
     "secret.create": False,
     "secret.keys.system": "system-secret",
     "secret.keys.stork": "stork-secret",
@@ -337,8 +330,8 @@ DEFAULTS = {
     "stork.enabled": True,
     "stork.issuer": "stork.openstorage.io",
     "selfSigned.sharedSecret": False,
-    "storageClasses.tokenSecret.name": "px-user-token",
-    "tokens.tokenSecret.name": "px-user-token",
+    "storageClasses.tokenSecret.name": px.USER_TOKEN_SECRET,
+    "tokens.tokenSecret.name": px.USER_TOKEN_SECRET,
 }
 
 

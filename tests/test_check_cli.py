@@ -3,13 +3,11 @@ entry, and secret values that never reach any output."""
 from __future__ import annotations
 
 import json
-import os
-import pty
-import sys
 
 import pytest
 import yaml
 
+from clirunner import on_a_terminal
 from check.manifests import container, lit, portworx, stork, storagecluster, text
 from conftest import ROOT, clean_env, run_pxsec
 from pxsec import audit
@@ -100,31 +98,12 @@ def test_text_output_is_one_clickable_line_per_finding_and_plain_off_a_terminal(
     assert out.splitlines()[-1] == "1 error, 1 warning, 1 note"
 
 
-def _run_on_a_terminal(args, env):
-    """Run pxsec with stdout on a pseudo-terminal; returns (exit code, output)."""
-    pid, fd = pty.fork()
-    if pid == 0:  # child
-        os.chdir(ROOT)
-        os.execve(sys.executable, [sys.executable, "-m", "pxsec", *args], env)
-    chunks = []
-    while True:
-        try:
-            data = os.read(fd, 65536)
-        except OSError:
-            break
-        if not data:
-            break
-        chunks.append(data)
-    _, status = os.waitpid(pid, 0)
-    return os.waitstatus_to_exitcode(status), b"".join(chunks).decode()
-
-
 def test_colour_only_on_a_terminal_and_never_with_no_color(files):
     env = clean_env()
     env.pop("NO_COLOR", None)
-    code, out = _run_on_a_terminal(["check", str(files["insecure"])], env)
+    code, out = on_a_terminal(["check", str(files["insecure"])], env)
     assert code == 1 and "\033[31m" in out
-    code, out = _run_on_a_terminal(["check", str(files["insecure"])], {**env, "NO_COLOR": "1"})
+    code, out = on_a_terminal(["check", str(files["insecure"])], {**env, "NO_COLOR": "1"})
     assert code == 1 and "\033[" not in out and "PXS001" in out
 
 

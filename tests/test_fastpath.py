@@ -1,12 +1,11 @@
 """The Typer-free `render` path must accept exactly what the Typer command accepts."""
 from __future__ import annotations
 
-import subprocess
-import sys
 
 import pytest
 import typer
 
+from clirunner import fast_and_typer, run_python
 from conftest import ROOT, clean_env
 from pxsec import cli, fastpath
 
@@ -30,11 +29,7 @@ def test_option_tables_match_the_typer_command():
 def test_fast_and_typer_paths_agree(argv):
     assert fastpath.parse(argv) is not None
 
-    def run(code):
-        return subprocess.run([sys.executable, "-c", code], capture_output=True, env=clean_env(), cwd=ROOT)
-    fast = run(f"import sys; from pxsec.main import main; sys.exit(main({argv!r}))")
-    slow = run(f"import sys; from pxsec.main import _guarded; from pxsec.cli import run_cli; "
-               f"sys.exit(_guarded(run_cli, {argv!r}))")
+    fast, slow = fast_and_typer(argv)
     assert (fast.returncode, fast.stdout, fast.stderr) == (slow.returncode, slow.stdout, slow.stderr)
     assert fast.returncode == 0 and b"PORTWORX_AUTH_SYSTEM_KEY" in fast.stdout
 
@@ -50,7 +45,7 @@ def test_render_imports_neither_typer_nor_jsonschema_once_the_spec_is_cached(tmp
             "print(sorted(m for m in ('typer', 'click', 'jsonschema') if m in sys.modules), file=sys.stderr); "
             "sys.exit(rc)" % (SPEC, EXAMPLE))
     env = clean_env({"PXSEC_CACHE_DIR": str(tmp_path)})
-    first = subprocess.run([sys.executable, "-c", code], capture_output=True, env=env, cwd=ROOT)
+    first = run_python(code, env)
     assert first.returncode == 0 and first.stderr.strip().endswith(b"['jsonschema']"), first.stderr
-    again = subprocess.run([sys.executable, "-c", code], capture_output=True, env=env, cwd=ROOT)
+    again = run_python(code, env)
     assert again.returncode == 0 and again.stderr.strip().endswith(b"[]"), again.stderr

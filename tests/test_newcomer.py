@@ -74,10 +74,7 @@ def test_a_second_render_of_the_bundled_example_is_quiet():
     assert (again.returncode, again.stdout, again.stderr) == (0, first.stdout, b"")
 
 
-@pytest.mark.parametrize("case", ["storageclasses", pytest.param("storageclasses-pvc-namespace", marks=pytest.mark.xfail(
-    strict=True, reason="pxsec bug since the operator merge: operator_warnings.token_secret_warning repeats 'the "
-    "operator makes only px-user-token in namespace portworx: it will not create token Secret tenant-token ...' on "
-    "every render of a StorageCluster, already secured ones included"))])
+@pytest.mark.parametrize("case", ["storageclasses", "storageclasses-pvc-namespace"])
 def test_a_second_render_does_not_repeat_the_storageclass_warnings(case):
     d = CASES / case
     env = read_env_file(d / "env")

@@ -5,15 +5,13 @@ value in the diff, on either side."""
 from __future__ import annotations
 
 import base64
-import os
-import pty
 import re
 import subprocess
-import sys
 
 import pytest
 import yaml
 
+from clirunner import fast_and_typer, on_a_terminal, run_python
 from check.manifests import container, lit, portworx, stork, text
 from conftest import ROOT, clean_env, run_pxsec
 from pxsec import redact
@@ -188,31 +186,13 @@ def test_redact_text_is_safe_on_odd_documents(chunk):
     assert "<secret value hidden>" in shown
 
 
-def _on_a_terminal(args, env):
-    pid, fd = pty.fork()
-    if pid == 0:
-        os.chdir(ROOT)
-        os.execve(sys.executable, [sys.executable, "-m", "pxsec", *args], env)
-    chunks = []
-    while True:
-        try:
-            data = os.read(fd, 65536)
-        except OSError:
-            break
-        if not data:
-            break
-        chunks.append(data)
-    _, status = os.waitpid(pid, 0)
-    return os.waitstatus_to_exitcode(status), b"".join(chunks).decode()
-
-
 def test_colour_only_on_a_terminal_and_never_with_no_color():
     env = clean_env()
     env.pop("NO_COLOR", None)
     args = ["render", "--diff", "--spec", SPEC, str(EXAMPLE)]
-    code, out = _on_a_terminal(args, env)
+    code, out = on_a_terminal(args, env)
     assert code == 0 and "\033[32m+" in out and "\033[31m-" in out and "\033[36m@@" in out
-    code, out = _on_a_terminal(args, {**env, "NO_COLOR": "1"})
+    code, out = on_a_terminal(args, {**env, "NO_COLOR": "1"})
     assert code == 0 and "\033[" not in out and "\n+" in out.replace("\r\n", "\n")
 
 
@@ -226,11 +206,7 @@ def test_fast_and_typer_paths_agree_on_diff_and_check(argv):
 
     assert fastpath.parse(argv) is not None
 
-    def run(code):
-        return subprocess.run([sys.executable, "-c", code], capture_output=True, env=clean_env(), cwd=ROOT)
-    fast = run(f"import sys; from pxsec.main import main; sys.exit(main({argv!r}))")
-    slow = run(f"import sys; from pxsec.main import _guarded; from pxsec.cli import run_cli; "
-               f"sys.exit(_guarded(run_cli, {argv!r}))")
+    fast, slow = fast_and_typer(argv)
     assert (fast.returncode, fast.stdout, fast.stderr) == (slow.returncode, slow.stdout, slow.stderr)
     assert fast.returncode == (1 if "--check" in argv else 0)
 
@@ -240,6 +216,5 @@ def test_diff_and_check_stay_on_the_fast_path_without_typer(tmp_path):
             "sys.stdout.flush(); print('MODULES', 'typer' in sys.modules, 'click' in sys.modules, file=sys.stderr); "
             "sys.exit(code)")
     for argv in (["render", "--diff", "--spec", SPEC, str(EXAMPLE)], ["render", "--check", "--spec", SPEC, str(EXAMPLE)]):
-        r = subprocess.run([sys.executable, "-c", code.format(argv=argv)], capture_output=True, env=clean_env(),
-                           cwd=ROOT)
+        r = run_python(code.format(argv=argv))
         assert r.stderr.decode().splitlines()[-1] == "MODULES False False", r.stderr

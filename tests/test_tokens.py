@@ -15,6 +15,7 @@ import jwt
 import yaml
 import pytest
 
+from pxsec import portworx as px
 from pxsec import tokens
 from tokenkit import (  # fixtures too: cli, files
     EC_KEY, FIXTURES, HS_ENV, NS, OTHER_SECRET, OidcProvider, REPO, REQUIRE, RSA_KEY, SECRET,
@@ -82,7 +83,7 @@ def test_cli_verify_expiry_and_leeway(cli, files):
 def test_cli_verify_needs_the_secret_and_the_spec(cli, files):
     token = hs(claims())
     code, out, err = cli("token", "verify", "--spec", files / "spec.yaml", stdin=token)
-    assert code == 1 and out == "" and tokens.ENV_SHARED in err and err.startswith("pxsec: error: ")
+    assert code == 1 and out == "" and px.SHARED_KEY in err and err.startswith("pxsec: error: ")
     code, _, err = cli("token", "verify", stdin=token)
     assert code == 2 and "no spec" in err
     code, _, err = cli("token", "verify", "--spec", files / "spec.yaml", "--rsa-public-key", files / "rsa.key",
@@ -118,7 +119,7 @@ def test_cli_generate_output_file(cli, files):
 # Usage errors (a missing or malformed option, a value given neither as an option nor in the
 # environment) exit 2; bad input (a file's content) exits 1 (issue 25).
 @pytest.mark.parametrize("args,env,code,message", [
-    (("--issuer", "openstorage.io", "--name", "a", "--email", "b"), {}, 2, tokens.ENV_SHARED),
+    (("--issuer", "openstorage.io", "--name", "a", "--email", "b"), {}, 2, px.SHARED_KEY),
     (("--name", "a", "--email", "b"), HS_ENV, 2, "no issuer"),
     (("--issuer", "https://idp.example.com", "--name", "a", "--email", "b"), HS_ENV, 2, "not a URL"),
     (("--issuer", "openstorage.io", "--email", "b"), HS_ENV, 2, "needs a name"),
@@ -161,7 +162,7 @@ def test_cli_verify_stork_token(cli, files):
                         "email": "", "roles": ["system.admin"], "groups": ["*"], "iat": now - 60, "exp": now + 3600},
                        STORK_KEY, algorithm="HS256")
     code, out, err = cli("token", "verify", "--spec", files / "spec.yaml", stdin=token,
-                         env={tokens.ENV_STORK: STORK_KEY})
+                         env={px.STORK_KEY: STORK_KEY})
     assert code == 0 and "(stork, HS256)" in out, err
 
 
@@ -214,7 +215,7 @@ def test_entry_point_nan_iat_is_an_invalid_token_not_an_internal_error(tmp_path)
     del c["iat"]
     token = signed_raw(json.dumps(c)[:-1] + ', "iat": NaN}')
     env = {k: v for k, v in os.environ.items() if not k.startswith(("PXSEC_", "PORTWORX_AUTH_"))}
-    env[tokens.ENV_SHARED] = SECRET
+    env[px.SHARED_KEY] = SECRET
     for extra in ((), ("--json",)):
         r = subprocess.run([sys.executable, "-m", "pxsec", "token", "verify", "-s", str(tmp_path / "spec.yaml"),
                             *extra], input=token, cwd=REPO, capture_output=True, text=True, env=env, timeout=60)

@@ -9,11 +9,12 @@ import jwt
 import pytest
 import yaml
 
+from pxsec import portworx as px
 from pxsec import spec as specmod, tokens
 from pxsec.errors import PxsecError, UsageError
 from tokenkit import FIXTURES, NOW, REQUIRE, SECRET, SPEC_YAML, cli  # noqa: F401 (cli is a fixture)
 
-ENV = {tokens.ENV_SHARED: SECRET}
+ENV = {px.SHARED_KEY: SECRET}
 
 
 @pytest.fixture
@@ -45,7 +46,7 @@ def test_everything_is_checked_before_anything_is_signed_or_written(tmp_path, sp
         with pytest.raises(kind, match=message):
             tokens.generate(req, ENV)
         assert not target.exists()
-    with pytest.raises(UsageError, match=tokens.ENV_SHARED):
+    with pytest.raises(UsageError, match=px.SHARED_KEY):
         tokens.generate(tokens.GenerateRequest(spec=spec, name="a", email="b", output=str(target)), {})
     assert not target.exists()
 
@@ -66,7 +67,7 @@ def test_output_file_is_private_and_the_secret_holds_the_token(tmp_path, spec):
 
 def test_warnings_name_what_portworx_would_refuse(spec):
     out = tokens.generate(tokens.GenerateRequest(spec=spec, issuer="elsewhere.io", name="a", email="b"),
-                          {tokens.ENV_SHARED: "short"})
+                          {px.SHARED_KEY: "short"})
     text = "\n".join(out.warnings)
     assert "shorter than 32 bytes" in text and "no roles" in text and "not 'elsewhere.io'" in text
     assert "short" not in text.replace("shorter", "")

@@ -8,6 +8,7 @@ import jwt
 import pytest
 from hypothesis import HealthCheck, given, settings, strategies as st
 
+from pxsec import portworx as px
 from pxsec import tokens
 from pxsec.errors import PxsecError
 from tokenkit import (
@@ -164,7 +165,7 @@ def test_refuses_garbage(token, reason):
 
 
 def test_missing_key_material_is_an_error_not_a_verdict():
-    with pytest.raises(PxsecError, match=tokens.ENV_SHARED):
+    with pytest.raises(PxsecError, match=px.SHARED_KEY):
         check(hs(claims()), keys=all_keys(shared_secret=None))
     with pytest.raises(PxsecError, match="--rsa-public-key"):
         check(jwt.encode(claims(), RSA_KEY, algorithm="RS256"), keys=all_keys(rsa_public_key=None))

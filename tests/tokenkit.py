@@ -22,6 +22,7 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec, rsa
 from cryptography.x509.oid import NameOID
 
+from pxsec import portworx as px
 from pxsec import spec as specmod, tokens
 from pxsec.main import main
 
@@ -247,7 +248,7 @@ spec:
 
 @pytest.fixture
 def cli(monkeypatch, capsys):
-    for var in ("PXSEC_SPEC", tokens.ENV_SHARED, tokens.ENV_STORK, "PORTWORX_AUTH_SYSTEM_APPS_KEY",
+    for var in ("PXSEC_SPEC", px.SHARED_KEY, px.STORK_KEY, "PORTWORX_AUTH_SYSTEM_APPS_KEY",
                 tokens.ENV_INSECURE_OIDC, tokens.ENV_PASSPHRASE):
         monkeypatch.delenv(var, raising=False)
 
@@ -274,7 +275,7 @@ def files(tmp_path):
     return tmp_path
 
 
-HS_ENV = {tokens.ENV_SHARED: SECRET}
+HS_ENV = {px.SHARED_KEY: SECRET}
 
 
 class TricklingProvider:

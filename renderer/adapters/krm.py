@@ -5,10 +5,11 @@ Used by `kustomize build --enable-alpha-plugins --enable-exec` (the spec file it
 `transformers:`) and by `kpt fn eval DIR --exec pxsec --fn-config spec.yaml`.
 
 Fidelity: the ResourceList is *composed* (node tree), never constructed, so an item pxsec does
-not change goes back out with its scalars exactly as they came in (`1:20` stays a string, `017`
-stays `017`: no YAML 1.1 re-typing). Each item is serialized from its node into a YAML stream for
-`pipeline.render`, and the rendered stream is composed back into nodes. Comments and field
-order are lost on the way, and the orchestrator (kyaml) restores both from the
+not change goes back out as the node it came in as (`1:20` stays a string, `017` stays `017`:
+no YAML 1.1 re-typing). The item nodes become render's stream directly (`pipeline.render_stream`,
+plain scalars marked as render's own parser marks them), and each changed item is its
+document pair's output object written back as nodes, with the subtrees render did not touch kept
+as they came. Comments are lost on the way, and the orchestrator (kyaml) restores them from the
 `internal.config.kubernetes.io/id` annotation, which is kept like every other
 orchestrator annotation (restored even on an item the core rebuilt from scratch).
 
@@ -34,11 +35,13 @@ import yaml
 from .. import pipeline
 from .. import spec as specmod
 from ..yamlsafe import check_depth, construct_safe, mapping_get, scalar, yaml_problem
-from .nodes import (INDEX_ANNOTATIONS, PATH_ANNOTATIONS, annotations_of, compose_all, identity, restore_orchestrator_annotations, serialize,
-                    set_key, strip_config_annotations, to_node)
+from .nodes import (INDEX_ANNOTATIONS, PATH_ANNOTATIONS, annotations_of, identity, marked, object_node, rebuild,
+                    restore_orchestrator_annotations, serialize, set_key, strip_config_annotations, to_node)
 from ..errors import Location, PxsecError
 from ..log import log_warning
 from ..sources import write_stream
+from ..result import NOTHING_FOUND
+from ..stream import Document, Stream
 
 RESOURCE_LIST = "ResourceList"
 RESOURCE_LIST_VERSIONS = ("config.kubernetes.io/v1", "config.kubernetes.io/v1beta1")
@@ -147,7 +150,7 @@ def success_results(render: pipeline.RenderResult, out_items: list[Any]) -> list
         results.append(r)
     results += [{"message": f"generated {g}", "severity": "info"} for g in render.generated]
     if not render.touched and not render.generated:
-        results.append({"message": pipeline.NOTHING_FOUND, "severity": "info"})
+        results.append({"message": NOTHING_FOUND, "severity": "info"})
     results += [{"message": w, "severity": "warning"} for w in render.warnings]
     return results
 
@@ -198,15 +201,27 @@ def check_items(items: list[Any]) -> None:
 
 
 def render_items(items: list[Any], spec: specmod.Spec) -> tuple[list[Any], pipeline.RenderResult]:
-    """Items in, rendered items out (input items first, in order, then generated objects)."""
-    text = "".join(serialize(node, explicit_start=True) for node in items)
-    result = pipeline.render([(ITEMS_SOURCE, text)], spec, environ=os.environ, local_config=True)
-    out = compose_all(result.text, ITEMS_SOURCE)
-    if len(out) < len(items) or any(identity(a)[1:] != identity(b)[1:] for a, b in zip(items, out)):
-        raise PxsecError("the rendered stream does not line up with the input items; refusing to emit it",
-                         Location(file=ITEMS_SOURCE))
-    for before, after in zip(items, out):
-        restore_orchestrator_annotations(before, after)
+    """Items in, rendered items out (input items first, in order, then generated objects).
+
+    The stream is built from the item nodes themselves (no text in between); an item render
+    leaves alone goes back as the very node it came in as, a changed one is its Pair's output
+    object, written as nodes (the subtrees render did not touch kept as they came)."""
+    origin: dict[int, Any] = {}
+    docs = []
+    for i, item in enumerate(items):
+        doc = Document(ITEMS_SOURCE, i, "", 1, marked(item, origin, Location(ITEMS_SOURCE, i)))
+        doc.identify()
+        docs.append(doc)
+    result = pipeline.render_stream(Stream(docs), spec, environ=os.environ, local_config=True)
+    out = []
+    for item, pair in zip(items, result.pairs):
+        if not pair.changed:
+            out.append(item)
+            continue
+        node = rebuild(pair.after, pair.document.node, origin)
+        restore_orchestrator_annotations(item, node)
+        out.append(node)
+    out += [object_node(doc.obj) for doc in result.generated_documents]
     return out, result
 
 

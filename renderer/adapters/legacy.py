@@ -42,29 +42,21 @@ def load_config(path: str) -> specmod.Spec:
     return specmod.from_document(nodes.strip_config_annotations(doc), source, raw=raw)
 
 
-def restore_annotations(input_text: str, output_text: str) -> str:
-    """The output with any orchestrator annotation an input document had and lost put back.
-
-    The output is returned byte for byte unless something had to be restored (the core keeps
-    metadata on every object it edits; only a Secret it generated on an earlier run is
-    rebuilt from scratch)."""
-    before = nodes.compose_all(input_text, RESOURCES_SOURCE)
-    after = nodes.compose_all(output_text, RESOURCES_SOURCE)
-    changed = False
-    for b, a in zip(before, after):
-        if nodes.identity(b)[1:] == nodes.identity(a)[1:]:
-            changed |= nodes.restore_orchestrator_annotations(b, a)
-    if not changed:
-        return output_text
-    return "".join(nodes.serialize(node, explicit_start=True) for node in after)
+def restore_annotations(result: pipeline.RenderResult) -> None:
+    """Put back on each changed output object any orchestrator annotation its input had and lost
+    (the core keeps metadata on every object it edits; this is the guard for one it rebuilt), in
+    the pairs, before the output text is written: unchanged documents stay byte for byte."""
+    for pair in result.pairs:
+        if pair.changed and pair.document.obj is not None:
+            nodes.restore_annotations_of(pair.before, pair.after)
 
 
 def run(config_path: str, stdin: BinaryIO, stdout: BinaryIO) -> int:
     spec = load_config(config_path)
     text = decode(stdin.read(), RESOURCES_SOURCE)
     result = pipeline.render([(RESOURCES_SOURCE, text)], spec, environ=os.environ)
-    out = restore_annotations(text, result.text)
+    restore_annotations(result)
     for w in result.warnings:
         log_warning(w)
-    write_stream(stdout, out.encode("utf-8"))
+    write_stream(stdout, result.text.encode("utf-8"))
     return 0

@@ -8,8 +8,9 @@ from typing import Any
 
 import yaml
 
+from .. import kyaml
 from ..errors import Location, PxsecError
-from ..yamlsafe import mapping_get, scalar
+from ..yamlsafe import MAX_EXPANDED_NODES, expanded_size_ok, mapping_get, scalar
 
 STR = "tag:yaml.org,2002:str"
 MAP = "tag:yaml.org,2002:map"
@@ -91,16 +92,34 @@ def restore_orchestrator_annotations(before: Any, after: Any) -> bool:
     return True
 
 
+def restore_annotations_of(before: Any, after: Any) -> bool:
+    """`restore_orchestrator_annotations` for objects (an input's view and render's output)."""
+    def annotations(obj: Any) -> Any:
+        meta = obj.get("metadata") if isinstance(obj, dict) else None
+        return meta.get("annotations") if isinstance(meta, dict) else None
+
+    had = annotations(before)
+    if not isinstance(had, dict) or not isinstance(after, dict):
+        return False
+    has = annotations(after)
+    lost = {k: v for k, v in had.items() if isinstance(k, str) and k.startswith(ORCHESTRATOR_PREFIXES)
+            and isinstance(v, str) and not (isinstance(has, dict) and k in has)}
+    if not lost:
+        return False
+    meta = after.get("metadata")
+    if meta is None:
+        meta = after["metadata"] = {}
+    if not isinstance(meta, dict) or not isinstance(meta.get("annotations", {}), dict):
+        return False
+    if meta.get("annotations") is None:
+        meta["annotations"] = {}
+    meta["annotations"].update(lost)
+    return True
+
+
 def serialize(node: Any, explicit_start: bool = False) -> str:
     return yaml.serialize(node, Dumper=yaml.CSafeDumper, allow_unicode=True, width=1 << 16,
                           explicit_start=explicit_start)
-
-
-def compose_all(text: str, source: str) -> list[Any]:
-    try:
-        return [n for n in yaml.compose_all(text, Loader=yaml.CSafeLoader) if n is not None]
-    except yaml.YAMLError as e:  # the core has parsed this text already: should not happen
-        raise PxsecError(f"cannot read back the rendered stream ({type(e).__name__})", Location(file=source)) from None
 
 
 def to_node(obj: Any) -> Any:
@@ -123,3 +142,113 @@ def strip_config_annotations(doc: Any) -> Any:
     return {**doc, "metadata": meta}
 
 
+
+
+# --- between the orchestrator's nodes and render's stream --------------------------------------
+
+_RESOLVER = yaml.resolver.Resolver()
+
+
+def marked(node: Any, origin: dict[int, Any], location: Location) -> Any:
+    """A copy of a node tree composed by PyYAML (YAML 1.1 tags resolved) as render composes a
+    stream (`yamlsafe.SyntaxLoader`): every plain, untagged scalar tagged `kyaml.PLAIN_TAG`, so
+    `kyaml.construct` reads it as Kubernetes does. Shared nodes (aliases) stay shared.
+    `origin` maps id(copy) -> the original node, for `rebuild`."""
+    memo: dict[int, Any] = {}
+    shared = False
+    stack = [(node, None, None)]
+    root = None
+    while stack:
+        n, parent, slot = stack.pop()
+        out = memo.get(id(n))
+        if out is not None:
+            shared = True
+        else:
+            if isinstance(n, yaml.ScalarNode):
+                plain = n.style in ("", None) and n.tag == _RESOLVER.resolve(yaml.ScalarNode, n.value, (True, False))
+                out = yaml.ScalarNode(kyaml.PLAIN_TAG if plain else n.tag, n.value, n.start_mark, n.end_mark, n.style)
+            elif isinstance(n, yaml.SequenceNode):
+                out = yaml.SequenceNode(n.tag, [None] * len(n.value), n.start_mark, n.end_mark, n.flow_style)
+                stack.extend((c, out, i) for i, c in enumerate(n.value))
+            else:
+                out = yaml.MappingNode(n.tag, [[None, None] for _ in n.value], n.start_mark, n.end_mark, n.flow_style)
+                for i, (k, v) in enumerate(n.value):
+                    stack.append((k, out, (i, 0)))
+                    stack.append((v, out, (i, 1)))
+            memo[id(n)] = out
+            origin[id(out)] = n
+        if parent is None:
+            root = out
+        elif isinstance(slot, tuple):
+            parent.value[slot[0]][slot[1]] = out
+        else:
+            parent.value[slot] = out
+    for n in memo.values():
+        if isinstance(n, yaml.MappingNode):
+            n.value = [tuple(kv) for kv in n.value]
+    if shared and not expanded_size_ok(root, "&*"):  # the tree had aliases: no alias bomb
+        raise PxsecError(f"YAML aliases expand to more than {MAX_EXPANDED_NODES} nodes (an alias bomb?); refused",
+                         location)
+    return root
+
+
+def rebuild(obj: Any, node: Any, origin: dict[int, Any]) -> Any:
+    """The node of `obj` (an object render made from the marked `node`): every subtree whose
+    value render left alone is the original node (its scalars' style and text kept), the rest
+    is written from `obj` with kyaml's quoting (a string no reader takes for another type)."""
+    if node is not None and id(node) in origin:
+        if isinstance(node, yaml.MappingNode) and isinstance(obj, dict) and not _has_merge(node):
+            keys = {kyaml.scalar_value(k) if isinstance(k, yaml.ScalarNode) else None: (k, v) for k, v in node.value}
+            if len(keys) == len(node.value):
+                return yaml.MappingNode(origin[id(node)].tag, [
+                    (origin[id(keys[k][0])], rebuild(v, keys[k][1], origin)) if k in keys else
+                    (object_node(k), object_node(v)) for k, v in obj.items()],
+                    flow_style=origin[id(node)].flow_style)
+        elif isinstance(node, yaml.SequenceNode) and isinstance(obj, list):
+            items = node.value
+            out = [rebuild(v, items[i] if i < len(items) else None, origin) for i, v in enumerate(obj)]
+            _like_siblings(out, [origin[id(n)] for n in items])
+            return yaml.SequenceNode(origin[id(node)].tag, out, flow_style=origin[id(node)].flow_style)
+        elif isinstance(node, yaml.ScalarNode) and not isinstance(obj, (dict, list)):
+            try:
+                same = kyaml.same(kyaml.construct(node), obj)
+            except (kyaml.Unrepresentable, RecursionError):
+                same = False
+            if same:
+                return origin[id(node)]
+    return object_node(obj)
+
+
+def _like_siblings(new: list, old: list) -> None:
+    """New string items of a list take the quoting its original string items share
+    (`args: ["-c", "px"]` gets `"-jwt_issuer"`, not a bare word among quoted ones)."""
+    styles = {n.style for n in old if isinstance(n, yaml.ScalarNode) and n.tag == STR}
+    if len(styles) != 1 or styles <= {"", None}:
+        return
+    style = styles.pop()
+    if style not in ("'", '"'):
+        return
+    kept = {id(n) for n in old}
+    for n in new:
+        if id(n) not in kept and isinstance(n, yaml.ScalarNode) and n.tag == STR and n.style in ("", None):
+            n.style = style
+
+
+def _has_merge(node: Any) -> bool:
+    return any(isinstance(k, yaml.ScalarNode) and k.value == "<<" and k.tag in (kyaml.PLAIN_TAG, kyaml.MERGE)
+               for k, _ in node.value)
+
+
+_REPRESENTER = yaml.representer.SafeRepresenter()
+
+
+def object_node(obj: Any) -> Any:
+    """A node for an object, written as kyaml.dump writes it: a string that some reader would
+    take for another type is double-quoted."""
+    if isinstance(obj, dict):
+        return yaml.MappingNode(MAP, [(object_node(k), object_node(v)) for k, v in obj.items()], flow_style=False)
+    if isinstance(obj, list):
+        return yaml.SequenceNode("tag:yaml.org,2002:seq", [object_node(v) for v in obj], flow_style=False)
+    if isinstance(obj, str):
+        return yaml.ScalarNode(STR, obj, style=None if kyaml.plain_is_string(obj) else '"')
+    return _REPRESENTER.represent_data(obj)

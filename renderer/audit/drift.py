@@ -1,8 +1,9 @@
 """PXS019/PXS020: with --spec, the manifests must be exactly what `pxsec render` makes of them.
 
-The same inputs go through `pipeline.render` with the same spec; each input document is
-compared with its rendered counterpart as data (so quoting or flow style never counts), and
-documents render would add (generated Secrets) are reported as missing.
+The documents check parsed go through `pipeline.render_stream` with the same spec (no second
+parse); each document render changes is compared, as data, with the object render makes of it
+(its `Pair`: so quoting or flow style never counts), and documents render would add (generated
+Secrets) are reported as missing. A refusal points at the node its error names as a path.
 
 Secret values are never needed and never compared: render gets a fixed placeholder for every
 variable a `secret.create` spec reads (never the real environment), and the Secret pxsec
@@ -13,12 +14,10 @@ managed Secret's data not at all.
 """
 from __future__ import annotations
 
+import copy
 import json
-import re
 from collections import Counter
 from typing import Any
-
-import yaml
 
 from .. import pipeline, redact
 from ..errors import PxsecError
@@ -30,7 +29,6 @@ from .model import Finding, finding
 
 PLACEHOLDER = "pxsec-check-placeholder-not-a-secret-0123456789"
 MAX_PER_DOCUMENT = 20
-_MARKER_LINE = re.compile(r"\A(\ufeff)?---[ \t]*(#[^\n]*)?\n")
 
 
 def placeholder_environ(spec: Spec) -> dict[str, str]:
@@ -146,15 +144,10 @@ def _message(path: tuple, what: str, name: str | None, found: Any, expected: Any
     return f"differs from the rendered output: expected {_show(expected)}, found {_show(found)}"
 
 
-def _body(text: str) -> str:
-    return _MARKER_LINE.sub("", text, count=1).strip()
-
-
-def _compare(doc: Document, out: Document, spec: Spec) -> list[Finding]:
-    if _body(doc.text) == _body(out.text):
-        return []
+def _compare(pair: pipeline.Pair, spec: Spec) -> list[Finding]:
+    doc = pair.document
     try:
-        a, b = _redact(doc.construct(), spec), _redact(out.construct(), spec)
+        a, b = _redact(pair.before, spec), _redact(pair.after, spec)
     except PxsecError:
         return []  # an unreadable document is reported by the other rules
     diffs = diff(a, b)
@@ -175,60 +168,34 @@ def _anchor(docs: list[Document], namespace: str | None) -> dict:
     return dict(file=first.source if first else None)
 
 
-def _render_text(path: tuple) -> str:
-    """A node path as render's error locations write it (`spec.containers[0].env`, keys joined by dots)."""
-    out = ""
-    for p in path:
-        out += f"[{p}]" if isinstance(p, int) else (f".{p}" if out else str(p))
+def _fresh(doc: Document) -> Document:
+    """A copy of a document check read, for render to edit: check's rules keep the original."""
+    out = copy.copy(doc)
+    out.obj, out.changed = None, False
     return out
 
 
-def located(root: Any, field: str) -> tuple:
-    """The node path of the field a render error names: the deepest node under `root` whose path,
-    written as render writes it, is `field` or its prefix (a field that does not exist yet points
-    at its nearest existing parent). The text is matched against paths, never parsed."""
-    best: tuple = ()
-    stack = [(root, ())]
-    while stack and field:
-        node, path = stack.pop()
-        pairs = []
-        if isinstance(node, yaml.MappingNode):
-            pairs = [(k.value, v) for k, v in node.value if isinstance(k, yaml.ScalarNode)]
-        elif isinstance(node, yaml.SequenceNode):
-            pairs = list(enumerate(node.value))
-        for key, child in pairs:
-            sub = path + (key,)
-            text = _render_text(sub)
-            if field == text or field.startswith(text + ".") or field.startswith(text + "["):
-                if len(sub) > len(best):
-                    best = sub
-                stack.append((child, sub))
-    return best
-
-
 def check(sources: list[tuple[str, str]], docs: list[Document], spec: Spec) -> list[Finding]:
+    """Drift of `docs` (every document of `sources`, as check parsed them) from what render makes."""
+    del sources  # the documents are already parsed: render works on them
+    stream = Stream([_fresh(d) for d in docs])
     try:
-        result = pipeline.render(sources, spec, environ=placeholder_environ(spec), allow_short_secrets=True)
+        result = pipeline.render_stream(stream, spec, environ=placeholder_environ(spec), allow_short_secrets=True)
     except PxsecError as e:
         loc = e.location
         line = None
         match = [d for d in docs if d.source == loc.file and d.index == loc.index and loc.index is not None]
         if match:
-            line = node_line(match[0], located(match[0].node, loc.field or ""))
+            line = node_line(match[0], loc.path or ())
         return [finding("PXS020", f"render refuses the input with this spec: {e.message}", file=loc.file,
                         index=loc.index, kind=loc.kind, name=loc.name, namespace=loc.namespace, field=loc.field,
                         line=line)]
-    ins = [d for d in docs if d.index >= 0]
-    outs = [d for d in Stream.from_sources([("<rendered>", result.text)]).documents if d.index >= 0]
-    aligned = len(outs) >= len(ins) and all((i.kind, i.name, i.namespace) == (o.kind, o.name, o.namespace)
-                                            for i, o in zip(ins, outs))
-    if not aligned:  # should not happen: render keeps every document in order
-        return [finding("PXS019", "the rendered stream does not line up with the input; compare "
-                        "`pxsec render` output by hand", file=ins[0].source if ins else None)]
     found: list[Finding] = []
-    for doc, out in zip(ins, outs):
-        found += _compare(doc, out, spec)
-    for extra in outs[len(ins):]:
+    for pair in result.pairs:
+        if pair.changed:
+            found += _compare(pair, spec)
+    ins = [d for d in docs if d.index >= 0]
+    for extra in result.generated_documents:
         ns = f"{extra.namespace}/" if extra.namespace else ""
         found.append(finding("PXS019", f"{extra.kind} {ns}{extra.name} is missing: render would add it "
                              f"(secret.create: true)", **_anchor(ins, extra.namespace)))

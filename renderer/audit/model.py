@@ -9,6 +9,8 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass, field as dc_field, replace
 from typing import Literal
 
+from .. import portworx as px
+
 Severity = Literal["error", "warning", "note"]
 SEVERITIES: tuple[Severity, ...] = ("error", "warning", "note")
 
@@ -37,29 +39,29 @@ _RULES = (
     Rule("PXS001", "security-disabled", "error", "A Portworx workload runs without PX-Security",
          "Without authorization any client that reaches the Portworx API can create, mount or delete volumes."),
     Rule("PXS002", "security-incomplete", "error", "A Portworx workload is only partly configured for PX-Security",
-         "Portworx needs an issuer (self-signed or OIDC) and PORTWORX_AUTH_SYSTEM_KEY; with one missing, "
+         f"Portworx needs an issuer (self-signed or OIDC) and {px.SYSTEM_KEY}; with one missing, "
          "authorization is not enabled or nodes cannot talk to each other."),
     Rule("PXS003", "mixed-cluster", "error", "Nodes of one Portworx cluster are secured differently",
          "The Portworx docs: mixing auth-enabled and auth-disabled nodes prevents the cluster from being fully "
          "secure; nodes with different issuers, keys or token models reject each other's tokens."),
-    Rule("PXS004", "stork-missing-shared-secret", "error", "Stork has no PX_SHARED_SECRET",
-         "Stork signs its tokens with PX_SHARED_SECRET; without it Stork runs unauthenticated and a secured "
+    Rule("PXS004", "stork-missing-shared-secret", "error", f"Stork has no {px.STORK_SECRET}",
+         f"Stork signs its tokens with {px.STORK_SECRET}; without it Stork runs unauthenticated and a secured "
          "Portworx refuses its calls."),
     Rule("PXS005", "stork-key-mismatch", "error", "Stork's key does not pair with the key Portworx verifies",
-         "Stork's PX_SHARED_SECRET must come from the same Secret/key as Portworx's key for the issuer Stork "
-         "signs with (stork.openstorage.io: PORTWORX_AUTH_STORK_KEY; apps.portworx.io: "
-         "PORTWORX_AUTH_SYSTEM_APPS_KEY)."),
-    Rule("PXS006", "stork-issuer-refused", "error", "Stork's PX_JWT_ISSUER is a value Stork refuses",
+         f"Stork's {px.STORK_SECRET} must come from the same Secret/key as Portworx's key for the issuer Stork "
+         f"signs with (stork.openstorage.io: {px.STORK_KEY}; apps.portworx.io: "
+         f"{px.APPS_KEY})."),
+    Rule("PXS006", "stork-issuer-refused", "error", f"Stork's {px.STORK_ISSUER_ENV} is a value Stork refuses",
          "Stork accepts only stork.openstorage.io, apps.portworx.io and operator.portworx.io; any other value "
          "makes its Portworx driver fail to start."),
-    Rule("PXS007", "stork-issuer-implicit", "note", "Stork's PX_JWT_ISSUER is not set",
-         "Stork then signs as stork.openstorage.io, which only pairs with PORTWORX_AUTH_STORK_KEY; setting it "
+    Rule("PXS007", "stork-issuer-implicit", "note", f"Stork's {px.STORK_ISSUER_ENV} is not set",
+         f"Stork then signs as stork.openstorage.io, which only pairs with {px.STORK_KEY}; setting it "
          "explicitly (as the operator does) makes the pairing visible."),
     Rule("PXS008", "secret-literal", "error", "A PX-Security secret is written into the manifest",
          "Keys given as a literal `value:`, a ConfigMap or a command-line flag end up in Git, in `kubectl get` "
          "output and in process lists; use valueFrom.secretKeyRef."),
     Rule("PXS009", "pubkey-file-unmounted", "error", "A JWT public-key file path is not on a mounted volume",
-         "Portworx reads -jwt_rsa_pubkey_file / -jwt_ecds_pubkey_file from its container; a path that no "
+         f"Portworx reads {px.SETTINGS['rsa_file'][0]} / {px.SETTINGS['ecds_file'][0]} from its container; a path that no "
          "volume provides does not exist there, and self-signed tokens cannot be verified."),
     Rule("PXS010", "pubkey-file-on-host", "note", "A JWT public-key file is read from a host path",
          "The file must then be provisioned on every node by other means; a Secret volume ships it with the "
@@ -72,7 +74,7 @@ _RULES = (
     Rule("PXS013", "username-claim-unknown", "error", "The username claim is not sub, email or name",
          "Portworx knows only these claims; any other value leaves tokens without a usable user id."),
     Rule("PXS014", "self-signed-without-key", "error", "A self-signed issuer has neither a shared secret nor a public key",
-         "Tokens of a self-signed issuer are verified with PORTWORX_AUTH_JWT_SHAREDSECRET or a public key; "
+         f"Tokens of a self-signed issuer are verified with {px.SHARED_KEY} or a public key; "
          "with neither, no token of that issuer can be verified."),
     Rule("PXS015", "self-signed-issuer-url", "warning", "A self-signed issuer looks like a URL",
          "Self-signed issuers should be plain names (openstorage.io); URLs are for OIDC providers and get "
@@ -94,8 +96,8 @@ _RULES = (
     Rule("PXS021", "token-reset-reminder", "note", "Reset the cluster token if this cluster is paired or migrated",
          "After enabling authorization, run `pxctl cluster token reset` and update the ClusterPair objects on "
          "the other clusters, or migrations fail with mismatched issuers."),
-    Rule("PXS022", "autopilot-missing-shared-secret", "warning", "Autopilot has no PX_SHARED_SECRET",
-         "Autopilot calls the Portworx API; with PX-Security on it needs PX_SHARED_SECRET from the apps key "
+    Rule("PXS022", "autopilot-missing-shared-secret", "warning", f"Autopilot has no {px.STORK_SECRET}",
+         f"Autopilot calls the Portworx API; with PX-Security on it needs {px.STORK_SECRET} from the apps key "
          "(the operator adds it; plain manifests must)."),
     # What render refuses or cannot see (rules_refused.py).
     Rule("PXS023", "portworx-refused", "error", "A Portworx container pxsec refuses to secure",
@@ -142,7 +144,7 @@ _RULES = (
          "which enabling security requires."),
     # Operator installs and annotations (rules_operator.py).
     Rule("PXS030", "operator-owned-secret", "warning", "A Secret the Portworx operator owns is named or kept in the "
-         "manifests", "The operator rewrites px-system-secrets and the selfSigned.sharedSecret Secret on every "
+         "manifests", f"The operator rewrites {px.OPERATOR_SYSTEM_SECRET} and the selfSigned.sharedSecret Secret on every "
          "reconcile (labels, annotations, ownerReferences dropped) and deletes them with a deleteStrategy."),
     Rule("PXS031", "misc-args-ignored", "error", "px-runc arguments the operator ignores",
          "The operator splits portworx.io/misc-args with google/shlex: an unsplittable string is ignored whole, "
@@ -150,14 +152,14 @@ _RULES = (
     Rule("PXS032", "component-issuer-unknown", "warning", "Stork/autopilot issuer pinned without a knowable "
          "pairing", "Which key Portworx gets depends on the PX and Stork versions the operator reads; an issuer "
          "pinned in spec.stork.env/spec.autopilot.env may not pair with it."),
-    Rule("PXS033", "autopilot-key-overridden", "error", "Autopilot's PX_SHARED_SECRET is not the operator's apps "
-         "key", "The operator keeps a user PX_SHARED_SECRET for autopilot, but Portworx verifies autopilot with "
-         "px-system-secrets/apps-secret."),
+    Rule("PXS033", "autopilot-key-overridden", "error", f"Autopilot's {px.STORK_SECRET} is not the operator's apps "
+         "key", f"The operator keeps a user {px.STORK_SECRET} for autopilot, but Portworx verifies autopilot with "
+         f"{px.OPERATOR_SYSTEM_SECRET}/apps-secret."),
     Rule("PXS034", "secret-in-annotation", "error", "An annotation carries a key value",
          "Annotations are readable by anyone who can read the object (the DaemonSet chart copies envVars and misc "
          "into portworx.com/helm-vars)."),
-    Rule("PXS035", "stork-too-old-for-issuer", "warning", "Stork is too old to read PX_JWT_ISSUER",
-         "Stork before 2.5.0 ignores PX_JWT_ISSUER and signs as stork.openstorage.io."),
+    Rule("PXS035", "stork-too-old-for-issuer", "warning", f"Stork is too old to read {px.STORK_ISSUER_ENV}",
+         f"Stork before 2.5.0 ignores {px.STORK_ISSUER_ENV} and signs as stork.openstorage.io."),
     Rule("PXS036", "node-misc-args-without-security", "warning", "Per-node miscArgs without the security flags",
          "spec.nodes[].miscArgs may replace the cluster's misc-args on those nodes."),
     # The process the kubelet starts (rules_process.py on the model in process.py / proof.py).

@@ -21,7 +21,6 @@ from .inventory import Inventory
 from .model import Finding
 from .objects import Obj, as_dict, get
 
-NAME, NAMESPACE = pw.AUTH_SECRET_ANNOTATIONS
 
 
 def _key(o: Obj) -> tuple:
@@ -99,9 +98,9 @@ def pvc_token_missing(inv: Inventory) -> list[Finding]:
     if px is None:
         return []
     return [o.at("PXS052", _anchor(o), f"{o.label} asks the in-tree Portworx "
-                 f"provisioner with no {NAME}/-namespace annotations and no token in its StorageClass: with "
+                 f"provisioner with no {pw.AUTH_SECRET_ANNOTATIONS[0]}/-namespace annotations and no token in its StorageClass: with "
                  f"{px.obj.label} secured, its volume is made without a token (public, or refused)")
-            for o in _intree_pvcs(inv) if NAME not in o.annotations() and NAMESPACE not in o.annotations()
+            for o in _intree_pvcs(inv) if pw.AUTH_SECRET_ANNOTATIONS[0] not in o.annotations() and pw.AUTH_SECRET_ANNOTATIONS[1] not in o.annotations()
             and not _class_has_token(inv, o)]
 
 
@@ -112,13 +111,13 @@ def token_annotations_invalid(inv: Inventory) -> list[Finding]:
         if o.kind == pw.CLUSTERPAIR:
             continue  # Stork never reads a ClusterPair's annotations
         ann = o.annotations()
-        present = [k for k in (NAME, NAMESPACE) if k in ann]
+        present = [k for k in (pw.AUTH_SECRET_ANNOTATIONS[0], pw.AUTH_SECRET_ANNOTATIONS[1]) if k in ann]
         if len(present) == 1:
-            missing = NAMESPACE if present[0] == NAME else NAME
+            missing = pw.AUTH_SECRET_ANNOTATIONS[1] if present[0] == pw.AUTH_SECRET_ANNOTATIONS[0] else pw.AUTH_SECRET_ANNOTATIONS[0]
             out.append(o.at("PXS053", ("metadata", "annotations", present[0]), f"{o.label} sets {present[0]} without "
                             f"{missing}: the token Secret cannot be found"))
-        elif ann.get(NAMESPACE) == pw.PVC_NAMESPACE and not pw.STORK_TOKEN_KINDS.get(o.kind, False):
-            out.append(o.at("PXS053", ("metadata", "annotations", NAMESPACE), f"{o.label}: {pw.PVC_NAMESPACE} is read "
+        elif ann.get(pw.AUTH_SECRET_ANNOTATIONS[1]) == pw.PVC_NAMESPACE and not pw.STORK_TOKEN_KINDS.get(o.kind, False):
+            out.append(o.at("PXS053", ("metadata", "annotations", pw.AUTH_SECRET_ANNOTATIONS[1]), f"{o.label}: {pw.PVC_NAMESPACE} is read "
                             f"literally here (only ApplicationBackup(Schedule) substitutes it): use a namespace"))
     return out
 
@@ -128,10 +127,10 @@ def stork_token_missing(inv: Inventory) -> list[Finding]:
     px = _secured(inv)
     if px is None:
         return []
-    return [o.at("PXS054", _anchor(o), f"{o.label} has no {NAME}/-namespace annotations: with {px.obj.label} "
+    return [o.at("PXS054", _anchor(o), f"{o.label} has no {pw.AUTH_SECRET_ANNOTATIONS[0]}/-namespace annotations: with {px.obj.label} "
                  f"secured, Stork calls Portworx for it without a token and private volumes are refused")
             for o in _objects(inv, pw.STORK_OBJECT)
-            if o.kind != pw.CLUSTERPAIR and NAME not in o.annotations() and NAMESPACE not in o.annotations()]
+            if o.kind != pw.CLUSTERPAIR and pw.AUTH_SECRET_ANNOTATIONS[0] not in o.annotations() and pw.AUTH_SECRET_ANNOTATIONS[1] not in o.annotations()]
 
 
 def clusterpair_token_predates_reset(inv: Inventory) -> list[Finding]:
@@ -143,7 +142,7 @@ def clusterpair_token_predates_reset(inv: Inventory) -> list[Finding]:
                  f"`storkctl create clusterpair` adds for a secured cluster, its token likely predates PX-Security on "
                  f"{px.obj.label}: run `pxctl cluster token reset` on the paired cluster, then recreate the pair")
             for o in _objects(inv, pw.STORK_OBJECT)
-            if o.kind == pw.CLUSTERPAIR and get(o.data, "spec", "options", "token") and NAME not in o.annotations()]
+            if o.kind == pw.CLUSTERPAIR and get(o.data, "spec", "options", "token") and pw.AUTH_SECRET_ANNOTATIONS[0] not in o.annotations()]
 
 
 RULE_FUNCTIONS = (snapshotclass_token_missing, snapshotclass_token_invalid, pvc_token_missing,

@@ -8,6 +8,7 @@ from typing import List, Optional
 
 import typer
 
+from .. import portworx as px
 from ..errors import Location, PxsecError, UsageError
 from ..log import log_error, log_warning
 
@@ -48,7 +49,7 @@ def generate(
     private_key: Optional[str] = typer.Option(
         None, "--private-key", metavar="FILE",
         help="Sign RS256/ES256 with this PEM key (passphrase from env PXSEC_PRIVATE_KEY_PASSPHRASE). "
-             "Default: HS256 with env PORTWORX_AUTH_JWT_SHAREDSECRET."),
+             f"Default: HS256 with env {px.SHARED_KEY}."),
     secret: Optional[str] = typer.Option(
         None, "--secret", metavar="NAME", help="Print a Secret of this name holding the token under key auth-token instead."),
     namespace: Optional[str] = typer.Option(None, "--namespace", "-n", metavar="NAMESPACE", help="Namespace of the --secret Secret."),

@@ -12,13 +12,12 @@ from ..errors import PxsecError
 from ..spec import Spec
 from . import common as c
 
-is_autopilot_container = px.is_autopilot_container
 
 
 def apply(obj: dict, spec: Spec, loc) -> c.Report:
     if not spec.stork_enabled:
         raise PxsecError("an autopilot Deployment is in the stream but spec.stork.enabled is false: autopilot "
                          "signs with the Stork/apps key, which Portworx only gets with Stork enabled",
-                         c.at(loc, "spec.template.spec.containers"))
-    _, ct, cpath = c.single_container(obj, loc, is_autopilot_container, "autopilot")
+                         c.at(loc, c.POD + ("containers",)))
+    _, ct, cpath = c.single_container(obj, loc, px.is_autopilot_container, "autopilot")
     return c.pair_with_stork_key(ct, spec, loc, cpath)

@@ -14,14 +14,6 @@ if TYPE_CHECKING:  # typing costs start-up; annotations are strings here
 from .. import portworx as px
 from ..errors import Location, PxsecError
 
-# The vocabulary lives in renderer/portworx.py; these names are kept for the filters.
-MANAGED_FLAGS = px.MANAGED_FLAGS
-SECRET_FLAGS = px.SECRET_FLAGS
-FLAG_ENV_TWINS = px.FLAG_ENV_TWINS
-SECRET_ENV = px.SECRET_ENV
-PUBKEY_MOUNTS = px.PUBKEY_MOUNTS
-PXSEC_VOLUME_PREFIX = px.PXSEC_VOLUME_PREFIX
-
 
 class LiteralSecretReplaced(str):
     """A change that replaced a secret written as a literal `value:`: always also a warning."""
@@ -47,11 +39,24 @@ def literal(name: str, value: str) -> dict:
     return {"name": name, "value": value}
 
 
-def at(loc: Location, path: str) -> Location:
+def at(loc: Location, path: str | tuple) -> Location:
+    """`loc` with another field: a node path (a tuple: the error then carries it as data) or text."""
+    if isinstance(path, tuple):
+        return loc.at(path)
     return Location(loc.file, loc.index, loc.kind, loc.name, loc.namespace, path)
 
 
-def child(parent: Any, key: str, kind: type, loc: Location, path: str, create: bool = True) -> Any:
+def sub(path: str | tuple, *more) -> str | tuple:
+    """A field below `path`, in the same form (node path or text)."""
+    if isinstance(path, tuple):
+        return path + more
+    return path + "".join(f"[{m}]" if isinstance(m, int) else f".{m}" for m in more)
+
+
+POD = ("spec", "template", "spec")
+
+
+def child(parent: Any, key: str, kind: type, loc: Location, path: str | tuple, create: bool = True) -> Any:
     """parent[key] as `kind` (dict or list), created when absent or null; error when mistyped."""
     value = parent.get(key)
     if value is None:
@@ -65,33 +70,34 @@ def child(parent: Any, key: str, kind: type, loc: Location, path: str, create: b
     return value
 
 
-def single_container(obj: dict, loc: Location, matches, what: str) -> tuple[dict, dict, str]:
-    """(pod spec, the one container `matches(name, image)` picks, its field path) of a workload."""
-    pod = child(child(child(obj, "spec", dict, loc, "spec"), "template", dict, loc, "spec.template"),
-                "spec", dict, loc, "spec.template.spec")
-    containers = child(pod, "containers", list, loc, "spec.template.spec.containers", create=False) or []
+def single_container(obj: dict, loc: Location, matches, what: str) -> tuple[dict, dict, tuple]:
+    """(pod spec, the one container `matches(name, image)` picks, its node path) of a workload."""
+    pod = child(child(child(obj, "spec", dict, loc, POD[:1]), "template", dict, loc, POD[:2]),
+                "spec", dict, loc, POD)
+    containers = child(pod, "containers", list, loc, POD + ("containers",), create=False) or []
     idx = [i for i, ct in enumerate(containers) if isinstance(ct, dict) and matches(ct.get("name"), ct.get("image"))]
     if len(idx) != 1:
-        raise PxsecError(f"expected one {what} container, found {len(idx)}", at(loc, "spec.template.spec.containers"))
-    return pod, containers[idx[0]], f"spec.template.spec.containers[{idx[0]}]"
+        raise PxsecError(f"expected one {what} container, found {len(idx)}", at(loc, POD + ("containers",)))
+    return pod, containers[idx[0]], POD + ("containers", idx[0])
 
 
-def pair_with_stork_key(ct: dict, spec, loc: Location, cpath: str) -> Report:
+def pair_with_stork_key(ct: dict, spec, loc: Location, cpath: tuple) -> Report:
     """PX_SHARED_SECRET from the Stork/apps key and the issuer it pairs with (Stork, autopilot)."""
     report = Report()
-    env = child(ct, "env", list, loc, f"{cpath}.env")
-    report.add(set_env(env, secret_ref("PX_SHARED_SECRET", spec.secret_name, spec.key_stork), loc, f"{cpath}.env"))
-    report.add(set_env(env, literal("PX_JWT_ISSUER", spec.stork_issuer), loc, f"{cpath}.env"))
+    path = cpath + ("env",)
+    env = child(ct, "env", list, loc, path)
+    report.add(set_env(env, secret_ref(px.STORK_SECRET, spec.secret_name, spec.key_stork), loc, path))
+    report.add(set_env(env, literal(px.STORK_ISSUER_ENV, spec.stork_issuer), loc, path))
     return report
 
 
-def _check_env_list(env: list, loc: Location, path: str) -> None:
+def _check_env_list(env: list, loc: Location, path: str | tuple) -> None:
     for i, e in enumerate(env):
         if not isinstance(e, dict) or not isinstance(e.get("name"), str):
-            raise PxsecError("env entry without a name", at(loc, f"{path}[{i}]"))
+            raise PxsecError("env entry without a name", at(loc, sub(path, i)))
 
 
-def set_env(env: list, entry: dict, loc: Location, path: str) -> str | None:
+def set_env(env: list, entry: dict, loc: Location, path: str | tuple) -> str | None:
     """Make `entry` the one env var of its name (replacing in place, dropping duplicates)."""
     _check_env_list(env, loc, path)
     name = entry["name"]
@@ -105,15 +111,15 @@ def set_env(env: list, entry: dict, loc: Location, path: str) -> str | None:
     env[idx[0]] = entry
     for i in reversed(idx[1:]):
         del env[i]
-    if name in SECRET_ENV and "value" in old:
+    if name in px.SECRET_ENV and "value" in old:
         return LiteralSecretReplaced(f"replaced literal secret value of env {name} with a secretKeyRef")
     field = px.get(old, "valueFrom", "fieldRef", "fieldPath")
-    if name in SECRET_ENV and isinstance(field, str) and field.startswith("metadata."):
+    if name in px.SECRET_ENV and isinstance(field, str) and field.startswith("metadata."):
         return LiteralSecretReplaced(f"{field} holds the key {name} reads, in clear text: remove it")
     return f"set env {name}" + (" (removed duplicates)" if len(idx) > 1 else "")
 
 
-def remove_env(env: list, names: tuple[str, ...] | list[str], loc: Location, path: str) -> list[str]:
+def remove_env(env: list, names: tuple[str, ...] | list[str], loc: Location, path: str | tuple) -> list[str]:
     _check_env_list(env, loc, path)
     removed = [e["name"] for e in env if e["name"] in names]
     if removed:
@@ -121,53 +127,42 @@ def remove_env(env: list, names: tuple[str, ...] | list[str], loc: Location, pat
     return [f"removed env {n}" for n in dict.fromkeys(removed)]
 
 
-def _flag_of(arg: Any) -> str | None:
-    """The flag an argument sets, for `-flag` and `-flag=value` forms (also `--flag`)."""
-    if not isinstance(arg, str) or not arg.startswith("-"):
-        return None
-    name = arg.split("=", 1)[0]
-    if name.startswith("--"):
-        name = name[1:]
-    return name
-
-
 def set_flags(args: list, wanted: list[tuple[str, str]], owned: tuple[str, ...]) -> list[str]:
     """Make `args` carry exactly the `wanted` (flag, value) pairs among the `owned` flags.
 
     A flag already present with the wanted value stays where it is; a different value is
     replaced in place; duplicates and owned flags that are not wanted are removed; missing
-    ones are appended in the order given, each flag and value a separate element.
+    ones are added in the order given, each flag and value a separate element, at the end of
+    the flags: before a `--` terminator (after it they would be px-runc's positional
+    arguments, and Portworx would run unsecured), whose tail is left as it is.
+    Flags are read by `portworx.scan_flags`, the one px-runc argv reader.
     """
     want = dict(wanted)
     changes: list[str] = []
     out: list = []
     kept: set[str] = set()
+    found, end = px.scan_flags(args, frozenset(owned))
+    end = len(args) if end is None else end
     i = 0
-    while i < len(args):
-        arg = args[i]
-        flag = _flag_of(arg)
-        if flag not in owned:
-            out.append(arg)
-            i += 1
-            continue
-        if "=" in arg:
-            value, step = arg.split("=", 1)[1], 1
-        else:
-            value, step = (args[i + 1] if i + 1 < len(args) else None), 2
-        i += step
+    for f in found:
+        out.extend(args[i:f.index])
+        arg, flag = args[f.index], f.flag
+        i = f.index + (2 if f.value_index is not None or "=" not in arg else 1)
         if flag in want and flag not in kept:
             kept.add(flag)
-            if value == want[flag] and arg == flag:
-                out.extend([arg, value])
+            if f.value == want[flag] and arg == flag:
+                out.extend([arg, f.value])
             else:
                 out.extend([flag, want[flag]])
                 changes.append(f"set arg {flag}")
         else:
-            changes.append(f"removed arg {flag}" + (" (it carried a secret)" if flag in SECRET_FLAGS else ""))
+            changes.append(f"removed arg {flag}" + (" (it carried a secret)" if flag in px.SECRET_FLAGS else ""))
+    out.extend(args[i:end])
     for flag, value in wanted:
         if flag not in kept:
             out.extend([flag, value])
             changes.append(f"added arg {flag}")
+    out.extend(args[end:])
     if out != args:
         args[:] = out
     return changes
@@ -177,15 +172,8 @@ def strip_command_flags(command: list, args: list, owned: tuple[str, ...]) -> li
     """Remove every owned flag (and its value) from a container's `command`: px-runc receives
     `command` + `args` as one list, so a flag left there would override or duplicate the one
     pxsec sets in `args`. A flag that ends `command` takes its value from `args[0]`."""
-    i, boundary = 0, False
-    while i < len(command):
-        arg = command[i]
-        if _flag_of(arg) in owned and "=" not in arg:
-            if i + 1 >= len(command):
-                boundary = True
-            i += 2
-        else:
-            i += 1
+    found, _ = px.scan_flags(command, frozenset(owned))
+    boundary = any(f.value_index is None and "=" not in command[f.index] for f in found)
     changes = set_flags(command, [], owned)
     if boundary and args:
         del args[0]  # the value of the flag that ended `command`
@@ -210,7 +198,7 @@ def set_named(items: list, entry: dict, what: str) -> str | None:
 def remove_named(items: list, keep: set[str], what: str) -> list[str]:
     """Drop pxsec's own items (name prefix `pxsec-`) that are no longer wanted."""
     drop = [e.get("name") for e in items
-            if isinstance(e, dict) and str(e.get("name", "")).startswith(PXSEC_VOLUME_PREFIX)
+            if isinstance(e, dict) and str(e.get("name", "")).startswith(px.PXSEC_VOLUME_PREFIX)
             and e.get("name") not in keep]
     if drop:
         items[:] = [e for e in items if not (isinstance(e, dict) and e.get("name") in drop)]
@@ -222,17 +210,17 @@ def wanted_flags(spec, pubkey_paths: dict[str, str], with_issuer: bool) -> list[
     out: list[tuple[str, str]] = []
     ss = spec.self_signed
     if ss and with_issuer:
-        out.append(("-jwt_issuer", ss.issuer))
-    for kind, (_, _, flag) in PUBKEY_MOUNTS.items():
+        out.append((px.SETTINGS["jwt_issuer"][0], ss.issuer))
+    for kind, (_, _, flag) in px.PUBKEY_MOUNTS.items():
         if kind in pubkey_paths:
             out.append((flag, pubkey_paths[kind]))
     if spec.oidc:
-        out.append(("-oidc_issuer", spec.oidc.issuer))
-        out.append(("-oidc_client_id", spec.oidc.client_id))
+        out.append((px.SETTINGS["oidc_issuer"][0], spec.oidc.issuer))
+        out.append((px.SETTINGS["oidc_client_id"][0], spec.oidc.client_id))
         if spec.oidc.custom_claim_namespace:
-            out.append(("-oidc_custom_claim_namespace", spec.oidc.custom_claim_namespace))
+            out.append((px.SETTINGS["oidc_namespace"][0], spec.oidc.custom_claim_namespace))
     if spec.username_claim:
-        out.append(("-username_claim", spec.username_claim))
+        out.append((px.SETTINGS["username_claim"][0], spec.username_claim))
     return out
 
 
@@ -248,7 +236,7 @@ def pubkeys(spec) -> dict[str, Any]:
 
 
 def pubkey_path(kind: str, key: str) -> str:
-    return f"{PUBKEY_MOUNTS[kind][1]}/{key}"
+    return f"{px.PUBKEY_MOUNTS[kind][1]}/{key}"
 
 
 def secret_volume(name: str, secret_name: str, key: str) -> dict:

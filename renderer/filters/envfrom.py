@@ -58,7 +58,10 @@ def apply(stream: Any, found_refs: list[Ref], spec: Any) -> list[str]:
     setting = {e["name"] for e in wanted_env(spec)[0]}
     warnings = []
     for ref in dict.fromkeys(found_refs):
-        docs = [d for d in stream.documents if ref.name in d.text and stream.ensure_composed(d) and _matches(d, ref)]
+        # the text test skips documents that cannot name it; one composed already (a KRM item,
+        # whose stream has nodes and no text) is read directly
+        docs = [d for d in stream.documents if (d.node is not None or ref.name in d.text)
+                and stream.ensure_composed(d) and _matches(d, ref)]
         if not docs:
             warnings.append(f"{ref.workload}: {ref.field} reads {ref.kind} {ref.name}, which is not in the input: "
                             f"pxsec cannot see whether it sets PX-Security settings (PORTWORX_AUTH_*); make sure "

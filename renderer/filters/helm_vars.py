@@ -13,11 +13,12 @@ from __future__ import annotations
 
 import re
 
+from .. import portworx as px
 from . import common as c
 
 REDACTED = "(removed-by-pxsec)"
-_NAMES = "|".join(re.escape(n) for n in c.SECRET_ENV)
-_FLAGS = "|".join(re.escape(f.lstrip("-")) for f in c.SECRET_FLAGS)
+_NAMES = "|".join(re.escape(n) for n in px.SECRET_ENV)
+_FLAGS = "|".join(re.escape(f.lstrip("-")) for f in px.SECRET_FLAGS)
 # NAME=value up to `;` (the chart's separator) or the closing `"` of the dumped value.
 _ENV_KV = re.compile(r'(?<![A-Za-z0-9_])(%s)(\s*=\s*)((?:(?!",)[^;\n])*?)(?=;|",|"$|\n|$)' % _NAMES)
 _ENV_JSON = re.compile(r'("name"\s*:\s*"(?:%s)"\s*,\s*"value"\s*:\s*)"((?:[^"\\]|\\.)*)"' % _NAMES)

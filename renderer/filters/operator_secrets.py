@@ -16,9 +16,10 @@ from .. import portworx as px
 from ..errors import PxsecError
 from . import common as c
 
-SYSTEM_SECRETS = px.OPERATOR_SYSTEM_SECRET
-SHARED_SECRET = px.DEFAULT_SHARED_SECRET
+# Kept only for audit/rules_operator.py (being rewritten by the lead), which imports it; use
+# px.OPERATOR_OWNED_SECRETS.
 OWNED = px.OPERATOR_OWNED_SECRETS
+
 CONSEQUENCE = ("the operator rewrites it on every reconcile with only its data and one annotation (labels, other "
                "annotations and ownerReferences are dropped, so Helm, Argo CD or External Secrets and the operator "
                "keep undoing each other), and deletes it with the cluster when spec.deleteStrategy is set")
@@ -27,7 +28,7 @@ CONSEQUENCE = ("the operator rewrites it on every reconcile with only its data a
 def check_secret_name(spec, loc, report: c.Report) -> None:
     """Refuse to generate an operator-owned Secret; warn when the user's Secret is one."""
     name = spec.secret_name
-    if name not in OWNED:
+    if name not in px.OPERATOR_OWNED_SECRETS:
         return
     if spec.secret_create:
         raise PxsecError(f"the spec's secret.name {name} (secret.create: true) is a Secret the Portworx operator "
@@ -39,12 +40,12 @@ def check_secret_name(spec, loc, report: c.Report) -> None:
 
 
 def renamed_warning(old) -> str:
-    return (f"spec.security.auth.selfSigned.sharedSecret named {old!r}; pxsec set it to {SHARED_SECRET} because "
+    return (f"spec.security.auth.selfSigned.sharedSecret named {old!r}; pxsec set it to {px.DEFAULT_SHARED_SECRET} because "
             f"{CONSEQUENCE}. Changing it restarts Portworx, and tokens signed with the old key stop working unless "
-            f"{SHARED_SECRET} holds the same key")
+            f"{px.DEFAULT_SHARED_SECRET} holds the same key")
 
 
 def always_hs256_warning(namespace) -> str:
-    return (f"an operator install always creates {SHARED_SECRET} and Portworx accepts HS256 tokens signed with it "
-            f"(the operator signs px-admin-token and px-user-token with it), even though the spec asks only for "
+    return (f"an operator install always creates {px.DEFAULT_SHARED_SECRET} and Portworx accepts HS256 tokens signed with it "
+            f"(the operator signs {px.ADMIN_TOKEN_SECRET} and {px.USER_TOKEN_SECRET} with it), even though the spec asks only for "
             f"OIDC or public keys: restrict who can read Secrets in namespace {namespace or '(release namespace)'}")

@@ -63,8 +63,10 @@ def _emit(stream: Stream, obj: dict, where: Location) -> None:
     if yaml.safe_load(text) != obj:
         raise PxsecError(f"the StorageClass {obj['metadata']['name']} did not serialize faithfully; refusing to "
                          f"emit it", where)
-    stream.documents.append(Document("<generated>", len(stream.documents), text, 1, generated=True,
-                                     kind="StorageClass", name=obj["metadata"]["name"], namespace=None))
+    doc = Document("<generated>", len(stream.documents), text, 1, generated=True,
+                   kind="StorageClass", name=obj["metadata"]["name"], namespace=None)
+    doc.obj, doc.api_version = obj, obj["apiVersion"]  # the object itself: RenderResult.generated_documents
+    stream.documents.append(doc)
 
 
 def _namespace(spec, doc: Document) -> str | None:

@@ -14,7 +14,6 @@ from ..spec import Spec
 from . import common as c
 from . import helm_vars
 
-is_portworx_container = px.is_portworx_container
 
 
 def wanted_env(spec: Spec) -> tuple[list[dict], list[str]]:
@@ -27,38 +26,38 @@ def wanted_env(spec: Spec) -> tuple[list[dict], list[str]]:
     if spec.uses_shared_secret:
         env.append(c.secret_ref(px.SHARED_KEY, s, spec.key_jwt_shared_secret))
     setting = {e["name"] for e in env}
-    remove = [n for n in stork_keys + [px.SHARED_KEY] + list(c.FLAG_ENV_TWINS)
+    remove = [n for n in stork_keys + [px.SHARED_KEY] + list(px.FLAG_ENV_TWINS)
               if n not in setting]
     return env, remove
 
 
 def apply(obj: dict, spec: Spec, loc) -> c.Report:
     report = c.Report()
-    pod, ct, cpath = c.single_container(obj, loc, is_portworx_container, "Portworx")
+    pod, ct, cpath = c.single_container(obj, loc, px.is_portworx_container, "Portworx")
     absent = [(h, k) for h, k in ((ct, "env"), (ct, "args"), (ct, "volumeMounts"), (pod, "volumes"))
               if h.get(k) is None]
-    env = c.child(ct, "env", list, loc, f"{cpath}.env")
+    env = c.child(ct, "env", list, loc, cpath + ("env",))
     want, remove = wanted_env(spec)
     for entry in want:
-        report.add(c.set_env(env, entry, loc, f"{cpath}.env"))
-    report.changes += c.remove_env(env, remove, loc, f"{cpath}.env")
+        report.add(c.set_env(env, entry, loc, cpath + ("env",)))
+    report.changes += c.remove_env(env, remove, loc, cpath + ("env",))
 
     keys = c.pubkeys(spec)
     paths = {kind: c.pubkey_path(kind, ref.key) for kind, ref in keys.items()}
-    args = c.child(ct, "args", list, loc, f"{cpath}.args")
+    args = c.child(ct, "args", list, loc, cpath + ("args",))
     command = ct.get("command")
     if command is not None:
         if not isinstance(command, list):
-            raise PxsecError("expected a list", c.at(loc, f"{cpath}.command"))
-        report.changes += c.strip_command_flags(command, args, c.MANAGED_FLAGS + c.SECRET_FLAGS)
+            raise PxsecError("expected a list", c.at(loc, cpath + ("command",)))
+        report.changes += c.strip_command_flags(command, args, px.MANAGED_FLAGS + px.SECRET_FLAGS)
     report.changes += c.set_flags(args, c.wanted_flags(spec, paths, with_issuer=True),
-                                  c.MANAGED_FLAGS + c.SECRET_FLAGS)
+                                  px.MANAGED_FLAGS + px.SECRET_FLAGS)
 
-    volumes = c.child(pod, "volumes", list, loc, "spec.template.spec.volumes")
-    mounts = c.child(ct, "volumeMounts", list, loc, f"{cpath}.volumeMounts")
+    volumes = c.child(pod, "volumes", list, loc, c.POD + ("volumes",))
+    mounts = c.child(ct, "volumeMounts", list, loc, cpath + ("volumeMounts",))
     keep = set()
     for kind, ref in keys.items():
-        vname, mount_path, _ = c.PUBKEY_MOUNTS[kind]
+        vname, mount_path, _ = px.PUBKEY_MOUNTS[kind]
         keep.add(vname)
         report.add(c.set_named(volumes, c.secret_volume(vname, ref.secret_name, ref.key), "volume"))
         report.add(c.set_named(mounts, {"name": vname, "mountPath": mount_path, "readOnly": True}, "volumeMount"))

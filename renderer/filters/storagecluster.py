@@ -26,12 +26,6 @@ from ..spec import Spec
 from . import common as c
 from . import goshlex, operator_secrets, operator_warnings, px_version
 
-MISC_ARGS = px.MISC_ARGS
-OPERATOR_SYSTEM_SECRET = px.OPERATOR_SYSTEM_SECRET
-OPERATOR_SYSTEM_KEY = px.OPERATOR_SYSTEM_KEY
-OPERATOR_APPS_KEY = px.OPERATOR_APPS_KEY
-OPERATOR_SHARED_SECRET_KEY = px.OPERATOR_SHARED_SECRET_KEY
-OPERATOR_SHARED_SECRET = operator_secrets.SHARED_SECRET  # the operator's default name, px-shared-secret
 GUEST_ACCESS_DEFAULT = "Disabled"
 GUEST_ACCESS_VALUES = ("Enabled", "Disabled", "Managed")  # corev1.GuestRole*, case-sensitive
 
@@ -41,7 +35,7 @@ def stork_issuer_for(obj: dict) -> str:
     return px_version.stork_issuer(obj) or px_version.APPS_ISSUER
 
 
-def _edit_args(text, wanted, loc, path: str) -> tuple[str | None, list[str]]:
+def _edit_args(text, wanted, loc, path: tuple) -> tuple[str | None, list[str]]:
     """(new text or None when unchanged, changes) of a px-runc argument string, split and joined as
     the operator's google/shlex does; comments stay comments."""
     if text is not None and not isinstance(text, str):
@@ -53,16 +47,16 @@ def _edit_args(text, wanted, loc, path: str) -> tuple[str | None, list[str]]:
                          f"would ignore every argument in it", c.at(loc, path)) from None
     before = list(words)
     # The operator passes the self-signed issuer as PORTWORX_AUTH_JWT_ISSUER: no -jwt_issuer here.
-    changes = c.set_flags(words, wanted, c.MANAGED_FLAGS + c.SECRET_FLAGS)
+    changes = c.set_flags(words, wanted, px.MANAGED_FLAGS + px.SECRET_FLAGS)
     return (goshlex.join(words, comments) if words != before else None), changes
 
 
 def _misc_args(annotations: dict, loc, spec: Spec, paths: dict[str, str], report: c.Report) -> None:
-    new, changes = _edit_args(annotations.get(MISC_ARGS), c.wanted_flags(spec, paths, with_issuer=False), loc,
-                              f"metadata.annotations.{MISC_ARGS}")
+    new, changes = _edit_args(annotations.get(px.MISC_ARGS), c.wanted_flags(spec, paths, with_issuer=False), loc,
+                              ("metadata", "annotations", px.MISC_ARGS))
     if new is not None:
-        annotations[MISC_ARGS] = new
-        report.changes += [f"{ch} in annotation {MISC_ARGS}" for ch in changes]
+        annotations[px.MISC_ARGS] = new
+        report.changes += [f"{ch} in annotation {px.MISC_ARGS}" for ch in changes]
 
 
 def _guest_access(auth: dict, spec: Spec, report: c.Report) -> None:
@@ -120,10 +114,10 @@ def _security(sc: dict, spec: Spec, loc, report: c.Report) -> None:
     if spec.token_lifetime:
         wanted["tokenLifetime"] = spec.token_lifetime
     # Always an operator-owned Secret: the operator rewrites (and may delete) the one named here.
-    wanted["sharedSecret"] = OPERATOR_SHARED_SECRET
+    wanted["sharedSecret"] = px.DEFAULT_SHARED_SECRET
     ss = c.child(auth, "selfSigned", dict, loc, "spec.security.auth.selfSigned")
     old = ss.get("sharedSecret")
-    if old not in (None, OPERATOR_SHARED_SECRET):
+    if old not in (None, px.DEFAULT_SHARED_SECRET):
         report.warnings.append(operator_secrets.renamed_warning(old))
     issuer, where = _user_issuer(sc, ss)
     if "issuer" in wanted and issuer is not None and issuer != wanted["issuer"]:
@@ -145,21 +139,21 @@ def _seed_env(sc: dict, spec: Spec, loc, report: c.Report) -> list[str]:
     env = c.child(sc, "env", list, loc, "spec.env")
     s = spec.secret_name
     seeds, remove = [], []
-    if (s, spec.key_system) != (OPERATOR_SYSTEM_SECRET, OPERATOR_SYSTEM_KEY):
+    if (s, spec.key_system) != (px.OPERATOR_SYSTEM_SECRET, px.OPERATOR_SYSTEM_KEY):
         seeds.append(c.secret_ref(px.SYSTEM_KEY, s, spec.key_system))
     else:
         remove.append(px.SYSTEM_KEY)
-    if spec.stork_enabled and (s, spec.key_stork) != (OPERATOR_SYSTEM_SECRET, OPERATOR_APPS_KEY):
+    if spec.stork_enabled and (s, spec.key_stork) != (px.OPERATOR_SYSTEM_SECRET, px.OPERATOR_APPS_KEY):
         seeds.append(c.secret_ref(px.APPS_KEY, s, spec.key_stork))
     else:
         remove.append(px.APPS_KEY)
-    if spec.uses_shared_secret and (s, spec.key_jwt_shared_secret) != (OPERATOR_SHARED_SECRET,
-                                                                         OPERATOR_SHARED_SECRET_KEY):
+    if spec.uses_shared_secret and (s, spec.key_jwt_shared_secret) != (px.DEFAULT_SHARED_SECRET,
+                                                                         px.OPERATOR_SHARED_SECRET_KEY):
         seeds.append(c.secret_ref(px.SHARED_KEY, s, spec.key_jwt_shared_secret))
     else:
         remove.append(px.SHARED_KEY)
     # The operator sets these itself (STORK_KEY before PX 2.6) or they are args here.
-    remove += [px.STORK_KEY] + [n for n in c.FLAG_ENV_TWINS if n != px.SETTINGS["jwt_issuer"][1]]
+    remove += [px.STORK_KEY] + [n for n in px.FLAG_ENV_TWINS if n != px.SETTINGS["jwt_issuer"][1]]
     if spec.self_signed:
         remove.append(px.SETTINGS["jwt_issuer"][1])  # selfSigned.issuer is authoritative
     for entry in seeds:
@@ -181,7 +175,7 @@ def _nodes(sc: dict, spec: Spec, paths: dict[str, str], loc, report: c.Report) -
             continue
         env = c.child(node, "env", list, loc, f"spec.nodes[{i}].env", create=False)
         if env:
-            names = [n for n in c.SECRET_ENV + c.FLAG_ENV_TWINS if n != "PX_SHARED_SECRET"]
+            names = [n for n in px.SECRET_ENV + px.FLAG_ENV_TWINS if n != px.STORK_SECRET]
             report.changes += [f"{ch} in spec.nodes[{i}]" for ch in c.remove_env(env, names, loc, f"spec.nodes[{i}].env")]
         misc = node.get("miscArgs")
         if misc is None or misc == "":
@@ -193,7 +187,7 @@ def _nodes(sc: dict, spec: Spec, paths: dict[str, str], loc, report: c.Report) -
             report.changes += [f"{ch} in spec.nodes[{i}].miscArgs" for ch in changes]
         if wanted:
             report.warnings.append(
-                f"spec.nodes[{i}].miscArgs may replace the cluster's {MISC_ARGS} on those nodes, so pxsec puts "
+                f"spec.nodes[{i}].miscArgs may replace the cluster's {px.MISC_ARGS} on those nodes, so pxsec puts "
                 f"the same security flags there too; keep them when you edit it")
 
 
@@ -203,7 +197,7 @@ def _volumes(sc: dict, spec: Spec, loc, report: c.Report) -> dict[str, str]:
     volumes = c.child(sc, "volumes", list, loc, "spec.volumes")
     keep, paths = set(), {}
     for kind, ref in keys.items():
-        vname, mount_path, _ = c.PUBKEY_MOUNTS[kind]
+        vname, mount_path, _ = px.PUBKEY_MOUNTS[kind]
         keep.add(vname)
         paths[kind] = c.pubkey_path(kind, ref.key)
         vol = c.secret_volume(vname, ref.secret_name, ref.key)
@@ -222,13 +216,13 @@ def _pin(holder: dict, what: str, issuer: str | None, loc, report: c.Report) -> 
     path = f"spec.{what}.env"
     absent = holder.get("env") is None
     env = c.child(holder, "env", list, loc, path)
-    key = c.secret_ref("PX_SHARED_SECRET", OPERATOR_SYSTEM_SECRET, OPERATOR_APPS_KEY)
+    key = c.secret_ref(px.STORK_SECRET, px.OPERATOR_SYSTEM_SECRET, px.OPERATOR_APPS_KEY)
     if issuer is not None:
-        wanted, drop = [key, c.literal("PX_JWT_ISSUER", issuer)], []
+        wanted, drop = [key, c.literal(px.STORK_ISSUER_ENV, issuer)], []
     elif what == "autopilot":
-        wanted, drop = [key], ["PX_JWT_ISSUER"]
+        wanted, drop = [key], [px.STORK_ISSUER_ENV]
     else:
-        wanted, drop = [], ["PX_SHARED_SECRET", "PX_JWT_ISSUER"]
+        wanted, drop = [], [px.STORK_SECRET, px.STORK_ISSUER_ENV]
     for entry in wanted:
         change = c.set_env(env, entry, loc, path)
         report.add(change and type(change)(f"{change} in {path}"))  # keeps LiteralSecretReplaced
@@ -299,7 +293,7 @@ def _autopilot(sc: dict, obj: dict, loc, report: c.Report) -> None:
     if not isinstance(ap, dict):
         return
     env = ap.get("env") if isinstance(ap.get("env"), list) else []
-    stale = any(isinstance(e, dict) and e.get("name") in ("PX_SHARED_SECRET", "PX_JWT_ISSUER") for e in env)
+    stale = any(isinstance(e, dict) and e.get("name") in (px.STORK_SECRET, px.STORK_ISSUER_ENV) for e in env)
     if ap.get("enabled") is not True and not stale:
         return
     issuer = px_version.stork_issuer(obj)
@@ -336,6 +330,6 @@ def apply(obj: dict, spec: Spec, loc) -> c.Report:
     if seeded:
         report.warnings.append(
             f"seeded {', '.join(seeded)} from Secret {spec.secret_name} through spec.env; if the operator's "
-            f"Secrets (px-system-secrets, px-shared-secret) already exist in namespace "
+            f"Secrets ({px.OPERATOR_SYSTEM_SECRET}, {px.DEFAULT_SHARED_SECRET}) already exist in namespace "
             f"{loc.namespace or '(release namespace)'}, their values win over seeded ones")
     return report

@@ -10,13 +10,12 @@ from ..errors import PxsecError
 from ..spec import Spec
 from . import common as c
 
-is_stork_container = px.is_stork_container
 
 
 def apply(obj: dict, spec: Spec, loc) -> c.Report:
     if not spec.stork_enabled:
         raise PxsecError("a Stork Deployment is in the stream but spec.stork.enabled is false: "
                          "Stork could not talk to a secured Portworx (enable it in the spec or drop Stork)",
-                         c.at(loc, "spec.template.spec.containers"))
-    _, ct, cpath = c.single_container(obj, loc, is_stork_container, "Stork")
+                         c.at(loc, c.POD + ("containers",)))
+    _, ct, cpath = c.single_container(obj, loc, px.is_stork_container, "Stork")
     return c.pair_with_stork_key(ct, spec, loc, cpath)

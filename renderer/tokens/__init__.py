@@ -20,7 +20,7 @@ from __future__ import annotations
 from .claims import (AUTH_CONFIG_FIELDS, CUSTOM_CLAIMS, IAT_BACKDATE, REQUIRED_CLAIMS, STRING_CLAIMS,
                      USERNAME_CLAIMS, Identity, Rejected, check_claims, check_self_signed_issuer, default_subject,
                      load_auth_config, make_claims, make_identity, parse_auth_config, seconds_claim)
-from .common import (ENV_INSECURE_OIDC, ENV_PASSPHRASE, ENV_SHARED, ENV_STORK, MAX_DOCUMENT_BYTES, MAX_TOKEN_CHARS,
+from .common import (ENV_INSECURE_OIDC, ENV_PASSPHRASE, MAX_DOCUMENT_BYTES, MAX_TOKEN_CHARS,
                      MIN_SECRET_BYTES, show)
 from .httpclient import DEFAULT_DEADLINE, DEFAULT_TIMEOUT, ENV_OIDC_TIMEOUT, Deadline, check_url, fetch_json
 from .issuing import SAMPLE_AUTH_CONFIG, GenerateRequest, Generated, generate, sample_auth_config

@@ -5,9 +5,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from ..spec import ENV_SHARED, ENV_STORK
-
-__all__ = ["ENV_SHARED", "ENV_STORK", "ENV_INSECURE_OIDC", "ENV_PASSPHRASE", "MAX_TOKEN_CHARS",
+__all__ = ["ENV_INSECURE_OIDC", "ENV_PASSPHRASE", "MAX_TOKEN_CHARS",
            "MAX_DOCUMENT_BYTES", "MIN_SECRET_BYTES", "show"]
 
 ENV_INSECURE_OIDC = "PXSEC_ALLOW_INSECURE_OIDC"

@@ -9,11 +9,12 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Mapping
 
+from .. import portworx as px
 from ..errors import Location, PxsecError, UsageError
 from ..outfiles import OutFile, check_writable, is_file_target, write_all
 from ..spec import Spec
 from .claims import check_self_signed_issuer, load_auth_config, make_claims, make_identity, parse_auth_config
-from .common import ENV_PASSPHRASE, ENV_SHARED
+from .common import ENV_PASSPHRASE
 from .lifetimes import DEFAULT_LIFETIME, parse_lifetime
 from .signing import Signer, load_private_key, shared_secret_signer, sign, token_secret
 
@@ -72,9 +73,9 @@ def _as_usage(check, *args):
 def _signer(req: GenerateRequest, environ: Mapping[str, str]) -> Signer:
     if req.private_key:
         return load_private_key(req.private_key, environ.get(ENV_PASSPHRASE))
-    shared = environ.get(ENV_SHARED)
+    shared = environ.get(px.SHARED_KEY)
     if not shared:
-        raise UsageError(f"no signing key: set {ENV_SHARED} (HS256) or pass --private-key FILE")
+        raise UsageError(f"no signing key: set {px.SHARED_KEY} (HS256) or pass --private-key FILE")
     return shared_secret_signer(shared)
 
 

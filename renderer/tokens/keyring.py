@@ -7,10 +7,11 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any, Mapping
 
+from .. import portworx as px
 from ..errors import Location, PxsecError
 from ..sources import read_bytes
 from ..spec import Spec
-from .common import ENV_INSECURE_OIDC, ENV_SHARED, ENV_STORK
+from .common import ENV_INSECURE_OIDC
 from .httpclient import DEFAULT_DEADLINE, DEFAULT_TIMEOUT
 from .jwks import Jwks
 
@@ -19,7 +20,7 @@ from .jwks import Jwks
 class VerifyKeys:
     shared_secret: bytes | None = field(default=None, repr=False)
     stork_key: bytes | None = field(default=None, repr=False)
-    stork_key_env: str = ENV_STORK
+    stork_key_env: str = px.STORK_KEY
     rsa_public_key: Any = None
     ecdsa_public_key: Any = None
     jwks: Jwks | None = None
@@ -52,8 +53,8 @@ def verify_keys(spec: Spec, environ: Mapping[str, str], *, rsa_public_key: str |
     """Keys from the environment (secrets) and files (public keys, JWKS). `timeout` bounds each
     read from the OIDC provider, `deadline` the whole of discovery and the JWKS fetch."""
     stork_env = spec.stork_key_env
-    stork = environ.get(stork_env) or environ.get(ENV_STORK)
-    shared = environ.get(ENV_SHARED)
+    stork = environ.get(stork_env) or environ.get(px.STORK_KEY)
+    shared = environ.get(px.SHARED_KEY)
     jwks = None
     if spec.oidc is not None:
         if jwks_file:

@@ -9,9 +9,10 @@ from typing import Any, Mapping
 
 import jwt
 
+from .. import portworx as px
 from ..errors import Location, PxsecError
 from ..sources import read_bytes
-from .common import ENV_PASSPHRASE, ENV_SHARED, MIN_SECRET_BYTES
+from .common import ENV_PASSPHRASE, MIN_SECRET_BYTES
 
 HMAC_ALGS = ("HS256", "HS384", "HS512")
 RSA_ALGS = ("RS256", "RS384", "RS512")
@@ -34,7 +35,7 @@ def shared_secret_signer(secret: str) -> Signer:
     raw = secret.encode("utf-8")
     notes = ()
     if len(raw) < MIN_SECRET_BYTES:
-        notes = (f"{ENV_SHARED} is shorter than {MIN_SECRET_BYTES} bytes; use a long random value "
+        notes = (f"{px.SHARED_KEY} is shorter than {MIN_SECRET_BYTES} bytes; use a long random value "
                  f"(`pxsec keys generate`)",)
     return Signer("HS256", raw, notes)
 

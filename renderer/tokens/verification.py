@@ -29,10 +29,11 @@ from typing import Any
 
 import jwt
 
+from .. import portworx as px
 from ..errors import Location, PxsecError
 from ..spec import Spec
 from .claims import CUSTOM_CLAIMS, Rejected, check_claims
-from .common import ENV_SHARED, MAX_TOKEN_CHARS, show
+from .common import MAX_TOKEN_CHARS, show
 from .keyring import VerifyKeys
 from .lifetimes import human_duration, iso
 from .signing import FAMILIES
@@ -112,8 +113,8 @@ def _self_signed_keys(alg: str, iss: str, spec: Spec, keys: VerifyKeys) -> list[
             raise Rejected(f"{alg} token from {show(iss)}, but the spec accepts no shared-secret tokens "
                            f"(selfSigned.sharedSecret is not true)")
         if keys.shared_secret is None:
-            raise PxsecError(f"the token is signed with {alg}; set {ENV_SHARED} to the shared secret to verify it", where)
-        return [(keys.shared_secret, f"the shared secret ({ENV_SHARED})")]
+            raise PxsecError(f"the token is signed with {alg}; set {px.SHARED_KEY} to the shared secret to verify it", where)
+        return [(keys.shared_secret, f"the shared secret ({px.SHARED_KEY})")]
     kind, ref, key, flag = (("RSA", ss.rsa_public_key, keys.rsa_public_key, "--rsa-public-key")
                             if alg.startswith("RS") else
                             ("ECDSA", ss.ecdsa_public_key, keys.ecdsa_public_key, "--ecdsa-public-key"))

@@ -13,12 +13,9 @@ from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
 
-import pytest
 import yaml
 
 ROOT = Path(__file__).resolve().parents[2]
-KRM_MODULE = ROOT / "renderer" / "adapters" / "krm.py"
-CHECK_MODULE = ROOT / "renderer" / "commands" / "check.py"
 
 # One canary per secret variable: long enough for secret.create (>= 32 bytes), unique, and
 # unlikely to appear in any input by chance. A short one exercises the "too short" error path.
@@ -35,20 +32,6 @@ SCRUB = ("PXSEC_DEBUG", "PXSEC_SPEC", "PXSEC_LOG_FILE", "PXSEC_NO_CACHE", "PORTW
 # thousands of random specs would otherwise leave thousands of marker files behind.
 CACHE_DIR = tempfile.mkdtemp(prefix="pxsec-robust-cache-")
 FIXED_ENV = {"PXSEC_CACHE_DIR": CACHE_DIR}
-
-
-def krm_available() -> bool:
-    return KRM_MODULE.is_file()
-
-
-def check_available() -> bool:
-    return CHECK_MODULE.is_file()
-
-
-skip_without_krm = pytest.mark.skipif(
-    not krm_available(), reason="renderer/adapters/krm.py is absent (the KRM function mode is not written yet)")
-skip_without_check = pytest.mark.skipif(
-    not check_available(), reason="renderer/commands/check.py is absent (`pxsec check` is not written yet)")
 
 
 def leaks(text: str | bytes, canaries: dict[str, str]) -> list[str]:

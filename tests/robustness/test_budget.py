@@ -14,7 +14,7 @@ import os
 
 import pytest
 
-from .harness import EXAMPLES, MIN_TOTAL, ROOT, check_available, krm_available
+from .harness import EXAMPLES, MIN_TOTAL
 
 RENDER = ("render_malformed", "render_odd", "render_manifests", "render_specs", "render_secret_create")
 KRM = ("krm_lists", "krm_raw")
@@ -29,9 +29,7 @@ def test_at_least_10000_generated_inputs():
         pytest.skip("PXSEC_ROBUST_SCALE < 1: a scaled-down run")
     if os.environ.get("PYTEST_XDIST_WORKER"):
         pytest.skip("counts are per xdist worker")
-    legacy = (ROOT / "renderer" / "adapters" / "legacy.py").is_file()
-    expected = (RENDER + (KRM if krm_available() else ()) + (CHECK if check_available() else ())
-                + (LEGACY if legacy else ()) + FAMILIES + ("process_sample",))
+    expected = RENDER + KRM + CHECK + LEGACY + FAMILIES + ("process_sample",)
     missing = [k for k in expected if not EXAMPLES.get(k)]
     if missing:
         pytest.skip(f"not every budgeted test ran in this session (missing: {', '.join(missing)})")

@@ -20,9 +20,8 @@ from hypothesis import strategies as st
 
 from . import strategies as s
 from .harness import (CANARIES, assert_no_crash, assert_one_line_error, count, dump_spec, hypothesis_settings,
-                      known_bug, leaks, outcome, run_inprocess, scaled, skip_without_check, write)
+                      known_bug, leaks, outcome, run_inprocess, scaled, write)
 
-pytestmark = skip_without_check
 
 SETTINGS = hypothesis_settings()
 BUDGET = scaled({"check_inputs": 600, "check_after_render": 500})

@@ -18,9 +18,8 @@ from hypothesis import strategies as st
 from . import oracle
 from . import strategies as s
 from .harness import (CANARIES, SHORT_CANARIES, assert_no_crash, assert_one_line_error, count, hypothesis_settings,
-                      known_bug, outcome, run_inprocess, scaled, skip_without_krm)
+                      known_bug, outcome, run_inprocess, scaled)
 
-pytestmark = skip_without_krm
 
 SETTINGS = hypothesis_settings()
 BUDGET = scaled({"krm_lists": 2000, "krm_raw": 800})

@@ -11,17 +11,14 @@ from __future__ import annotations
 
 import itertools
 
-import pytest
 from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
 from . import oracle
 from . import strategies as s
-from .harness import (CANARIES, ROOT, assert_render_contract, count, dump_spec, hypothesis_settings, known_bug,
+from .harness import (CANARIES, assert_render_contract, count, dump_spec, hypothesis_settings, known_bug,
                       outcome, run_inprocess, scaled, write)
 
-pytestmark = pytest.mark.skipif(not (ROOT / "renderer" / "adapters" / "legacy.py").is_file(),
-                                reason="renderer/adapters/legacy.py is absent (legacy exec plugin mode not written)")
 
 SETTINGS = hypothesis_settings()
 BUDGET = scaled({"legacy_resources": 800, "legacy_raw": 400})

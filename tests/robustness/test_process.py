@@ -20,7 +20,7 @@ from hypothesis import strategies as st
 
 from . import strategies as s
 from .harness import (CANARIES, ROOT, assert_one_line_error, assert_render_contract, count, dump_spec, known_bug,
-                      process_env, run_inprocess, run_process, scaled, skip_without_krm, write)
+                      process_env, run_inprocess, run_process, scaled, write)
 
 SAMPLE = scaled({"process_sample": 240})["process_sample"]
 AS_LIMIT = 1536 * 2**20  # RLIMIT_AS for the large-input runs: 1.5 GB
@@ -161,7 +161,6 @@ def test_alias_bomb_in_the_stream_is_refused_quickly(workdir, where):
     assert_one_line_error(o)
 
 
-@skip_without_krm
 @pytest.mark.parametrize("where", ["items", "functionConfig"])
 def test_alias_bomb_in_a_resource_list_is_refused_quickly(where):
     if where == "items":
