@@ -203,7 +203,9 @@ def parse_yaml(text: str, source: str, role: Callable[[Document], str | None] | 
     if worth_composing is not None:
         _syntax_check(text, source, frames, first_index, first_line)
     docs: list[Document] = []
-    for f, index in zip(frames, index_of):
+    for n, index in enumerate(index_of):
+        # each frame is let go once its document exists: frames and documents never all coexist
+        f, frames[n] = frames[n], None
         chunk = text[f.start:f.end]
         if index < 0:  # comments/blank lines before the first separator: not a document of its own
             doc = Document(source, -1, chunk, f.line)
