@@ -85,6 +85,8 @@ def _run_guarded(fn, *args) -> int:
     except RecursionError:
         report_error("input is nested too deeply")
         return 1
+    except MemoryError:
+        raise  # to _guarded, outside these frames
     except Exception as e:  # noqa: BLE001 - last line of defence: no traceback, no input text
         if os.environ.get("PXSEC_DEBUG"):
             raise
