@@ -50,14 +50,19 @@ class Frame:
     content of its chunk (`---#: x` a key, `---` a document start); then body == start and
     `marked` says the frame still opens with a separator line."""
 
-    __slots__ = ("start", "body", "end", "line", "marked")
+    __slots__ = ("start", "_skip", "end", "line", "marked")  # _skip: the dropped line's length (a small,
+    # shared int, where an offset would be one more int object per chunk of a long stream)
 
     def __init__(self, start: int, body: int, end: int, line: int, marked: bool = False):
-        self.start, self.body, self.end, self.line, self.marked = start, body, end, line, marked
+        self.start, self._skip, self.end, self.line, self.marked = start, body - start, end, line, marked
+
+    @property
+    def body(self) -> int:
+        return self.start + self._skip
 
     @property
     def separated(self) -> bool:
-        return self.body > self.start
+        return self._skip > 0
 
 
 def line_count(chunk: str) -> int:

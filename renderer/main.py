@@ -36,7 +36,35 @@ def _silence_stdout() -> None:
         pass
 
 
+OUT_OF_MEMORY = "out of memory while reading the input"
+# Freed when memory runs out, so the error can still be written (and the log file appended).
+_reserve: bytearray | None = bytearray(1 << 20)
+
+
 def _guarded(fn, *args) -> int:
+    """_run_guarded, and a MemoryError turned into a one-line error. It is caught here, outside
+    the frames that raised it: once the except block is left, the traceback and with it every
+    frame (the input, its documents) is released, so there is memory to report it with."""
+    global _reserve
+    try:
+        return _run_guarded(fn, *args)
+    except MemoryError:
+        pass
+    _reserve = None
+    import gc
+
+    gc.collect()
+    try:
+        report_error(OUT_OF_MEMORY)
+    except MemoryError:  # still none: write the line without Python-level formatting
+        try:
+            os.write(2, b"pxsec: error: " + OUT_OF_MEMORY.encode() + b"\n")
+        except OSError:
+            pass
+    return 1
+
+
+def _run_guarded(fn, *args) -> int:
     from .errors import PxsecError
 
     try:
@@ -58,8 +86,7 @@ def _guarded(fn, *args) -> int:
         report_error("input is nested too deeply")
         return 1
     except MemoryError:
-        report_error("out of memory while reading the input")
-        return 1
+        raise  # to _guarded, outside these frames
     except Exception as e:  # noqa: BLE001 - last line of defence: no traceback, no input text
         if os.environ.get("PXSEC_DEBUG"):
             raise

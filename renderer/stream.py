@@ -31,7 +31,22 @@ _BOM = "\ufeff"
 
 
 class Document:
-    """One document chunk of a stream: its original text and what was read off it."""
+    """One document chunk of a stream: its original text and what was read off it.
+
+    A stream can hold millions of documents nobody touches (`"---\na: 1\n" * 10**7`), so what
+    every document has lives in slots; what only composed, edited or generated documents have
+    (view, skeleton, features, obj, api_version, generated) is a class default until set, and
+    then goes to the instance's `__dict__`, created only for those documents."""
+
+    __slots__ = ("source", "index", "text", "line", "node", "empty", "role", "changed", "separated", "json",
+                 "emitted", "kind", "name", "namespace", "__dict__")
+
+    generated = False  # created by pxsec, not from the input
+    _view: Any = None  # what Kubernetes decodes (see view())
+    skeleton: Any = None  # identity and containers, read cheaply (see identify())
+    features: kyaml.Features | None = None  # aliases, merge keys, tags seen while constructing
+    obj: Any = None  # unshared copy of the view, only for documents a filter edits
+    api_version: str | None = None
 
     def __init__(self, source: str, index: int, text: str, line: int, node: Any = None, *,
                  empty: bool = False, generated: bool = False, kind: str | None = None,
@@ -42,17 +57,13 @@ class Document:
         self.line = line  # 1-based line of the chunk's first line in the source
         self.node = node  # composed root node: kept only for documents the caller wants (see parse)
         self.empty = empty  # no content (comments only, or an empty/null document)
-        self.generated = generated  # created by pxsec, not from the input
-        self._view: Any = None  # what Kubernetes decodes (see view())
-        self.skeleton: Any = None  # identity and containers, read cheaply (see identify())
+        if generated:
+            self.generated = True
         self.role: str | None = None  # what the caller's `role` function made of it (parse)
-        self.features: kyaml.Features | None = None  # aliases, merge keys, tags seen while constructing
-        self.obj: Any = None  # unshared copy of the view, only for documents a filter edits
         self.changed = False
         self.separated = False  # the text starts with an apimachinery separator line (k8ssplit)
         self.json = False  # a value of a JSON stream (jsonstream): emitted as JSON when changed
         self.emitted: str | None = None  # its text in the output, once join() wrote it
-        self.api_version: str | None = None
         self.kind = kind
         self.name = name
         self.namespace = namespace
@@ -192,7 +203,9 @@ def parse_yaml(text: str, source: str, role: Callable[[Document], str | None] | 
     if worth_composing is not None:
         _syntax_check(text, source, frames, first_index, first_line)
     docs: list[Document] = []
-    for f, index in zip(frames, index_of):
+    for n, index in enumerate(index_of):
+        # each frame is let go once its document exists: frames and documents never all coexist
+        f, frames[n] = frames[n], None
         chunk = text[f.start:f.end]
         if index < 0:  # comments/blank lines before the first separator: not a document of its own
             doc = Document(source, -1, chunk, f.line)
@@ -223,7 +236,8 @@ def finish(doc: Document, node: Any, role: Callable[[Document], str | None] | No
         doc.role = role(doc)
     if role is not None and doc.role is None:
         doc.node = None
-        doc._view = None
+        if doc._view is not None:  # (assigning the class default would give the document a __dict__)
+            doc._view = None
     return doc
 
 
