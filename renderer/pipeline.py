@@ -64,7 +64,7 @@ _TAG_OR_ALIAS = re.compile(r"(?:^|[\s\[{,?:-])[!&*][^\s\[\]{},]", re.M)
 _KIND_WORD = re.compile(r"\bkind\W{0,3}:\s*\W?StorageCluster\b|(?:^|[{,]\s*)[\"']?items[\"']?\s*:", re.M)
 
 
-def worth_composing(spec: Spec):
+def worth_composing(spec: Spec | None):
     """A cheap text test: could this document be one pxsec changes or reads? False means surely not.
 
     A target spells in its text what identifies it: its kind, and a container named portworx or
@@ -73,8 +73,14 @@ def worth_composing(spec: Spec):
     double-quoted scalar ("Daemon\\x53et") or a tag (`!!binary`) can build them from other text,
     so chunks with a backslash or a tag are composed; so are chunks with anchors or aliases (the
     composer then checks them: undefined aliases, alias bombs) and, for envFrom, any chunk that
-    names a PORTWORX_AUTH_* setting."""
-    wired = spec.tokens is not None  # spec.tokens: VolumeSnapshotClasses, PVCs and Stork objects too
+    names a PORTWORX_AUTH_* setting.
+
+    `spec=None` is check's reading (no spec): every Secret, every object that wires a token, and
+    every object with a pxsec.io/ annotation (ignore rules) too; the ConfigMaps and Secrets that
+    envFrom reads are composed afterwards, by name (audit/inventory.py)."""
+    wired = spec is None or spec.tokens is not None  # VolumeSnapshotClasses, PVCs and Stork objects too
+    secret_name = spec.secret_name if spec is not None else ""
+    audit = spec is None
 
     def test(chunk: str) -> bool:
         return ("\\" in chunk
@@ -82,7 +88,8 @@ def worth_composing(spec: Spec):
                 or ("portworx" in chunk and ("containers" in chunk or "DaemonSet" in chunk))
                 or ("Deployment" in chunk and ("stork" in chunk or "autopilot" in chunk))
                 or "PORTWORX_AUTH" in chunk or "PX_SHARED_SECRET" in chunk
-                or ("Secret" in chunk and spec.secret_name in chunk)
+                or ("Secret" in chunk and secret_name in chunk)
+                or (audit and "pxsec.io/" in chunk)
                 or ("StorageClass" in chunk and ("portworx" in chunk or "pxd" in chunk))
                 or (wired and ("PersistentVolumeClaim" in chunk or "stork.libopenstorage.org" in chunk
                                or "VolumeSnapshotClass" in chunk))

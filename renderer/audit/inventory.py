@@ -15,6 +15,7 @@ import yaml
 
 from .. import portworx as px, process
 from ..errors import PxsecError
+from ..pipeline import worth_composing
 from ..stream import Document, Stream
 from .model import finding
 from .objects import Obj, as_list
@@ -109,7 +110,13 @@ def _sources(docs: list[Document], objects: list[Obj]) -> process.Sources:
             wanted |= process.referenced(o.data)
     out = process.Sources()
     names = {n for _, n in wanted if isinstance(n, str)}
+    stream = Stream(docs)
     for doc in docs if names else ():
+        if doc.node is None and any(n in doc.text for n in names):  # passed over by the text test: read it now
+            try:
+                stream.ensure_composed(doc)
+            except PxsecError:
+                continue
         if doc.node is not None and (doc.name in names or doc.kind is None or px.is_list(doc.skeleton)):
             try:
                 view = doc.view()
@@ -169,7 +176,8 @@ def parse_sources(sources: list[tuple[str, str]]) -> tuple[list[Document], list]
     errors = []
     for name, text in sources:
         try:
-            docs.extend(Stream.from_sources([(name, text)]).documents)
+            # render's cheap text test (spec-free): documents check cannot care about are never composed
+            docs.extend(Stream.from_sources([(name, text)], None, worth_composing(None)).documents)
         except PxsecError as e:
             last = max(1, len(text.splitlines()))  # an error at the end of the stream: the last line
             line = min(e.line, last) if e.line else None
