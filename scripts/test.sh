@@ -14,7 +14,8 @@ venv=${PXSEC_VENV:-.venv}
 "$venv/bin/python" -m pip install --quiet --disable-pip-version-check ".[test]"
 
 tools=$(bash scripts/install-tools.sh)
-export PATH="$PWD/$venv/bin:$tools:$PATH"
+venv=$(cd "$venv" && pwd)  # absolute (PXSEC_VENV may be relative or absolute)
+export PATH="$venv/bin:$tools:$PATH"
 export PXSEC_REQUIRE_E2E=${PXSEC_REQUIRE_E2E:-1}
 for bin in helm3 helm4 kustomize kpt kubectl pxsec kube-apiserver etcd; do
   command -v "$bin" >/dev/null || { echo "test.sh: $bin is not on PATH" >&2; exit 1; }
