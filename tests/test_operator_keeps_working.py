@@ -20,28 +20,10 @@ from pxsec import spec as specmod
 from pxsec.errors import Location, PxsecError
 from pxsec.filters import operator_warnings, px_version, storagecluster, stork
 
-LOC = Location("in.yaml", 0, "StorageCluster", "px", "portworx")
+from test_operator_storagecluster import LOC, render, sc, warnings  # the same StorageCluster helpers
 USER_KEYS = {"system-secret": "user-system", "stork-secret": "user-stork", "shared-secret": "user-shared"}
 
 
-def sc(image="portworx/oci-monitor:3.1.0", annotations=None, **spec):
-    body = {"image": image, "stork": {"enabled": True}}
-    if image is None:
-        del body["image"]
-    body.update(spec)
-    return {"apiVersion": "core.libopenstorage.org/v1", "kind": "StorageCluster",
-            "metadata": {"name": "px", "namespace": "portworx", "annotations": annotations or {}}, "spec": body}
-
-
-def render(obj, **spec):
-    spec.setdefault("selfSigned", {"issuer": "openstorage.io", "sharedSecret": True})
-    out = copy.deepcopy(obj)
-    report = storagecluster.apply(out, specmod.build(spec), LOC)
-    return out, report
-
-
-def warnings(report) -> str:
-    return "\n".join(report.warnings)
 
 
 def cluster_secrets(user_secret: str, existing: bool) -> dict:
