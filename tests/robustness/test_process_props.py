@@ -19,10 +19,8 @@ import yaml
 from hypothesis import given, settings
 
 from . import oracle, strategies as s
-from .harness import CANARIES, assert_no_crash, count, hypothesis_settings, outcome, run_inprocess, scaled, \
-    skip_without_check, write
+from .harness import CANARIES, assert_no_crash, count, hypothesis_settings, outcome, run_inprocess, scaled, write
 
-pytestmark = skip_without_check
 SETTINGS = hypothesis_settings()
 BUDGET = scaled({"kubelet_rules": 1500})
 _serial = itertools.count()
