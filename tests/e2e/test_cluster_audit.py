@@ -20,7 +20,7 @@ apiVersion: pxsec.io/v1alpha1
 kind: PortworxSecurity
 metadata: {name: px-security}
 spec:
-  secret: {name: px-system-secrets, create: false}
+  secret: {name: pxsec-auth-keys, create: false}  # never an operator-owned Secret (issue 21: PXS040)
   stork: {enabled: true, issuer: stork.openstorage.io}
   selfSigned: {issuer: openstorage.io, sharedSecret: true}
   usernameClaim: email
