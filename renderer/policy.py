@@ -232,6 +232,11 @@ def _storagecluster_refused(spec: Spec) -> list[dict] | None:
 
 def validations(spec: Spec) -> list[dict]:
     sc = _storagecluster_refused(spec) or _storagecluster_checks(expected.storage_cluster(spec))
+    if not spec.stork_enabled and not _storagecluster_refused(spec):
+        # render refuses a StorageCluster that runs Stork (spec.stork absent or enabled) with this spec
+        sc.append(_check(f"!{IS_SC} || object.spec.?stork.?enabled.orValue(true) == false", "PXS020",
+                         "pxsec render refuses this: the StorageCluster runs Stork (spec.stork absent or "
+                         "enabled) but the pxsec spec has stork.enabled: false"))
     return _portworx_checks(expected.portworx_container(spec)) + _stork_checks(expected.stork_container(spec)) + sc
 
 

@@ -106,6 +106,8 @@ def storage_cluster(spec: Spec) -> Cluster:
            "metadata": {"name": "probe", "namespace": "probe"},
            "spec": {"image": "portworx/oci-monitor:3.2.0", "env": _probe_env(env_names),
                     "nodes": [{"env": _probe_env(env_names)}]}}
+    if not spec.stork_enabled:  # a StorageCluster that runs no Stork, as render requires with this spec
+        obj["spec"]["stork"] = {"enabled": False}
     storagecluster.apply(obj, spec, _loc("StorageCluster"))
     sc = obj["spec"]
     refs, _, forbidden = _env_parts(sc.get("env") or [], env_names)

@@ -34,7 +34,9 @@ spec:
 """
 # The specs the corpus is rendered with: the same three as tests/test_corpus.py.
 from test_corpus import SPECS  # noqa: E402
-CASE_INPUTS = sorted(p for p in (ROOT / "tests" / "cases").glob("*/input.yaml"))
+# k8s-json-stream: kustomize's reader takes one JSON value per file where kubectl reads a stream of
+# them, so a patch target in a later value does not exist for kustomize (a known limit of Flux mode).
+CASE_INPUTS = sorted(p for p in (ROOT / "tests" / "cases").glob("*/input.yaml") if p.parent.name != "k8s-json-stream")
 INPUTS = corpus_files() + CASE_INPUTS
 
 
