@@ -53,11 +53,12 @@ def _keys_from_secrets(p: Process) -> list[Problem]:
         var = p.env.get(name)
         if var is None or var.source == FROM_SECRET or var.value == SECRET:
             continue
-        how = var.describe()
-        extra = " (in clear text in the manifest)" if var.source in ("literal", "field", "configmap") else ""
+        how = var.describe() if not var.unknown else "a value the manifests do not tell (a source not in the input)"
+        extra = " (in clear text in the manifest)" if var.source in ("literal", "field", "configmap") \
+            and not var.unknown else ""
         out.append(Problem(PROCESS, ERROR, var.path, f"{name} comes from {how}{extra}, not from a Secret",
                            # a plain literal is PXS008's; `$(S)` left unexpanded (S defined later) is not
-                           literal=var.source == "literal" and "$(" not in var.value))
+                           literal=var.source == "literal" and "$(" not in var.value and not var.unknown))
     return out
 
 
