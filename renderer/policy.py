@@ -235,8 +235,8 @@ def validations(spec: Spec) -> list[dict]:
     if not spec.stork_enabled and not _storagecluster_refused(spec):
         # render refuses a StorageCluster that runs Stork (spec.stork absent or enabled) with this spec
         sc.append(_check(f"!{IS_SC} || object.spec.?stork.?enabled.orValue(true) == false", "PXS020",
-                         "pxsec render refuses this: the StorageCluster runs Stork (spec.stork absent or "
-                         "enabled) but the pxsec spec has stork.enabled: false"))
+                         "the StorageCluster runs Stork (spec.stork absent or enabled) but the pxsec spec has "
+                         "stork.enabled: false, and render refuses that"))
     return _portworx_checks(expected.portworx_container(spec)) + _stork_checks(expected.stork_container(spec)) + sc
 
 
