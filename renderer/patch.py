@@ -204,9 +204,9 @@ def patch(text: str, node: Any, old: Any, new: Any) -> str | None:
 
 
 def _kube_view(text: str) -> Any:
-    from .stream import _SyntaxLoader
+    from .yamlsafe import SyntaxLoader  # the syntax loader lives in yamlsafe: no patch <-> stream circle
 
     try:
-        return kyaml.construct(yaml.compose(text, Loader=_SyntaxLoader))
+        return kyaml.construct(yaml.compose(text, Loader=SyntaxLoader))
     except (yaml.YAMLError, kyaml.Unrepresentable, RecursionError):
         return _Unsupported  # never equal to an object
