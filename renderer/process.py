@@ -198,9 +198,6 @@ class Process:
         """portworx.scan_flags over the expanded argv."""
         return px.scan_flags([a.text for a in self.argv], want)
 
-    def arg_of(self, index: int) -> Arg:
-        return self.argv[index]
-
     def may_define(self, name: str) -> list[Opaque]:
         """envFrom sources not in the stream that could set `name` in the final environment: an
         `env` entry or a later known source overrides them."""
@@ -306,7 +303,7 @@ def command_line(ct: dict, path: tuple, proc: Process) -> None:
 
 
 # --- objects that run containers ------------------------------------------------------------------
-def role_of_container(ct: dict, kind: Any) -> str | None:
+def role_of_container(ct: dict) -> str | None:
     name, image = ct.get("name"), ct.get("image")
     if px.is_portworx_container(name, image):
         return px.PORTWORX
@@ -340,7 +337,7 @@ def processes(obj: Any, sources: Sources | None = None) -> Iterator[Process]:
                 if not isinstance(ct, dict):
                     continue
                 path = pod_path + (key, i)
-                proc = Process(role_of_container(ct, obj.get("kind")), path, ct.get("name"), ct.get("image"))
+                proc = Process(role_of_container(ct), path, ct.get("name"), ct.get("image"))
                 environment(ct, path, namespace, sources, tmeta, proc)
                 command_line(ct, path, proc)
                 yield proc

@@ -41,7 +41,7 @@ def _output_view(doc: Any) -> Any:
     return docs[0].view()
 
 
-def _objects(doc: Any, obj: Any):
+def _objects(obj: Any):
     """(object, field prefix) of a document: itself, or the items of a List."""
     if px.is_list(obj):
         for i, item in enumerate(obj["items"]):
@@ -63,7 +63,7 @@ def prove(stream: Any, spec: Any, local_config: bool = False) -> list[str]:
         if doc.role is None or doc.generated:
             continue
         view = _output_view(doc)
-        for obj, prefix in _objects(doc, view):
+        for obj, prefix in _objects(view):
             if isinstance(obj, dict) and px.classify(obj) in JUDGED and not (local_config and _local(obj)):
                 targets.append((doc, obj, prefix))
     if not targets:
@@ -78,7 +78,7 @@ def prove(stream: Any, spec: Any, local_config: bool = False) -> list[str]:
             if doc.generated or any(n in doc.text for n in names):
                 if doc.generated or stream.ensure_composed(doc):
                     view = _output_view(doc) if (doc.changed or doc.generated) else doc.view()
-                    for obj, _ in _objects(doc, view):
+                    for obj, _ in _objects(view):
                         sources.add(obj)
     warnings = []
     for doc, obj, prefix in targets:
