@@ -21,7 +21,7 @@ from .errors import Location, PxsecError
 
 
 def parse_json(text: str, source: str, role: Callable[[Document], str | None] | None = None,
-               worth_composing: Callable[[str], bool] | None = None) -> list[Document]:
+               worth_composing: Callable[[str], bool] | None = None, *, syntax: bool = False) -> list[Document]:
     from .stream import Document, compose, finish, parse_yaml
 
     spans, rest = k8ssplit.json_values(text, source)
@@ -39,7 +39,8 @@ def parse_json(text: str, source: str, role: Callable[[Document], str | None] | 
         docs.append(doc)
     if rest is not None:
         line += k8ssplit.line_count(text[at:rest])
-        docs += parse_yaml(text[rest:], source, role, worth_composing, first_index=len(spans), first_line=line)
+        docs += parse_yaml(text[rest:], source, role, worth_composing, first_index=len(spans), first_line=line,
+                           syntax=syntax)
     return docs
 
 

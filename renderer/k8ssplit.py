@@ -32,12 +32,15 @@ JSON_SPACE = " \t\r\n"  # encoding/json's isSpace
 YAML_BREAKS = "\r\n\x85\u2028\u2029"  # libyaml's IS_BREAK: lines YAML sees that apimachinery does not
 SNIFF_BYTES = 4096  # NewYAMLOrJSONDecoder(r, 4096) in kubectl's StreamVisitor
 
-_SEPARATOR = re.compile(r"^---", re.M)  # LineReader lines start after `\n` only
+# LineReader lines start after `\n` only: a separator is `---` at the start or after `\n` (a
+# literal, which `re` scans for in C; `^---` with re.M would try every position in Python's re)
+_NL_SEPARATOR = re.compile("\n---")
 # A marker or a directive YAML sees inside an apimachinery chunk: `---`/`...` after a line break
 # apimachinery does not split on (CR, NEL, LS, PS), `...` at any line start, `%` at a line start.
 # Every match starts with the line break before it (a leading character class keeps the scan in C).
 _BLANKZ = r"(?=[ \t\r\n\x85\u2028\u2029]|\Z)"
-_INNER = re.compile(r"[\r\x85\u2028\u2029]---" + _BLANKZ + r"|[\n\r\x85\u2028\u2029](?:\.\.\." + _BLANKZ + "|%)")
+_INNER_NL = re.compile(r"\n(?:\.\.\." + _BLANKZ + "|%)")  # after `\n`: every stream has them
+_INNER_RARE = re.compile(r"[\r\x85\u2028\u2029](?:---" + _BLANKZ + r"|\.\.\." + _BLANKZ + "|%)")
 _INNER_AT_START = re.compile(r"\.\.\." + _BLANKZ + "|%")
 _NOT_BREAK = re.compile(r"[^\r\n\x85\u2028\u2029]")
 
@@ -97,37 +100,44 @@ def frames(text: str, source: str, first_line: int = 1, first_is_data: bool = Fa
     `first_is_data`: the text's first line is not a separator candidate (it followed a BOM).
     `continued`: the text continues a stream after a document, so a separator on its first
     line ends that document and is dropped (one document's text read again in its place). A bad
-    separator is an error naming its line, not its content (it may hold a secret)."""
-    starts = [m.start() for m in _SEPARATOR.finditer(text)]
-    if first_is_data and starts and starts[0] == 0:
-        starts.pop(0)
+    separator is an error naming its line, not its content (it may hold a secret).
+
+    One scan for `\\n---` (a literal, which `re` finds in C), and per chunk a constant amount
+    of Python: a stream of a million documents costs a scan, not a parse."""
+    find, count = text.find, text.count
+    cr = "\r" in text  # a lone CR ends a line for pxsec's line numbers too (line_count)
+    n_text = len(text)
     out: list[Frame] = []
-    if not starts or starts[0] != 0:
-        starts.insert(0, 0)
-        first_sep = False
-    else:
-        first_sep = True
-    starts.append(len(text))
     line = first_line
     empty = not continued  # YAMLReader.Read's buffer: nothing read since the last chunk ended
-    for n in range(len(starts) - 1):
-        a, b = starts[n], starts[n + 1]
-        body = a
-        marked = n > 0 or first_sep
-        if marked:
-            nl = text.find("\n", a, b)
-            end_of_line = b if nl < 0 else nl + 1
-            if not separator_ok(text[a + 3:end_of_line]):
-                raise PxsecError(f"line {line}: invalid document separator: a line that starts with '---' may "
-                                 "only have spaces or a comment after it (Kubernetes refuses the whole stream: "
-                                 "invalid Yaml document separator)", Location(source, _index(text, out)), line=line)
-            if not empty:  # it ends the chunk before and is dropped
-                body = end_of_line
-        if b > a:
-            out.append(Frame(a, body, b, line, marked))
-            line += line_count(text[a:b])
-            empty = body == b
+    a, marked = 0, text.startswith("---") and not first_is_data
+    for m in _NL_SEPARATOR.finditer(text):  # a regex of a literal: a C scan, linear
+        b = m.start() + 1
+        line, empty = _frame(text, source, out, a, b, line, marked, empty, find, count, cr)
+        a, marked = b, True
+    if a < n_text:
+        _frame(text, source, out, a, n_text, line, marked, empty, find, count, cr)
     return out
+
+
+def _frame(text, source, out, a, b, line, marked, empty, find, count, cr):
+    """One chunk text[a:b] for frames(): its separator line checked and, when it ends the chunk
+    before it, dropped. Returns the next chunk's first line and whether the buffer is empty."""
+    body = a
+    if marked:
+        nl = find("\n", a, b)
+        end_of_line = b if nl < 0 else nl + 1
+        if nl != a + 3 and not separator_ok(text[a + 3:end_of_line]):  # `---\n`, the common case, is fine
+            raise PxsecError(f"line {line}: invalid document separator: a line that starts with '---' may "
+                             "only have spaces or a comment after it (Kubernetes refuses the whole stream: "
+                             "invalid Yaml document separator)", Location(source, _index(text, out)), line=line)
+        if not empty:  # it ends the chunk before and is dropped
+            body = end_of_line
+    if b > a:
+        out.append(Frame(a, body, b, line, marked))
+        line += count("\n", a, b) + ((count("\r", a, b) - count("\r\n", a, b)) if cr else 0)
+        empty = body == b
+    return line, empty
 
 
 def _index(text: str, done: list[Frame]) -> int:
@@ -141,14 +151,19 @@ def _index(text: str, done: list[Frame]) -> int:
 
 def inner_markers(text: str, chunks: list[Frame]) -> list[int]:
     """Indices of the chunks in which YAML could see another document (or a directive) where
-    apimachinery sees none: one regex pass over the text, each match placed by bisection."""
+    apimachinery sees none, each hit placed by bisection. The scan after `\\n` starts with a
+    literal (fast in `re`); the one after CR, NEL, LS or PS runs only when the text has one."""
+    hits = [0] if _INNER_AT_START.match(text) else []
+    hits += [m.start() + 1 for m in _INNER_NL.finditer(text)]
+    if any(c in text for c in "\r\x85\u2028\u2029"):
+        hits += [m.start() + 1 for m in _INNER_RARE.finditer(text)]
+    if not hits:
+        return []
     from bisect import bisect_right
 
     starts = [f.start for f in chunks]
     found: list[int] = []
-    hits = [0] if _INNER_AT_START.match(text) else []
-    hits += [m.start() + 1 for m in _INNER.finditer(text)]
-    for at in hits:
+    for at in sorted(hits):
         i = bisect_right(starts, at) - 1
         if i >= 0 and at >= chunks[i].body and (not found or found[-1] != i):
             found.append(i)

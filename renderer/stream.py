@@ -6,8 +6,10 @@ Design for speed and byte-fidelity:
   own bytes: separator line, comments (`# Source:` lines), body; the chunks concatenate back
   to the input.
 - Every chunk is *composed* with libyaml as Kubernetes' YAML reader sees it (streamsyntax.body:
-  the separator line Kubernetes drops is blanked), or, with `worth_composing`, the whole stream
-  is syntax-checked once in C and only the chunks worth it are composed. A chunk in which YAML
+  the separator line Kubernetes drops is blanked), or, with `worth_composing`, only the chunks
+  worth it are: the others cost a scan, not a parse (render passes them through byte for byte;
+  one that is no valid YAML fails where it is applied, as it would without pxsec). check asks
+  for `syntax=True`: the whole stream through libyaml's parser once, in C. A chunk in which YAML
   would see a second document is refused (Kubernetes reads only the first).
 - Only documents a filter wants are *constructed* into Python objects; only documents a
   filter changed are dumped again. Everything else is emitted as the original chunk.
@@ -25,7 +27,7 @@ from . import k8ssplit, kyaml
 from .errors import Location, PxsecError
 from .streamsyntax import _YAML_LINES, _bom_body, _indices, _looks_empty, _one_document, _syntax_check, \
     _yaml_marker, body
-from .yamlsafe import SyntaxLoader, check_depth, compose
+from .yamlsafe import MAX_DEPTH, SyntaxLoader, check_depth, compose
 
 _BOM = "\ufeff"
 
@@ -38,7 +40,7 @@ class Document:
     (view, skeleton, features, obj, api_version, generated) is a class default until set, and
     then goes to the instance's `__dict__`, created only for those documents."""
 
-    __slots__ = ("source", "index", "text", "line", "node", "empty", "role", "changed", "separated", "json",
+    __slots__ = ("source", "index", "text", "line", "node", "_empty", "role", "changed", "separated", "json",
                  "emitted", "kind", "name", "namespace", "__dict__")
 
     generated = False  # created by pxsec, not from the input
@@ -49,14 +51,14 @@ class Document:
     api_version: str | None = None
 
     def __init__(self, source: str, index: int, text: str, line: int, node: Any = None, *,
-                 empty: bool = False, generated: bool = False, kind: str | None = None,
+                 empty: bool | None = False, generated: bool = False, kind: str | None = None,
                  name: str | None = None, namespace: str | None = None):
         self.source = source
         self.index = index  # 0-based index among the stream's documents, as yaml.load_all counts them
         self.text = text  # the original chunk, emitted as is unless the document changed
         self.line = line  # 1-based line of the chunk's first line in the source
         self.node = node  # composed root node: kept only for documents the caller wants (see parse)
-        self.empty = empty  # no content (comments only, or an empty/null document)
+        self._empty = empty  # no content (comments only, or an empty/null document); None: not looked yet
         if generated:
             self.generated = True
         self.role: str | None = None  # what the caller's `role` function made of it (parse)
@@ -67,6 +69,18 @@ class Document:
         self.kind = kind
         self.name = name
         self.namespace = namespace
+
+    @property
+    def empty(self) -> bool:
+        """No content (comments only, or an empty/null document). A document parse() did not
+        compose is looked at (a scan of its text) only when somebody asks."""
+        if self._empty is None:
+            self._empty = _looks_empty(self.text, self.separated)
+        return self._empty
+
+    @empty.setter
+    def empty(self, value: bool) -> None:
+        self._empty = value
 
     def location(self, field: str | None = None) -> Location:
         return Location(self.source, self.index, self.kind, self.name, self.namespace, field)
@@ -159,12 +173,14 @@ def split(text: str) -> Iterator[tuple[str, int]]:
 
 
 def parse(text: str, source: str, role: Callable[[Document], str | None] | None = None,
-          worth_composing: Callable[[str], bool] | None = None, *, continued: bool = False) -> list[Document]:
+          worth_composing: Callable[[str], bool] | None = None, *, continued: bool = False,
+          syntax: bool = False) -> list[Document]:
     """All documents of a stream, cut as Kubernetes cuts it (k8ssplit), composed, not constructed.
 
-    With `worth_composing`, the whole stream is syntax-checked once by libyaml in C, and only
-    chunks for which `worth_composing(text)` is true are composed; the others keep their text
-    only (kind/name unknown). Without it, every chunk is composed.
+    With `worth_composing`, only chunks for which `worth_composing(text)` is true are composed;
+    the others keep their text only (kind/name unknown) and are never parsed, unless `syntax`
+    asks for the whole stream to be syntax-checked once by libyaml in C (check reports a YAML
+    error anywhere). Without it, every chunk is composed.
 
     Every composed document has its identity read off the node; with `role`, `doc.role` records
     what the caller makes of it, and the node is kept only where that is not None. Thousands of retained node trees
@@ -177,11 +193,12 @@ def parse(text: str, source: str, role: Callable[[Document], str | None] | None 
     from .jsonstream import parse_json
 
     if not text.startswith(_BOM) and k8ssplit.looks_json(text):
-        return parse_json(text, source, role, worth_composing)
+        return parse_json(text, source, role, worth_composing, syntax=syntax)
     prefix = ""
     if text.startswith(_BOM):
         prefix, text = _BOM, text[1:]
-    docs = parse_yaml(text, source, role, worth_composing, first_is_data=bool(prefix), continued=continued)
+    docs = parse_yaml(text, source, role, worth_composing, first_is_data=bool(prefix), continued=continued,
+                      syntax=syntax)
     if prefix:
         if docs:
             docs[0].text = prefix + docs[0].text
@@ -192,7 +209,7 @@ def parse(text: str, source: str, role: Callable[[Document], str | None] | None 
 
 def parse_yaml(text: str, source: str, role: Callable[[Document], str | None] | None = None,
                worth_composing: Callable[[str], bool] | None = None, *, first_is_data: bool = False,
-               continued: bool = False,
+               continued: bool = False, syntax: bool = False,
                first_index: int = 0, first_line: int = 1) -> list[Document]:
     """parse() for the YAML part of a stream (`text` without its leading BOM)."""
     frames = k8ssplit.frames(text, source, first_line, first_is_data, continued)
@@ -200,9 +217,10 @@ def parse_yaml(text: str, source: str, role: Callable[[Document], str | None] | 
     for i in k8ssplit.inner_markers(text, frames):
         f = frames[i]
         _one_document(body(text[f.start:f.end], f.separated), source, max(index_of[i], 0), f.line)
-    if worth_composing is not None:
+    if worth_composing is not None and syntax:
         _syntax_check(text, source, frames, first_index, first_line)
     docs: list[Document] = []
+    append = docs.append
     for n, index in enumerate(index_of):
         # each frame is let go once its document exists: frames and documents never all coexist
         f, frames[n] = frames[n], None
@@ -210,19 +228,19 @@ def parse_yaml(text: str, source: str, role: Callable[[Document], str | None] | 
         if index < 0:  # comments/blank lines before the first separator: not a document of its own
             doc = Document(source, -1, chunk, f.line)
             doc.separated = f.separated
-            docs.append(doc)
+            append(doc)
             continue
-        composable = body(chunk, f.separated)
         if worth_composing is not None and not worth_composing(chunk):
-            # syntax already checked; the text shows this is no document the caller wants
-            check_depth(composable, Location(source, index))
-            doc = Document(source, index, chunk, f.line, empty=_looks_empty(chunk, f.separated))
-            doc.separated = f.separated
-            docs.append(doc)
+            # the text shows this is no document the caller wants: scanned, never parsed
+            if len(chunk) > MAX_DEPTH:
+                check_depth(body(chunk, f.separated), Location(source, index))
+            doc = Document(source, index, chunk, f.line, empty=None)
+            doc.separated = f._skip > 0
+            append(doc)
             continue
         doc = Document(source, index, chunk, f.line)
         doc.separated = f.separated
-        docs.append(finish(doc, compose(composable, source, index, f.line), role))
+        append(finish(doc, compose(body(chunk, f.separated), source, index, f.line), role))
     return docs
 
 
@@ -290,10 +308,10 @@ class Stream:
 
     @classmethod
     def from_sources(cls, sources: list[tuple[str, str]], role: Callable[[Document], str | None] | None = None,
-                     worth_composing: Callable[[str], bool] | None = None) -> "Stream":
+                     worth_composing: Callable[[str], bool] | None = None, syntax: bool = False) -> "Stream":
         docs: list[Document] = []
         for name, text in sources:
-            docs.extend(parse(text, name, role, worth_composing))
+            docs.extend(parse(text, name, role, worth_composing, syntax=syntax))
         return cls(docs)
 
     def ensure_composed(self, doc: Document) -> bool:

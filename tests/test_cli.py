@@ -62,7 +62,7 @@ def test_output_file_is_written_and_stdout_stays_empty(tmp_path):
 def test_failed_render_leaves_output_file_untouched(tmp_path):
     out = tmp_path / "out.yaml"
     out.write_text("previous\n")
-    r = run_pxsec(["render", "-s", SPEC, "-o", str(out), "-"], stdin=b"a: [")
+    r = run_pxsec(["render", "-s", SPEC, "-o", str(out), "-"], stdin=b"kind: DaemonSet\nmetadata: {name: portworx}\na: [")
     assert r.returncode == 1 and out.read_text() == "previous\n"
 
 

@@ -282,8 +282,10 @@ def test_cr_only_output_is_never_written():
 
 @pytest.mark.parametrize("cmd", ["render", "check"])
 def test_syntax_error_names_the_document_and_line_after_a_comment_separator(cmd, tmp_path):
+    """The broken document is one render reads (its text names a Portworx DaemonSet): documents
+    render does not touch are scanned, not parsed (issue 23), and check reads them all."""
     f = tmp_path / "in.yaml"
-    f.write_text(ds() + "---#: x\n" + cm() + "---# y\nkind: ConfigMap\nmetadata: {name: [x\n")
+    f.write_text(ds() + "---#: x\n" + cm() + "---# y\nkind: DaemonSet\nmetadata: {name: portworx, labels: [x\n")
     if cmd == "render":
         r = run_pxsec(["render", "--spec", str(SPEC), str(f)])
         assert r.returncode == 1

@@ -177,7 +177,7 @@ def parse_sources(sources: list[tuple[str, str]]) -> tuple[list[Document], list]
     for name, text in sources:
         try:
             # render's cheap text test (spec-free): documents check cannot care about are never composed
-            docs.extend(Stream.from_sources([(name, text)], None, worth_composing(None)).documents)
+            docs.extend(Stream.from_sources([(name, text)], None, worth_composing(None), syntax=True).documents)
         except PxsecError as e:
             last = max(1, len(text.splitlines()))  # an error at the end of the stream: the last line
             line = min(e.line, last) if e.line else None
