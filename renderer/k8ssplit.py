@@ -111,33 +111,29 @@ def frames(text: str, source: str, first_line: int = 1, first_is_data: bool = Fa
     line = first_line
     empty = not continued  # YAMLReader.Read's buffer: nothing read since the last chunk ended
     a, marked = 0, text.startswith("---") and not first_is_data
-    for m in _NL_SEPARATOR.finditer(text):  # a regex of a literal: a C scan, linear
-        b = m.start() + 1
-        line, empty = _frame(text, source, out, a, b, line, marked, empty, find, count, cr)
-        a, marked = b, True
-    if a < n_text:
-        _frame(text, source, out, a, n_text, line, marked, empty, find, count, cr)
-    return out
-
-
-def _frame(text, source, out, a, b, line, marked, empty, find, count, cr):
-    """One chunk text[a:b] for frames(): its separator line checked and, when it ends the chunk
-    before it, dropped. Returns the next chunk's first line and whether the buffer is empty."""
-    body = a
-    if marked:
-        nl = find("\n", a, b)
-        end_of_line = b if nl < 0 else nl + 1
-        if nl != a + 3 and not separator_ok(text[a + 3:end_of_line]):  # `---\n`, the common case, is fine
-            raise PxsecError(f"line {line}: invalid document separator: a line that starts with '---' may "
-                             "only have spaces or a comment after it (Kubernetes refuses the whole stream: "
-                             "invalid Yaml document separator)", Location(source, _index(text, out)), line=line)
-        if not empty:  # it ends the chunk before and is dropped
-            body = end_of_line
-    if b > a:
-        out.append(Frame(a, body, b, line, marked))
+    ends = [m.start() + 1 for m in _NL_SEPARATOR.finditer(text)]  # a regex of a literal: a C scan
+    ends.append(n_text)
+    append = out.append
+    for b in ends:
+        if b <= a:
+            continue
+        body = a
+        if marked:
+            nl = find("\n", a, b)
+            if nl != a + 3:  # `---\n`, the common case, needs no look
+                end_of_line = b if nl < 0 else nl + 1
+                if not separator_ok(text[a + 3:end_of_line]):
+                    raise PxsecError(f"line {line}: invalid document separator: a line that starts with '---' may "
+                                     "only have spaces or a comment after it (Kubernetes refuses the whole stream: "
+                                     "invalid Yaml document separator)", Location(source, _index(text, out)),
+                                     line=line)
+            if not empty:  # it ends the chunk before and is dropped
+                body = b if nl < 0 else nl + 1
+        append(Frame(a, body, b, line, marked))
         line += count("\n", a, b) + ((count("\r", a, b) - count("\r\n", a, b)) if cr else 0)
         empty = body == b
-    return line, empty
+        a, marked = b, True
+    return out
 
 
 def _index(text: str, done: list[Frame]) -> int:
