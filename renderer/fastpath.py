@@ -75,7 +75,7 @@ def render(opts: RenderOptions) -> int:
             log_info(line)
     if opts.diff or opts.check:
         return _show_changes(result, opts)
-    sources.write_output(result.text, opts.output)
+    sources.write_pieces(result.pieces(), opts.output)
     return 0
 
 

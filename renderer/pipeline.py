@@ -363,7 +363,7 @@ def render_stream(stream: Stream, spec: Spec, environ: Mapping[str, str] | None 
     warnings += [w for w in prove(stream, spec, local_config) if w not in warnings]
     result = RenderResult(None, job.touched, generated, warnings)
     result.documents = stream.documents
-    result.pairs = _pairs(inputs, job, stream)
+    result.make_pairs = lambda: _pairs(inputs, job, stream)
     result.generated_documents = [d for d in stream.documents[len(inputs):] if d.generated]
     return result
 

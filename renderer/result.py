@@ -97,8 +97,28 @@ class RenderResult:
         self.generated = generated or []
         self.warnings = warnings or []
         self.documents: list[Document] = []  # the stream, each document with its emitted text (render --diff)
-        self.pairs: list[Pair] = []  # one per input document, in input order
+        self._pairs: list[Pair] | None = None
+        self.make_pairs = None  # render's way to make the pairs, the first time a caller reads them
         self.generated_documents: list[Document] = []
+
+    @property
+    def pairs(self) -> list[Pair]:
+        """One Pair per input document, in input order. Made when first read: a plain render
+        that only writes its output never pays for a Pair per document."""
+        if self._pairs is None:
+            self._pairs = self.make_pairs() if self.make_pairs is not None else []
+        return self._pairs
+
+    @pairs.setter
+    def pairs(self, value: list[Pair]) -> None:
+        self._pairs = value
+
+    def pieces(self):
+        """The output stream in pieces (stream.pieces), for a writer that need not hold it whole."""
+        if self._text is None:
+            from .stream import pieces
+            return pieces(self.documents)
+        return iter((self._text,))
 
     @property
     def text(self) -> str:

@@ -228,6 +228,25 @@ def output_mode(path: str, text: str) -> int | None:
     return 0o666 & ~_umask()
 
 
+def write_pieces(pieces, output: str | None) -> None:
+    """An output stream given in pieces (RenderResult.pieces): to stdout about a megabyte at a
+    time, so a long stream is not held as text and bytes at once; to a file whole, atomically."""
+    if output and output != "-":
+        write_output("".join(pieces), output)
+        return
+    out = binary_stdout()
+    batch: list[str] = []
+    size = 0
+    for piece in pieces:
+        batch.append(piece)
+        size += len(piece)
+        if size >= 1 << 20:
+            write_stream(out, "".join(batch).encode("utf-8"))
+            batch, size = [], 0
+    if batch or size == 0:
+        write_stream(out, "".join(batch).encode("utf-8"))
+
+
 def write_output(text: str, output: str | None) -> None:
     data = text.encode("utf-8")
     if not output or output == "-":

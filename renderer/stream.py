@@ -30,6 +30,7 @@ from .streamsyntax import _YAML_LINES, _bom_body, _indices, _looks_empty, _one_d
 from .yamlsafe import MAX_DEPTH, SyntaxLoader, check_depth, compose
 
 _BOM = "\ufeff"
+_SAME = object()  # Document._emitted: join() wrote the input text unchanged
 
 
 class Document:
@@ -40,8 +41,8 @@ class Document:
     (view, skeleton, features, obj, api_version, generated) is a class default until set, and
     then goes to the instance's `__dict__`, created only for those documents."""
 
-    __slots__ = ("source", "index", "text", "line", "node", "_empty", "role", "changed", "separated", "json",
-                 "emitted", "kind", "name", "namespace", "__dict__")
+    __slots__ = ("source", "index", "_text", "_src", "_at", "line", "node", "_empty", "role", "changed",
+                 "separated", "json", "_emitted", "kind", "name", "namespace", "__dict__")
 
     generated = False  # created by pxsec, not from the input
     _view: Any = None  # what Kubernetes decodes (see view())
@@ -55,7 +56,9 @@ class Document:
                  name: str | None = None, namespace: str | None = None):
         self.source = source
         self.index = index  # 0-based index among the stream's documents, as yaml.load_all counts them
-        self.text = text  # the original chunk, emitted as is unless the document changed
+        self._text = text  # the original chunk, emitted as is unless the document changed (see text)
+        self._src: str | None = None
+        self._at = None
         self.line = line  # 1-based line of the chunk's first line in the source
         self.node = node  # composed root node: kept only for documents the caller wants (see parse)
         self._empty = empty  # no content (comments only, or an empty/null document); None: not looked yet
@@ -65,10 +68,29 @@ class Document:
         self.changed = False
         self.separated = False  # the text starts with an apimachinery separator line (k8ssplit)
         self.json = False  # a value of a JSON stream (jsonstream): emitted as JSON when changed
-        self.emitted: str | None = None  # its text in the output, once join() wrote it
+        self._emitted: str | None = None  # its text in the output, once join() wrote it (see emitted)
         self.kind = kind
         self.name = name
         self.namespace = namespace
+
+    @property
+    def text(self) -> str:
+        """The original chunk. A document parse() did not compose keeps offsets into its stream's
+        text instead (`_src`, `_at`: its k8ssplit frame), so a long stream of untouched documents
+        is held once, not twice."""
+        if self._src is not None:
+            f = self._at
+            return self._src[f.start:f.end]
+        return self._text
+
+    @text.setter
+    def text(self, value: str) -> None:
+        self._text, self._src = value, None
+
+    @property
+    def emitted(self) -> str | None:
+        """Its text in the output, once join() wrote it (render's proof reads it back)."""
+        return self.text if self._emitted is _SAME else self._emitted
 
     @property
     def empty(self) -> bool:
@@ -81,6 +103,21 @@ class Document:
     @empty.setter
     def empty(self, value: bool) -> None:
         self._empty = value
+
+    def fresh(self) -> "Document":
+        """A copy for another render to edit (check's drift): what was read is shared, what a
+        render sets (obj, changed, what it emitted) starts anew. copy.copy costs ten times this."""
+        out = object.__new__(Document)
+        out.source, out.index, out._text, out._src, out._at, out.line = \
+            self.source, self.index, self._text, self._src, self._at, self.line
+        out.node, out._empty, out.role, out.changed, out.separated, out.json = \
+            self.node, self._empty, self.role, False, self.separated, self.json
+        out._emitted, out.kind, out.name, out.namespace = None, self.kind, self.name, self.namespace
+        extra = self.__dict__
+        if extra:
+            out.__dict__.update(extra)
+            out.__dict__.pop("obj", None)
+        return out
 
     def location(self, field: str | None = None) -> Location:
         return Location(self.source, self.index, self.kind, self.name, self.namespace, field)
@@ -231,11 +268,12 @@ def parse_yaml(text: str, source: str, role: Callable[[Document], str | None] | 
             append(doc)
             continue
         if worth_composing is not None and not worth_composing(chunk):
-            # the text shows this is no document the caller wants: scanned, never parsed
-            if len(chunk) > MAX_DEPTH:
+            # the text shows this is no document the caller wants: scanned, never parsed (its
+            # nesting is the business of whoever parses it; check's syntax pass measures it)
+            if syntax and len(chunk) > MAX_DEPTH:
                 check_depth(body(chunk, f.separated), Location(source, index))
-            doc = Document(source, index, chunk, f.line, empty=None)
-            doc.separated = f._skip > 0
+            doc = Document(source, index, None, f.line, empty=None)
+            doc._src, doc._at, doc.separated = text, f, f._skip > 0
             append(doc)
             continue
         doc = Document(source, index, chunk, f.line)
@@ -268,36 +306,45 @@ def _is_null(node: Any) -> bool:
 
 
 def join(docs: list[Document]) -> str:
-    """The output stream: each document's text, with a separator wherever two would run together.
+    """The output stream: each document's text, with a separator wherever two would run together
+    (see pieces)."""
+    return "".join(pieces(docs))
+
+
+def pieces(docs: list[Document]) -> Iterator[str]:
+    """The output stream in pieces, to be joined or written as they come (a long stream is never
+    held twice): each document's text, with a separator wherever two would run together.
 
     An output that starts with values of a JSON stream stays one for Kubernetes
     (jsonstream.JoinState): after two JSON values, the documents that follow are written as
     JSON too, since YAMLOrJSONDecoder then accepts nothing else."""
     from .jsonstream import JoinState
 
-    parts: list[str] = []
     state = JoinState()
     last: Document | None = None
+    prev = ""
     for doc in docs:
-        text = state.text(doc)
-        if text is None:
-            continue
-        if parts:
-            prev = parts[-1]
+        if state.mode == "yaml" and not doc.changed:  # the common case: the input's own text, as is
+            text = doc.text
+            doc._emitted = _SAME
+        else:
+            text = state.text(doc)
+            if text is None:
+                continue
+            doc._emitted = text
+        if last is not None:
             if state.json_values >= 2:
                 if not prev[-1:].isspace() and not text[:1].isspace():
-                    parts.append("\n")
-            elif last is not None and last.json and not doc.json and doc.source == last.source and not doc.generated:
+                    yield "\n"
+            elif last.json and not doc.json and doc.source == last.source and not doc.generated:
                 pass  # the input's own switch from a JSON value to YAML (YAMLOrJSONDecoder.Decode): as it was
             else:
                 if not prev.endswith("\n"):
-                    parts.append("\n")
-                if doc.index >= 0 and not k8ssplit.is_separator(text.lstrip(_BOM)):
-                    parts.append("---\n")
-        parts.append(text)
-        doc.emitted = text  # what the output holds for it (render's proof reads it back: parse(continued=...))
-        last = doc
-    return "".join(parts)
+                    yield "\n"
+                if doc.index >= 0 and not doc.separated and not k8ssplit.is_separator(text.lstrip(_BOM)):
+                    yield "---\n"
+        yield text
+        last, prev = doc, text
 
 
 class Stream:

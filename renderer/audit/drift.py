@@ -14,7 +14,6 @@ managed Secret's data not at all.
 """
 from __future__ import annotations
 
-import copy
 import json
 from collections import Counter
 from typing import Any
@@ -170,9 +169,7 @@ def _anchor(docs: list[Document], namespace: str | None) -> dict:
 
 def _fresh(doc: Document) -> Document:
     """A copy of a document check read, for render to edit: check's rules keep the original."""
-    out = copy.copy(doc)
-    out.obj, out.changed = None, False
-    return out
+    return doc.fresh()
 
 
 def check(sources: list[tuple[str, str]], docs: list[Document], spec: Spec) -> list[Finding]:
