@@ -90,8 +90,8 @@ def test_a_second_render_does_not_repeat_the_storageclass_warnings(case):
 def test_documents_are_counted_from_one_like_lines():
     assert Location("f.yaml", 0, "DaemonSet", "px").describe() == "f.yaml: document 1 (DaemonSet/px)"
     assert str(PxsecError("bad", Location("f.yaml", 2))) == "f.yaml: document 3: bad"
-    r = run_pxsec(["render", "--spec", str(EXAMPLE_SPEC), "-"], stdin=b"a: 1\n---\nb: [\n")
-    assert r.returncode == 1 and b"<stdin>: document 2: line 4" in r.stderr, r.stderr
+    r = run_pxsec(["render", "--spec", str(EXAMPLE_SPEC), "-"], stdin=b"a: 1\n---\nkind: DaemonSet\nmetadata: {name: portworx}\nb: [\n")
+    assert r.returncode == 1 and b"<stdin>: document 2: line 6" in r.stderr, r.stderr
 
 
 def test_check_counts_documents_from_one_and_sarif_keeps_its_0_based_index(tmp_path):
@@ -181,7 +181,9 @@ def test_init_points_editors_at_the_installed_schema(tmp_path):
 
 # --- item 2: usage errors exit 2, bad input 1, in every command ----------------------------------
 
-BAD_YAML = "a: [\n"
+# Broken YAML in a document render must secure (one it does not touch is scanned, not parsed,
+# and passes through: tests/cases/untouched-invalid-yaml), and in every spec/config file.
+BAD_YAML = "kind: DaemonSet\nmetadata: {name: portworx}\na: [\n"
 
 
 @pytest.fixture

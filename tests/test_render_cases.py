@@ -82,6 +82,33 @@ def test_error_case(case):
     check_golden(d / "want-error.txt", err)
 
 
+UNTOUCHED_BROKEN = """\
+apiVersion: v1
+kind: ConfigMap
+metadata: {name: half-written}
+data:
+  key: [unclosed
+"""
+
+
+def test_a_document_render_does_not_touch_is_scanned_not_parsed(tmp_path):
+    """Render reads only the documents it may secure (a text scan picks them: stream.parse's
+    `worth_composing`); any other passes through byte for byte, even when it is not YAML at all
+    (whoever parses the stream next, kubectl, Helm or kustomize, refuses it). `pxsec check`
+    reads every document and refuses it; broken YAML in a document render secures is refused
+    (errors/malformed-yaml)."""
+    d = CASES / "k8s-no-final-newline"
+    f = tmp_path / "in.yaml"
+    f.write_text(UNTOUCHED_BROKEN + "---\n" + (d / "input.yaml").read_text())
+    env = read_env_file(d / "env")
+    r = run_pxsec(["render", "--spec", str(d / "spec.yaml"), str(f)], env=env)
+    assert r.returncode == 0, r.stderr.decode()
+    assert r.stdout.decode().startswith(UNTOUCHED_BROKEN + "---\n")
+    assert b"PORTWORX_AUTH_SYSTEM_KEY" in r.stdout  # the DaemonSet after it is secured
+    c = run_pxsec(["check", str(f)])
+    assert c.returncode == 1 and b"PXS000 line 6, column 1: invalid YAML" in c.stdout, c.stdout
+
+
 def test_generated_secret_refresh_keeps_foreign_annotations_and_is_quiet_when_current():
     """kpt/kustomize annotate generated objects; a re-render must keep that and report nothing."""
     d = CASES / "create-secret"

@@ -301,7 +301,7 @@ def test_a_control_character_names_its_document_and_line():
     names the document (and line) it is in, not the first one."""
     text = cm("a") + "---# x\n" + cm("b") + "---\n" + cm("c").replace("{a: b}", '{a: "\x07"}')
     with pytest.raises(PxsecError) as e:
-        stream.parse(text, "t", worth_composing=lambda chunk: False)
+        stream.parse(text, "t", worth_composing=lambda chunk: False, syntax=True)  # check's read
     assert e.value.location.index == 2
     assert e.value.message.startswith("line 14, column 12: invalid YAML: control character U+0007")
 

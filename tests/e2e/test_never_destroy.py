@@ -23,6 +23,10 @@ FAILURES = ["broken-spec", "missing-env-secret", "malformed-yaml"]
 CASES_AND_CONTROL = FAILURES + ["control"]
 BROKEN_ISSUER = "https://not a plain name"
 MALFORMED = "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: broken\ndata:\n  key: [unclosed\n"
+# What reaches pxsec's own parser (no orchestrator in front): a Portworx DaemonSet it must
+# secure. A broken document pxsec does not touch is scanned, not parsed, and passes through
+# byte for byte (tests/cases/untouched-invalid-yaml); whoever parses it next refuses it.
+MALFORMED_TARGET = "apiVersion: apps/v1\nkind: DaemonSet\nmetadata:\n  name: portworx\n data: [unclosed\n"
 KRM_FUNCTION = {"config.kubernetes.io/function": "exec:\n  path: pxsec\n"}
 
 # What pxsec says, when the orchestrator lets it through (malformed YAML is usually caught by
@@ -168,7 +172,7 @@ def test_standalone_pipe(e2e, failure):
     env = env_for(e2e, failure)
     stream = run([helm3, *helm_template_args()], env).stdout
     if failure == "malformed-yaml":
-        stream += "---\n" + MALFORMED  # reaches pxsec's own parser
+        stream += "---\n" + MALFORMED_TARGET  # reaches pxsec's own parser
     proc = run(["pxsec", "render", "--spec", str(write_spec(e2e, failure))], env, input=stream, check=False)
     check_reason(proc, failure)
     if failure == "control":
@@ -218,7 +222,7 @@ def test_legacy_plugin_called_directly(e2e, failure):
     stream = "".join("---\n" + f.read_text() for f in sorted(KUSTOMIZE_BASE.glob("*.yaml"))
                      if f.name != "kustomization.yaml")
     if failure == "malformed-yaml":
-        stream += "---\n" + MALFORMED
+        stream += "---\n" + MALFORMED_TARGET
     proc = run(["pxsec", str(write_spec(e2e, failure))], env_for(e2e, failure), input=stream, check=False)
     check_reason(proc, failure)
     assert ("PORTWORX_AUTH_SYSTEM_KEY" in proc.stdout) if failure == "control" else (proc.stdout == "")

@@ -54,19 +54,32 @@ def test_bad_typed_tag_in_the_spec_is_a_one_line_error(workdir, tag):
 
 # --- 2. deep nesting -> libyaml's recursive composer overflows the C stack: segfault ------------
 
-def deep_flow(depth: int) -> bytes:
-    return ("apiVersion: v1\nkind: ConfigMap\nmetadata: {name: deep}\ndata: {x: "
+def deep_flow(depth: int, kind: str = "ConfigMap", name: str = "deep") -> bytes:
+    return (f"apiVersion: v1\nkind: {kind}\nmetadata: {{name: {name}}}\ndata: {{x: "
             + "[" * depth + "]" * depth + "}\n").encode()
 
 
 @pytest.mark.parametrize("depth", [1_000, 100_000])
 def test_deeply_nested_input_is_refused_not_a_segfault(workdir, depth):
-    path = write(workdir / f"deep-{depth}.yaml", deep_flow(depth))
+    """A document render reads (its text names a Portworx DaemonSet) is composed: past 1000
+    levels it is refused, whichever libyaml PyYAML was built with."""
+    path = write(workdir / f"deep-{depth}.yaml", deep_flow(depth, "DaemonSet", "portworx"))
     o = run_process(["render", "-s", str(spec_file(workdir)), str(path)], timeout=60)
     assert o.code == 1, f"exit {o.code}"
     assert o.stdout == b""
     assert_one_line_error(o)
     assert "YAML nested deeper than 1000 levels; refused" in o.stderr  # whichever libyaml
+
+
+@pytest.mark.parametrize("depth", [1_000, 100_000])
+def test_a_deep_document_render_does_not_read_passes_through_and_check_refuses_it(workdir, depth):
+    """Issue 23: render scans, not parses, documents it does not touch; whoever parses this one
+    meets its nesting (kubectl and Helm refuse it). check reads every document, and says so."""
+    path = write(workdir / f"deep-cm-{depth}.yaml", deep_flow(depth))
+    o = run_process(["render", "-s", str(spec_file(workdir)), str(path)], timeout=60)
+    assert o.code == 0 and o.stdout == path.read_bytes(), o.stderr
+    c = run_process(["check", str(path)], timeout=60)
+    assert c.code == 1 and "YAML nested deeper than 1000 levels; refused" in c.stdout.decode(), c.stdout
 
 
 def test_moderately_nested_input_passes_through(workdir):

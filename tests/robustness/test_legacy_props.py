@@ -28,11 +28,11 @@ _serial = itertools.count()
 def plugin(workdir, config: str, stdin: bytes, name: str) -> None:
     path = write(workdir / f"plugin-config-{next(_serial) % 64}.yaml", config)
     o = run_inprocess([str(path)], stdin, CANARIES)
-    assert_render_contract(o, CANARIES)
+    assert_render_contract(o, CANARIES, stdin)
     outcome(name, o.code)
     if o.code == 0:
         again = run_inprocess([str(path)], o.stdout, CANARIES)
-        assert_render_contract(again, CANARIES)
+        assert_render_contract(again, CANARIES, o.stdout)
         assert again.code == 0 and again.stdout == o.stdout, "the plugin's output does not go through unchanged"
         oracle.record(name, config, stdin, o.stdout)
 

@@ -32,11 +32,11 @@ def run_family(workdir, case, mode: str) -> None:
     path = write(workdir / f"family-spec-{next(_serial) % 64}.yaml", spec_text)
     argv = ["render", "-s", str(path), "-"] if mode == "render" else [str(path)]
     o = run_inprocess(argv, stream.encode("utf-8"), CANARIES)
-    assert_render_contract(o, CANARIES)
+    assert_render_contract(o, CANARIES, stream.encode("utf-8"))
     outcome(f"families_{mode}", o.code)
     if o.code == 0:
         again = run_inprocess(argv, o.stdout, CANARIES)
-        assert_render_contract(again, CANARIES)
+        assert_render_contract(again, CANARIES, o.stdout)
         assert again.code == 0 and again.stdout == o.stdout, "the output does not render to itself"
         oracle.record(f"families_{mode}", spec_text, stream.encode("utf-8"), o.stdout, family=family)
 

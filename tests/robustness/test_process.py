@@ -67,7 +67,7 @@ def test_process_sample(workdir):
     for i, spec, stdin, o in results:
         count("process_sample")
         try:
-            assert_render_contract(o, CANARIES)
+            assert_render_contract(o, CANARIES, stdin)
             codes[o.code] += 1
             inproc = run_inprocess(["render", "-s", str(spec), "-"], stdin, env=CANARIES)
             assert (inproc.code, inproc.stdout) == (o.code, o.stdout), "process and in-process runs disagree"

@@ -41,11 +41,11 @@ def render(spec_path, stdin: bytes, env=None, extra=()) -> object:
 def render_checked(spec_path, stdin: bytes, env=None, extra=(), name="render"):
     env = CANARIES if env is None else env
     o = render(spec_path, stdin, env, extra)
-    assert_render_contract(o, env)
+    assert_render_contract(o, env, stdin)
     outcome(name, o.code)
     if o.code == 0:
         again = render(spec_path, o.stdout, env, extra)
-        assert_render_contract(again, env)
+        assert_render_contract(again, env, o.stdout)
         assert again.code == 0, f"the output does not render again: {again.stderr!r}"
         assert again.stdout == o.stdout, "the output does not render to itself (not idempotent)"
         oracle.record(name, spec_path.read_bytes(), stdin, o.stdout)
