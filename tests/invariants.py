@@ -120,12 +120,17 @@ def where(obj: dict) -> str:
     return f"{obj.get('kind')} {ns + '/' if isinstance(ns, str) else ''}{meta.get('name')}"
 
 
-POD_PATHS = (("spec", "template", "spec"), ("spec", "jobTemplate", "spec", "template", "spec"), ("template", "spec"))
+POD_PATHS = (("spec", "template", "spec"), ("spec", "jobTemplate", "spec", "template", "spec"))
+# Kinds whose pod spec sits elsewhere (k8s.io/api/core/v1 types.go: Pod.Spec, PodTemplate.Template).
+# A top-level `template` of any other kind is an unknown field the API server drops
+# (a DaemonSet whose `template:` lost its indentation runs nothing: its spec is null).
+OWN_POD_PATH = {"Pod": ("spec",), "PodTemplate": ("template", "spec")}
 
 
 def pod_specs(obj: dict):
     """The pod specs of an object where Kubernetes reads them (workload templates, a Pod's spec)."""
-    paths = POD_PATHS + ((("spec",),) if obj.get("kind") == "Pod" else ())
+    own = OWN_POD_PATH.get(obj.get("kind"))
+    paths = POD_PATHS + ((own,) if own else ())
     for path in paths:
         node = obj
         for key in path:

@@ -112,6 +112,20 @@ def test_oracle_reads_as_kubernetes_not_as_pyyaml():
     assert yaml.safe_load("a: 12:30")["a"] == 750  # PyYAML: sexagesimal
 
 
+def test_a_top_level_template_is_a_pod_only_in_a_PodTemplate():
+    """k8s.io/api: only PodTemplate has a top-level `template` (PodTemplate.Template); on a
+    DaemonSet it is an unknown field the API server drops. A DaemonSet whose `template:` lost its
+    indentation (spec: null) runs no container, so the checker must not see one there (a random
+    malformed input found the checker reading it as a pod)."""
+    pod = {"spec": {"containers": [{"name": "portworx", "image": "portworx/oci-monitor:2.8.1.2"}]}}
+    lost = read("apiVersion: apps/v1\nkind: DaemonSet\nmetadata: {name: portworx, namespace: kube-system}\n"
+                "spec:\ntemplate:\n  spec:\n    containers: [{name: portworx, image: portworx/oci-monitor:2.8.1.2}]\n")
+    assert lost[0]["spec"] is None and list(inv.pod_specs(lost[0])) == []
+    assert inv.violations(lost, SPEC) == []
+    assert list(inv.pod_specs({"kind": "PodTemplate", "template": pod})) == [pod["spec"]]
+    assert list(inv.pod_specs({"kind": "Pod", **pod})) == [pod["spec"]]
+
+
 def test_oracle_skips_empty_documents_and_flattens_lists():
     text = "---\n---\nnull\n---\n# only a comment\n---\n" + INSECURE["daemonset-in-a-list"][0]
     assert [o["kind"] for o in read(text)] == ["DaemonSet"]
