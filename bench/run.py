@@ -26,8 +26,9 @@ Figures (targets from the issues):
            that forks it and reads its rusage (a child's ru_maxrss would otherwise start at this
            script's own peak). Target <= 60 MB.
 
-pxsec is the `pxsec` console script when it is on PATH, else `python -m pxsec` from this checkout
-(override with PXSEC_BENCH_CMD="..."). The kustomize baseline is `kubectl kustomize`, as the issue
+pxsec is the `pxsec` console script when it is on PATH, else pxsec installed as the README installs
+it (`pip install .`, not editable) into a venv cached under ~/.cache/pxsec-bench (override with
+PXSEC_BENCH_CMD="..."). The kustomize baseline is `kubectl kustomize`, as the issue
 names it (else `kustomize build`); a standalone `kustomize` on PATH (scripts/install-tools.sh) is
 reported too, for reference. See bench/profile.py for where the time goes.
 """
