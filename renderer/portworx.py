@@ -48,8 +48,11 @@ MANAGED_FLAGS = tuple(flag for flag, _ in SETTINGS.values())
 FLAG_ENV_TWINS = tuple(twin for _, twin in SETTINGS.values())
 FLAG_SETTING = {flag: name for name, (flag, _) in SETTINGS.items()}
 ENV_SETTING = {env: name for name, (_, env) in SETTINGS.items()}
-# Flags that exist only for the operator's migration and would put a secret on the command line.
-SECRET_FLAGS = ("-jwt_shared_secret", "-auth_system_key")
+# Flags that exist only for the operator's migration and would put a secret on the command line
+# (§3: twins of PORTWORX_AUTH_JWT_SHAREDSECRET and PORTWORX_AUTH_SYSTEM_KEY).
+SHARED_SECRET_FLAG = "-jwt_shared_secret"
+SYSTEM_KEY_FLAG = "-auth_system_key"
+SECRET_FLAGS = (SHARED_SECRET_FLAG, SYSTEM_KEY_FLAG)
 OWNED_FLAGS = MANAGED_FLAGS + SECRET_FLAGS
 # Every env name pxsec owns on a Portworx container.
 OWNED_ENV = PX_KEY_ENV + FLAG_ENV_TWINS
