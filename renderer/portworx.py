@@ -24,6 +24,9 @@ SHARED_KEY = "PORTWORX_AUTH_JWT_SHAREDSECRET"
 STORK_SECRET = "PX_SHARED_SECRET"  # Stork's (and autopilot's) copy of the Stork/apps key
 STORK_ISSUER_ENV = "PX_JWT_ISSUER"
 PX_KEY_ENV = (SYSTEM_KEY, STORK_KEY, APPS_KEY, SHARED_KEY)
+# What every Portworx auth env var starts with, keys and settings alike (§1, §3): render's and
+# check's raw-text scan (pipeline.worth_composing) looks for it.
+AUTH_ENV_PREFIX = "PORTWORX_AUTH"
 SECRET_ENV = PX_KEY_ENV + (STORK_SECRET,)
 
 # Issuer Stork signs with -> the Portworx env var holding the key that verifies it (§5.4).
