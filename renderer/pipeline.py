@@ -87,7 +87,7 @@ def worth_composing(spec: Spec | None):
                 or (("items" in chunk or "StorageCluster" in chunk) and _KIND_WORD.search(chunk) is not None)
                 or ("portworx" in chunk and ("containers" in chunk or "DaemonSet" in chunk))
                 or ("Deployment" in chunk and ("stork" in chunk or "autopilot" in chunk))
-                or "PORTWORX_AUTH" in chunk or "PX_SHARED_SECRET" in chunk
+                or px.AUTH_ENV_PREFIX in chunk or px.STORK_SECRET in chunk
                 or ("Secret" in chunk and secret_name in chunk)
                 or (audit and "pxsec.io/" in chunk)
                 or ("StorageClass" in chunk and ("portworx" in chunk or "pxd" in chunk))

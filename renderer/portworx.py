@@ -24,6 +24,9 @@ SHARED_KEY = "PORTWORX_AUTH_JWT_SHAREDSECRET"
 STORK_SECRET = "PX_SHARED_SECRET"  # Stork's (and autopilot's) copy of the Stork/apps key
 STORK_ISSUER_ENV = "PX_JWT_ISSUER"
 PX_KEY_ENV = (SYSTEM_KEY, STORK_KEY, APPS_KEY, SHARED_KEY)
+# What every Portworx auth env var starts with, keys and settings alike (§1, §3): render's and
+# check's raw-text scan (pipeline.worth_composing) looks for it.
+AUTH_ENV_PREFIX = "PORTWORX_AUTH"
 SECRET_ENV = PX_KEY_ENV + (STORK_SECRET,)
 
 # Issuer Stork signs with -> the Portworx env var holding the key that verifies it (§5.4).
@@ -48,8 +51,11 @@ MANAGED_FLAGS = tuple(flag for flag, _ in SETTINGS.values())
 FLAG_ENV_TWINS = tuple(twin for _, twin in SETTINGS.values())
 FLAG_SETTING = {flag: name for name, (flag, _) in SETTINGS.items()}
 ENV_SETTING = {env: name for name, (_, env) in SETTINGS.items()}
-# Flags that exist only for the operator's migration and would put a secret on the command line.
-SECRET_FLAGS = ("-jwt_shared_secret", "-auth_system_key")
+# Flags that exist only for the operator's migration and would put a secret on the command line
+# (§3: twins of PORTWORX_AUTH_JWT_SHAREDSECRET and PORTWORX_AUTH_SYSTEM_KEY).
+SHARED_SECRET_FLAG = "-jwt_shared_secret"
+SYSTEM_KEY_FLAG = "-auth_system_key"
+SECRET_FLAGS = (SHARED_SECRET_FLAG, SYSTEM_KEY_FLAG)
 OWNED_FLAGS = MANAGED_FLAGS + SECRET_FLAGS
 # Every env name pxsec owns on a Portworx container.
 OWNED_ENV = PX_KEY_ENV + FLAG_ENV_TWINS

@@ -159,7 +159,7 @@ _RULES = (
          "Annotations are readable by anyone who can read the object (the DaemonSet chart copies envVars and misc "
          "into portworx.com/helm-vars)."),
     Rule("PXS035", "stork-too-old-for-issuer", "warning", f"Stork is too old to read {px.STORK_ISSUER_ENV}",
-         f"Stork before 2.5.0 ignores {px.STORK_ISSUER_ENV} and signs as stork.openstorage.io."),
+         f"Stork before 2.5.0 ignores {px.STORK_ISSUER_ENV} and signs as {px.STORK_DEFAULT_ISSUER}."),
     Rule("PXS036", "node-misc-args-without-security", "warning", "Per-node miscArgs without the security flags",
          "spec.nodes[].miscArgs may replace the cluster's misc-args on those nodes."),
     # The process the kubelet starts (rules_process.py on the model in process.py / proof.py).
@@ -170,20 +170,20 @@ _RULES = (
          "$(VAR) or placed after `--`, or flags that depend on a value the manifests do not tell."),
     Rule("PXS039", "portworx-key-elsewhere", "warning", "A Portworx key or setting reaches a container or "
          "source it should not", "A container other than Portworx carries a Portworx key (Stork and autopilot "
-         "carry PX_SHARED_SECRET only), or an envFrom source not in the input may set a key or setting."),
+         f"carry {px.STORK_SECRET} only), or an envFrom source not in the input may set a key or setting."),
     Rule("PXS040", "operator-secret-seed-missing", "error", "A spec.env key seed reads a key the operator never "
          "writes into its own Secret", "The operator's auth component reads each spec.env seed on every reconcile; "
-         "px-system-secrets holds only system-secret and apps-secret, so a seed from another key fails it and the "
-         "operator's token Secrets stop being refreshed."),
+         f"{px.OPERATOR_SYSTEM_SECRET} holds only {px.OPERATOR_SYSTEM_KEY} and {px.OPERATOR_APPS_KEY}, so a seed "
+         "from another key fails it and the operator's token Secrets stop being refreshed."),
     Rule("PXS041", "operator-overrides-user-setting", "warning", "A security value the user set is overridden or "
-         "rejected by the operator", "The operator overwrites spec.env PORTWORX_AUTH_JWT_ISSUER with "
+         "rejected by the operator", f"The operator overwrites spec.env {px.SETTINGS['jwt_issuer'][1]} with "
          "selfSigned.issuer, and its auth component fails on a guestAccess other than Enabled, Disabled, Managed."),
     Rule("PXS042", "operator-default-storageclasses", "note", "The operator's default StorageClasses carry no token "
          "while guest access is disabled", "The operator creates px-db, px-replicated, px-csi-db, ... in the "
          "cluster without token parameters; with guestAccess Disabled their PVCs are refused."),
     Rule("PXS043", "operator-token-secret-missing", "warning", "A StorageClass token Secret the operator does not "
-         "create", "The operator makes only px-user-token, in the StorageCluster's namespace; another name, or one "
-         "per PVC namespace, must be created by you."),
+         "create", f"The operator makes only {px.USER_TOKEN_SECRET}, in the StorageCluster's namespace; another "
+         "name, or one per PVC namespace, must be created by you."),
 )
 RULES: dict[str, Rule] = {r.id: r for r in _RULES}
 _BY_NAME = {r.name: r.id for r in _RULES}

@@ -13,7 +13,6 @@ from ..filters import px_version
 from .objects import Obj, Path, as_dict, as_list, get
 from .reading import Env, Mount, Setting, env_of, read_env, scan_args, split_misc, volume_kind
 
-SECURITY_FLAGS = tuple(px.FLAG_SETTING) + px.SECRET_FLAGS
 MODE_SETTINGS = ("jwt_issuer", "oidc_issuer", "rsa_file", "ecds_file")  # any one turns authorization on
 
 
@@ -111,7 +110,7 @@ def daemonset(o: Obj, sources: Any = None) -> PxAuth | None:
     env = env_of(proc)
     # px-runc receives command + args as one list, expanded by the kubelet: flags in either count
     token_paths = [a.path for a in proc.argv]
-    flags = scan_args([a.text for a in proc.argv], SECURITY_FLAGS + ("-c",))
+    flags = scan_args([a.text for a in proc.argv], px.OWNED_FLAGS + ("-c",))
     settings: dict[str, Setting] = {}
     for name, (flag, twin) in px.SETTINGS.items():
         if flag in flags:
@@ -123,7 +122,7 @@ def daemonset(o: Obj, sources: Any = None) -> PxAuth | None:
     cluster = flags.get("-c", [(0, None)])[-1][1]
     keys = {n: {env[n].ref} for n in px.PX_KEY_ENV if n in env and env[n].ref}
     keys.update({n: set() for n in px.PX_KEY_ENV if n in env and not env[n].ref})  # literal: present, not comparable
-    if "-jwt_shared_secret" in flags:
+    if px.SHARED_SECRET_FLAG in flags:
         keys.setdefault(px.SHARED_KEY, set())
     volumes = {v["name"]: v for v in as_list(pod.get("volumes")) if isinstance(v, dict) and isinstance(v.get("name"), str)}
     mounts = []
@@ -138,11 +137,12 @@ def daemonset(o: Obj, sources: Any = None) -> PxAuth | None:
     mode = any(k in settings for k in MODE_SETTINGS)
     auth = PxAuth(o, False, ("cluster", o.namespace, cluster) if cluster else ("namespace", o.namespace), mode,
                   cpath, settings, env, cpath + ("env",), keys, mounts, secret_args)
-    if mode and px.SYSTEM_KEY not in env and "-auth_system_key" not in flags:
+    if mode and px.SYSTEM_KEY not in env and px.SYSTEM_KEY_FLAG not in flags:
         auth.partial.append(f"{px.SYSTEM_KEY} is not set (Portworx requires the system key with authorization)")
     if not mode and (keys or secret_args):
-        auth.partial.append("auth keys are set but no issuer is configured (no -jwt_issuer, -oidc_issuer or "
-                            "public-key file), so Portworx does not enable authorization")
+        auth.partial.append(f"auth keys are set but no issuer is configured (no {px.SETTINGS['jwt_issuer'][0]}, "
+                            f"{px.SETTINGS['oidc_issuer'][0]} or public-key file), so Portworx does not enable "
+                            "authorization")
     return auth
 
 
@@ -166,7 +166,7 @@ def storagecluster(o: Obj) -> PxAuth:
     env = read_env(spec.get("env"), ("spec", "env"))
     misc = split_misc(o.annotations().get(px.MISC_ARGS)) or []
     misc_path = ("metadata", "annotations", px.MISC_ARGS)
-    flags = scan_args(misc, SECURITY_FLAGS)
+    flags = scan_args(misc, px.OWNED_FLAGS)
     settings: dict[str, Setting] = {}
     for name, (flag, twin) in px.SETTINGS.items():
         if name == "jwt_issuer":

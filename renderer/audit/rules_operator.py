@@ -23,18 +23,14 @@ Each rule states the operator behaviour it relies on (libopenstorage/operator):
 from __future__ import annotations
 
 from ..filters import goshlex, helm_vars, operator_storageclasses, operator_warnings, px_version
-from ..filters.operator_secrets import OWNED  # the operator-owned Secret names (not yet in portworx.py)
 from .. import portworx as pw
-from ..portworx import (DEFAULT_SHARED_SECRET as SHARED_SECRET, MISC_ARGS, OPERATOR_APPS_KEY,
-                        OPERATOR_SYSTEM_SECRET as SYSTEM_SECRETS, SECRET_ENV, SECRET_FLAGS)
 from .inventory import Inventory
 from ..errors import PxsecError
 from .objects import as_list, field_path, get, node_position
-from .profiles import SECURITY_FLAGS as _SECURITY_FLAGS
 from .reading import read_env, scan_args
 from .model import Finding, finding
 
-_MISC_PATH = ("metadata", "annotations", MISC_ARGS)
+_MISC_PATH = ("metadata", "annotations", pw.MISC_ARGS)
 
 
 def _operators(inv: Inventory):
@@ -47,13 +43,13 @@ def operator_owned_secret(inv: Inventory) -> list[Finding]:
     namespaces = {}
     for px in _operators(inv):
         shared = get(px.obj.data, "spec", "security", "auth", "selfSigned", "sharedSecret")
-        owned = set(OWNED) | ({shared} if isinstance(shared, str) and shared else set())
+        owned = set(pw.OPERATOR_OWNED_SECRETS) | ({shared} if isinstance(shared, str) and shared else set())
         namespaces.setdefault(px.obj.namespace, set()).update(owned)
-        if isinstance(shared, str) and shared and shared != SHARED_SECRET and px.enabled:
+        if isinstance(shared, str) and shared and shared != pw.DEFAULT_SHARED_SECRET and px.enabled:
             out.append(px.obj.at("PXS030", ("spec", "security", "auth", "selfSigned", "sharedSecret"),
                                  f"selfSigned.sharedSecret names Secret {shared}: the operator rewrites it on every "
-                                 f"reconcile (labels, annotations and ownerReferences dropped); use {SHARED_SECRET} "
-                                 f"and seed it through spec.env PORTWORX_AUTH_JWT_SHAREDSECRET"))
+                                 f"reconcile (labels, annotations and ownerReferences dropped); use "
+                                 f"{pw.DEFAULT_SHARED_SECRET} and seed it through spec.env {pw.SHARED_KEY}"))
     for doc in getattr(inv, "documents", []):
         if doc.kind != "Secret" or not doc.name:
             continue
@@ -62,7 +58,8 @@ def operator_owned_secret(inv: Inventory) -> list[Finding]:
                 out.append(finding("PXS030", f"Secret {doc.name} is owned by the Portworx operator: it rewrites it "
                                    f"on every reconcile, dropping its labels, annotations and ownerReferences (so a "
                                    f"GitOps tool and the operator keep undoing each other), and deletes "
-                                   f"{SYSTEM_SECRETS}/{SHARED_SECRET} with the cluster under a deleteStrategy",
+                                   f"{pw.OPERATOR_SYSTEM_SECRET}/{pw.DEFAULT_SHARED_SECRET} with the cluster under a "
+                                   f"deleteStrategy",
                                    file=doc.source, index=doc.index, kind=doc.kind, name=doc.name,
                                    namespace=doc.namespace, line=doc.line))
                 break
@@ -73,7 +70,7 @@ def misc_args_ignored(inv: Inventory) -> list[Finding]:
     """PXS031: misc-args the operator cannot split (all ignored), or security flags in a comment."""
     out = []
     for px in _operators(inv):
-        texts = [(_MISC_PATH, px.obj.annotations().get(MISC_ARGS))]
+        texts = [(_MISC_PATH, px.obj.annotations().get(pw.MISC_ARGS))]
         texts += [(("spec", "nodes", i, "miscArgs"), get(n, "miscArgs"))
                   for i, n in enumerate(as_list(get(px.obj.data, "spec", "nodes")))]
         for path, text in texts:
@@ -85,7 +82,7 @@ def misc_args_ignored(inv: Inventory) -> list[Finding]:
                 out.append(px.obj.at("PXS031", path, f"the operator cannot split these px-runc arguments "
                                      f"(google/shlex: {e}) and passes none of them to Portworx"))
                 continue
-            hidden = sorted({f for c in comments for f in scan_args(c.split(), _SECURITY_FLAGS)})
+            hidden = sorted({f for c in comments for f in scan_args(c.split(), pw.OWNED_FLAGS)})
             if hidden:
                 out.append(px.obj.at("PXS031", path, f"{', '.join(hidden)} follow an unquoted '#': the operator reads "
                                      f"the rest of the line as a comment and ignores them"))
@@ -106,14 +103,15 @@ def component_issuer_unknown(inv: Inventory) -> list[Finding]:
         want = px_version.stork_issuer(px.obj.data)
         for comp in ("stork", "autopilot"):
             env = _pinned(px, comp)
-            e = env.get("PX_JWT_ISSUER")
+            e = env.get(pw.STORK_ISSUER_ENV)
             if e is None or e.source != "literal":
                 continue
             if want is None:
-                out.append(px.obj.at("PXS032", e.path, f"spec.{comp}.env pins PX_JWT_ISSUER but the Portworx version "
-                                     f"cannot be read (spec.image tag, PX_IMAGE, {px_version.PX_VERSION_ANNOTATION}, "
-                                     f"PX_RELEASE_MANIFEST_URL): the operator decides at run time which key Portworx "
-                                     f"gets, so this issuer may be refused; leave it to the operator"))
+                out.append(px.obj.at("PXS032", e.path, f"spec.{comp}.env pins {pw.STORK_ISSUER_ENV} but the Portworx "
+                                     f"version cannot be read (spec.image tag, PX_IMAGE, "
+                                     f"{px_version.PX_VERSION_ANNOTATION}, PX_RELEASE_MANIFEST_URL): the operator "
+                                     f"decides at run time which key Portworx gets, so this issuer may be refused; "
+                                     f"leave it to the operator"))
             elif comp == "autopilot" and e.value != want:
                 out.append(px.obj.at("PXS032", e.path, f"autopilot signs as {e.value} but the operator gives "
                                      f"Portworx the key for {want}"))
@@ -124,11 +122,12 @@ def autopilot_key_overridden(inv: Inventory) -> list[Finding]:
     """PXS033: spec.autopilot.env PX_SHARED_SECRET other than the operator's apps key."""
     out = []
     for px in _operators(inv):
-        e = _pinned(px, "autopilot").get("PX_SHARED_SECRET")
-        if px.enabled and e is not None and e.source == "secret" and e.ref != (SYSTEM_SECRETS, OPERATOR_APPS_KEY):
-            out.append(px.obj.at("PXS033", e.path, f"autopilot's PX_SHARED_SECRET is {e.ref[0]}/{e.ref[1]}, which "
-                                 f"wins over the operator's {SYSTEM_SECRETS}/apps-secret: Portworx verifies autopilot "
-                                 f"with the latter, so autopilot's calls are refused"))
+        e = _pinned(px, "autopilot").get(pw.STORK_SECRET)
+        if px.enabled and e is not None and e.source == "secret" \
+                and e.ref != (pw.OPERATOR_SYSTEM_SECRET, pw.OPERATOR_APPS_KEY):
+            out.append(px.obj.at("PXS033", e.path, f"autopilot's {pw.STORK_SECRET} is {e.ref[0]}/{e.ref[1]}, which "
+                                 f"wins over the operator's {pw.OPERATOR_SYSTEM_SECRET}/{pw.OPERATOR_APPS_KEY}: "
+                                 f"Portworx verifies autopilot with the latter, so autopilot's calls are refused"))
     return out
 
 
@@ -147,7 +146,7 @@ def secret_in_annotation(inv: Inventory) -> list[Finding]:
     """PXS034: a key value (env var or secret flag) inside any annotation of any object, read as
     Kubernetes decodes the document (`Document.view`)."""
     out = []
-    needles = SECRET_ENV + SECRET_FLAGS
+    needles = pw.SECRET_ENV + pw.SECRET_FLAGS
     for doc in getattr(inv, "documents", []):
         if doc.node is None or not any(n in doc.text for n in needles):
             continue
@@ -179,12 +178,12 @@ def stork_too_old_for_issuer(inv: Inventory) -> list[Finding]:
             image = get(st.obj.data, *st.env_path[:-1], "image")
         tag = image.split(":")[-1] if isinstance(image, str) and ":" in image else None
         v = px_version.semver(tag) if tag else None
-        e = st.env.get("PX_JWT_ISSUER")
+        e = st.env.get(pw.STORK_ISSUER_ENV)
         if v and not px_version.at_least(v, (2, 5, 0)) and e and e.source == "literal" \
                 and e.value and e.value != px_version.STORK_ISSUER:
-            out.append(st.obj.at("PXS035", e.path, f"Stork {tag} predates the release that reads PX_JWT_ISSUER: it "
-                                 f"ignores {e.value} and signs as {px_version.STORK_ISSUER}; upgrade Stork to 2.5.0 "
-                                 f"or later"))
+            out.append(st.obj.at("PXS035", e.path, f"Stork {tag} predates the release that reads "
+                                 f"{pw.STORK_ISSUER_ENV}: it ignores {e.value} and signs as {px_version.STORK_ISSUER}; "
+                                 f"upgrade Stork to 2.5.0 or later"))
     return out
 
 
@@ -192,18 +191,18 @@ def node_misc_args_without_security(inv: Inventory) -> list[Finding]:
     """PXS036: spec.nodes[].miscArgs without the security flags the cluster's misc-args carries."""
     out = []
     for px in _operators(inv):
-        cluster = scan_args(goshlex_split(px.obj.annotations().get(MISC_ARGS)), _SECURITY_FLAGS)
+        cluster = scan_args(goshlex_split(px.obj.annotations().get(pw.MISC_ARGS)), pw.OWNED_FLAGS)
         if not cluster:
             continue
         for i, node in enumerate(as_list(get(px.obj.data, "spec", "nodes"))):
             words = goshlex_split(get(node, "miscArgs"))
             if not words:
                 continue
-            missing = sorted(set(cluster) - set(scan_args(words, _SECURITY_FLAGS)))
+            missing = sorted(set(cluster) - set(scan_args(words, pw.OWNED_FLAGS)))
             if missing:
                 out.append(px.obj.at("PXS036", ("spec", "nodes", i, "miscArgs"), f"spec.nodes[{i}].miscArgs lacks "
-                                     f"{', '.join(missing)}: if it replaces the cluster's {MISC_ARGS} on those nodes "
-                                     f"(the CRD says it 'overrides/adds onto' them), they run without them"))
+                                     f"{', '.join(missing)}: if it replaces the cluster's {pw.MISC_ARGS} on those "
+                                     f"nodes (the CRD says it 'overrides/adds onto' them), they run without them"))
     return out
 
 
@@ -219,15 +218,15 @@ def goshlex_split(text) -> list[str]:
 # --- issue 21: what keeps an operator install working once security is on -----------------------
 
 # component/auth.go: the keys the operator writes into each Secret it owns
-_WRITTEN = {SYSTEM_SECRETS: ("system-secret", OPERATOR_APPS_KEY), pw.ADMIN_TOKEN_SECRET: (pw.TOKEN_KEY,),
-            pw.USER_TOKEN_SECRET: (pw.TOKEN_KEY,)}
-_SEEDS = ("PORTWORX_AUTH_JWT_SHAREDSECRET", "PORTWORX_AUTH_SYSTEM_KEY", "PORTWORX_AUTH_SYSTEM_APPS_KEY")
+_WRITTEN = {pw.OPERATOR_SYSTEM_SECRET: (pw.OPERATOR_SYSTEM_KEY, pw.OPERATOR_APPS_KEY),
+            pw.ADMIN_TOKEN_SECRET: (pw.TOKEN_KEY,), pw.USER_TOKEN_SECRET: (pw.TOKEN_KEY,)}
+_SEEDS = (pw.SHARED_KEY, pw.SYSTEM_KEY, pw.APPS_KEY)
 _GUEST = ("Enabled", "Disabled", "Managed")
 
 
 def _shared_name(px) -> str:
     shared = get(px.obj.data, "spec", "security", "auth", "selfSigned", "sharedSecret")
-    return shared if isinstance(shared, str) and shared else SHARED_SECRET
+    return shared if isinstance(shared, str) and shared else pw.DEFAULT_SHARED_SECRET
 
 
 def operator_secret_seed_missing(inv: Inventory) -> list[Finding]:
@@ -236,7 +235,7 @@ def operator_secret_seed_missing(inv: Inventory) -> list[Finding]:
     for px in _operators(inv):
         if not px.enabled:
             continue
-        written = {**_WRITTEN, _shared_name(px): ("shared-secret",)}
+        written = {**_WRITTEN, _shared_name(px): (pw.OPERATOR_SHARED_SECRET_KEY,)}
         env = read_env(get(px.obj.data, "spec", "env"), ("spec", "env"))
         for name in _SEEDS:
             e = env.get(name)
@@ -244,8 +243,9 @@ def operator_secret_seed_missing(inv: Inventory) -> list[Finding]:
                 continue
             out.append(px.obj.at("PXS040", e.path, f"{name} is seeded from key {e.ref[1]} of {e.ref[0]}, a Secret the "
                                  f"operator writes with only {', '.join(written[e.ref[0]])}: once it exists, the auth "
-                                 f"component fails on every reconcile (getPrivateKeyOrGenerate) and px-admin-token/"
-                                 f"px-user-token stop being refreshed; keep your keys in a Secret of your own"))
+                                 f"component fails on every reconcile (getPrivateKeyOrGenerate) and "
+                                 f"{pw.ADMIN_TOKEN_SECRET}/{pw.USER_TOKEN_SECRET} stop being refreshed; keep your keys "
+                                 f"in a Secret of your own"))
     return out
 
 
@@ -256,12 +256,12 @@ def user_setting_overridden(inv: Inventory) -> list[Finding]:
         if not px.enabled:
             continue
         issuer = get(px.obj.data, "spec", "security", "auth", "selfSigned", "issuer")
-        e = read_env(get(px.obj.data, "spec", "env"), ("spec", "env")).get("PORTWORX_AUTH_JWT_ISSUER")
+        e = read_env(get(px.obj.data, "spec", "env"), ("spec", "env")).get(pw.SETTINGS["jwt_issuer"][1])
         if isinstance(issuer, str) and issuer and e is not None and e.source == "literal" and e.value \
                 and e.value != issuer:
-            out.append(px.obj.at("PXS041", e.path, f"spec.env PORTWORX_AUTH_JWT_ISSUER {e.value} is overwritten "
-                                 f"with selfSigned.issuer {issuer} (getEnvList): tokens issued for {e.value} are "
-                                 f"refused"))
+            out.append(px.obj.at("PXS041", e.path, f"spec.env {pw.SETTINGS['jwt_issuer'][1]} {e.value} is "
+                                 f"overwritten with selfSigned.issuer {issuer} (getEnvList): tokens issued for "
+                                 f"{e.value} are refused"))
         guest = get(px.obj.data, "spec", "security", "auth", "guestAccess")
         if guest is not None and guest not in _GUEST:
             out.append(px.obj.at("PXS041", ("spec", "security", "auth", "guestAccess"), f"guestAccess {guest!r} is "

@@ -80,8 +80,9 @@ def oidc_issuer_not_https(inv: Inventory) -> list[Finding]:
 
 def oidc_client_id_missing(inv: Inventory) -> list[Finding]:
     """PXS012."""
-    return [px.obj.at("PXS012", px.settings["oidc_issuer"].path, "an OIDC issuer is set without -oidc_client_id "
-                      "(PORTWORX_AUTH_OIDC_CLIENTID): Portworx does not configure OIDC")
+    return [px.obj.at("PXS012", px.settings["oidc_issuer"].path, "an OIDC issuer is set without "
+                      f"{pw.SETTINGS['oidc_client_id'][0]} ({pw.SETTINGS['oidc_client_id'][1]}): Portworx does not "
+                      "configure OIDC")
             for px in inv.portworx if "oidc_issuer" in px.settings and "oidc_client_id" not in px.settings]
 
 
@@ -102,8 +103,9 @@ def self_signed_without_key(inv: Inventory) -> list[Finding]:
     for px in inv.portworx:
         s = px.settings.get("jwt_issuer")
         if s is not None and not (px.model & {"shared-secret", "rsa", "ecdsa"}):
-            out.append(px.obj.at("PXS014", s.path, "self-signed issuer without PORTWORX_AUTH_JWT_SHAREDSECRET, "
-                                 "-jwt_rsa_pubkey_file or -jwt_ecds_pubkey_file: its tokens cannot be verified"))
+            out.append(px.obj.at("PXS014", s.path, f"self-signed issuer without {pw.SHARED_KEY}, "
+                                 f"{pw.SETTINGS['rsa_file'][0]} or {pw.SETTINGS['ecds_file'][0]}: its tokens cannot "
+                                 "be verified"))
     return out
 
 

@@ -36,7 +36,7 @@ def stork_missing_shared_secret(inv: Inventory) -> list[Finding]:
     out = []
     for st in inv.stork:
         if not st.operator and pw.STORK_SECRET not in st.env:
-            out.append(st.obj.at("PXS004", st.env_path, "Stork has no PX_SHARED_SECRET: it cannot authenticate "
+            out.append(st.obj.at("PXS004", st.env_path, f"Stork has no {pw.STORK_SECRET}: it cannot authenticate "
                                  "to a secured Portworx (add it as a secretKeyRef to Portworx's Stork/apps key)"))
     return out
 
@@ -79,7 +79,7 @@ def stork_key_mismatch(inv: Inventory) -> list[Finding]:
             if not accepted or secret_ref is None:
                 continue  # Portworx's key is a literal: PXS008 reports it
             if secret_ref not in accepted:
-                out.append(st.obj.at("PXS005", path, f"Stork's PX_SHARED_SECRET is {_ref(secret_ref)} but "
+                out.append(st.obj.at("PXS005", path, f"Stork's {pw.STORK_SECRET} is {_ref(secret_ref)} but "
                                      f"{px.obj.label} verifies {issuer} with {_refs(accepted)} ({present[0]})"))
     return out
 
@@ -90,8 +90,8 @@ def stork_issuer_refused(inv: Inventory) -> list[Finding]:
     for st in inv.stork:
         issuer, e = _stork_issuer(st)
         if e is not None and issuer is not None and issuer not in STORK_ISSUERS:
-            out.append(st.obj.at("PXS006", e.path, f"Stork refuses PX_JWT_ISSUER {issuer!r}: its Portworx driver "
-                                 f"fails to start (accepted: {', '.join(STORK_ISSUERS)})"))
+            out.append(st.obj.at("PXS006", e.path, f"Stork refuses {pw.STORK_ISSUER_ENV} {issuer!r}: its Portworx "
+                                 f"driver fails to start (accepted: {', '.join(STORK_ISSUERS)})"))
     return out
 
 
@@ -101,7 +101,7 @@ def stork_issuer_implicit(inv: Inventory) -> list[Finding]:
     for st in inv.stork:
         e = st.env.get(pw.STORK_ISSUER_ENV)
         if not st.operator and pw.STORK_SECRET in st.env and (e is None or e.source == "literal" and not e.value):
-            out.append(st.obj.at("PXS007", st.env_path, f"PX_JWT_ISSUER is not set: Stork signs as "
+            out.append(st.obj.at("PXS007", st.env_path, f"{pw.STORK_ISSUER_ENV} is not set: Stork signs as "
                                  f"{pw.STORK_DEFAULT_ISSUER}, which pairs only with {pw.STORK_KEY}; set it explicitly"))
     return out
 
@@ -114,6 +114,6 @@ def autopilot_missing_shared_secret(inv: Inventory) -> list[Finding]:
         near = [p for p in on if p.obj.namespace is None or ap.obj.namespace is None
                 or p.obj.namespace == ap.obj.namespace]
         if near and pw.STORK_SECRET not in ap.env:
-            out.append(ap.obj.at("PXS022", ap.env_path, f"autopilot has no PX_SHARED_SECRET but {near[0].obj.label} "
+            out.append(ap.obj.at("PXS022", ap.env_path, f"autopilot has no {pw.STORK_SECRET} but {near[0].obj.label} "
                                  f"is secured: autopilot's calls to Portworx will be refused"))
     return out

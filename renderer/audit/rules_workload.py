@@ -7,7 +7,7 @@ from ..errors import document_number
 from .inventory import Inventory
 from .model import Finding
 from .objects import as_list, get
-from .profiles import SECURITY_FLAGS, PxAuth
+from .profiles import PxAuth
 from .reading import read_env, scan_args, split_misc
 
 
@@ -23,7 +23,8 @@ def security_disabled(inv: Inventory) -> list[Finding]:
             out.append(px.obj.at("PXS001", px.off_path, f"PX-Security is off: {what}"))
         else:
             out.append(px.obj.at("PXS001", px.anchor, "PX-Security is off: the portworx container has no issuer "
-                                 "(-jwt_issuer / -oidc_issuer / public key) and no PORTWORX_AUTH_* keys"))
+                                 f"({pw.SETTINGS['jwt_issuer'][0]} / {pw.SETTINGS['oidc_issuer'][0]} / public key) "
+                                 "and no PORTWORX_AUTH_* keys"))
     return out
 
 
@@ -81,7 +82,7 @@ def _node_overrides(px: PxAuth) -> list[Finding]:
     out = []
     names = [n for n in pw.SECRET_ENV if n != pw.STORK_SECRET] + list(pw.FLAG_ENV_TWINS)
     cluster_misc = scan_args(split_misc(px.obj.annotations().get(pw.MISC_ARGS)) or [],
-                             SECURITY_FLAGS)
+                             pw.OWNED_FLAGS)
     for i, node in enumerate(as_list(get(px.obj.data, "spec", "nodes"))):
         env = read_env(get(node, "env"), ("spec", "nodes", i, "env"))
         for name in names:
@@ -92,7 +93,7 @@ def _node_overrides(px: PxAuth) -> list[Finding]:
                                          f"would be secured differently from the rest of the cluster"))
         tokens = split_misc(get(node, "miscArgs"))
         if tokens:
-            for flag, hits in scan_args(tokens, SECURITY_FLAGS).items():
+            for flag, hits in scan_args(tokens, pw.OWNED_FLAGS).items():
                 if [v for _, v in hits][-1:] != [v for _, v in cluster_misc.get(flag, [])][-1:]:
                     out.append(px.obj.at("PXS003", ("spec", "nodes", i, "miscArgs"), f"spec.nodes[{i}] sets "
                                          f"{flag}: those nodes would be secured differently from the rest"))

@@ -16,10 +16,6 @@ from .. import portworx as px
 from ..errors import PxsecError
 from . import common as c
 
-# Kept only for audit/rules_operator.py (being rewritten by the lead), which imports it; use
-# px.OPERATOR_OWNED_SECRETS.
-OWNED = px.OPERATOR_OWNED_SECRETS
-
 CONSEQUENCE = ("the operator rewrites it on every reconcile with only its data and one annotation (labels, other "
                "annotations and ownerReferences are dropped, so Helm, Argo CD or External Secrets and the operator "
                "keep undoing each other), and deletes it with the cluster when spec.deleteStrategy is set")
