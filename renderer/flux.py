@@ -31,7 +31,8 @@ from typing import Any
 
 import yaml
 
-from . import jsonpatch, kyaml, pipeline, yamlsafe
+from .kubeyaml import jsonpatch, kyaml, yamlsafe
+from . import pipeline
 from . import portworx as px
 from .errors import Location, PxsecError
 from .spec import Spec

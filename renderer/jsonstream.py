@@ -16,7 +16,8 @@ if TYPE_CHECKING:
 
     from .stream import Document
 
-from . import k8ssplit, kyaml
+from . import k8ssplit
+from .kubeyaml import kyaml
 from .errors import Location, PxsecError
 
 

@@ -288,6 +288,6 @@ def build(spec: Spec, name: str = DEFAULT_NAME, actions=("Deny",), namespace_lab
 
 
 def to_yaml(objects: list[dict]) -> str:
-    from .kyaml import dump
+    from .kubeyaml.kyaml import dump
 
     return "".join("---\n" + dump(o) for o in objects)

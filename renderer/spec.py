@@ -122,7 +122,7 @@ def _empty(node: Any) -> bool:
 def parse_document(text: str, source: str, hint: str = "") -> Any:
     """The one document of a spec text, parsed with every guard: depth, aliases, tags, duplicate keys.
     Empty documents (a file ending in `---`) are not documents. `hint` follows a wrong count."""
-    from .yamlsafe import MAX_EXPANDED_NODES, check_depth, construct_safe, expanded_size_ok, yaml_problem
+    from .kubeyaml.yamlsafe import MAX_EXPANDED_NODES, check_depth, construct_safe, expanded_size_ok, yaml_problem
 
     where = Location(file=source)
     check_depth(text, where)

@@ -23,11 +23,12 @@ if TYPE_CHECKING:  # typing costs start-up; annotations are strings here
 import yaml
 import yaml.reader
 
-from . import k8ssplit, kyaml
+from . import k8ssplit
+from .kubeyaml import kyaml
 from .errors import Location, PxsecError
 from .streamsyntax import _YAML_LINES, _bom_body, _indices, _looks_empty, _one_document, _syntax_check, \
     _yaml_marker, body
-from .yamlsafe import MAX_DEPTH, SyntaxLoader, check_depth, compose
+from .kubeyaml.yamlsafe import MAX_DEPTH, SyntaxLoader, check_depth, compose
 
 _BOM = "\ufeff"
 _SAME = object()  # Document._emitted: join() wrote the input text unchanged

@@ -11,7 +11,7 @@ import yaml.reader
 
 from . import k8ssplit
 from .errors import Location, PxsecError
-from .yamlsafe import MAX_DEPTH, SyntaxLoader, compose, too_deep, yaml_error
+from .kubeyaml.yamlsafe import MAX_DEPTH, SyntaxLoader, compose, too_deep, yaml_error
 
 _BOM = "\ufeff"
 

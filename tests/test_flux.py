@@ -6,7 +6,8 @@ import pytest
 import yaml
 
 from conftest import ROOT, run_pxsec
-from pxsec import flux, jsonpatch
+from pxsec import flux
+from pxsec.kubeyaml import jsonpatch
 from pxsec import spec as specmod
 from pxsec.errors import PxsecError
 

@@ -11,7 +11,7 @@ import math
 import pytest
 import yaml
 
-from pxsec import kyaml
+from pxsec.kubeyaml import kyaml
 from pxsec.stream import _SyntaxLoader
 
 

@@ -4,7 +4,8 @@ from __future__ import annotations
 import yaml
 
 from conftest import CORPUS, require_corpus
-from pxsec import kyaml, patch, pipeline, spec as specmod, stream
+from pxsec.kubeyaml import kyaml
+from pxsec import patch, pipeline, spec as specmod, stream
 
 SPEC = specmod.build({"selfSigned": {"issuer": "openstorage.io", "sharedSecret": True}, "usernameClaim": "email"})
 

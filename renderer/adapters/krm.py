@@ -34,7 +34,7 @@ import yaml
 
 from .. import pipeline
 from .. import spec as specmod
-from ..yamlsafe import check_depth, construct_safe, mapping_get, scalar, yaml_problem
+from ..kubeyaml.yamlsafe import check_depth, construct_safe, mapping_get, scalar, yaml_problem
 from .nodes import (INDEX_ANNOTATIONS, PATH_ANNOTATIONS, annotations_of, identity, marked, object_node, rebuild,
                     restore_orchestrator_annotations, serialize, set_key, strip_config_annotations, to_node)
 from ..errors import Location, PxsecError

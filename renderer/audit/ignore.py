@@ -20,7 +20,7 @@ from typing import Any, Iterable
 import yaml
 
 from ..stream import Document
-from ..yamlsafe import mapping_get, scalar
+from ..kubeyaml.yamlsafe import mapping_get, scalar
 from .model import Finding, rule_id, suggest
 
 ANNOTATION = "pxsec.io/ignore"

@@ -16,7 +16,7 @@ from __future__ import annotations
 
 from .. import portworx as px
 from ..errors import Location, PxsecError
-from ..kyaml import dump
+from ..kubeyaml.kyaml import dump
 from ..stream import Document, Stream
 from . import operator_warnings, px_version, storageclass
 

@@ -21,7 +21,7 @@ import yaml.reader
 import yaml.resolver
 
 from . import kyaml
-from .errors import Location, PxsecError
+from ..errors import Location, PxsecError
 
 # libyaml composes aliases without expanding them; constructing and dumping would expand.
 MAX_EXPANDED_NODES = 1_000_000

@@ -261,7 +261,7 @@ def skeleton(node: Any, pod_paths: dict, depth: int = 0) -> Any:
         out["items"] = scalar_value(items)
     path = pod_paths.get(out.get("kind")) if isinstance(out.get("kind"), str) else None
     if path is None and "items" not in out:  # a kind pxsec does not know: any pod-template shape
-        from .portworx import GENERIC_POD_PATHS
+        from ..portworx import GENERIC_POD_PATHS
 
         for shape in GENERIC_POD_PATHS:
             pod = node
