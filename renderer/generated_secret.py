@@ -18,7 +18,7 @@ from __future__ import annotations
 import base64
 from typing import Iterable, Mapping
 
-from . import templating
+from .spec import templating
 from . import portworx as px
 from .errors import Location, PxsecError
 from .spec import Spec

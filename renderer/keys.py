@@ -21,7 +21,8 @@ import shlex
 from dataclasses import dataclass, field
 from typing import Iterable
 
-from . import generated_secret, templating
+from . import generated_secret
+from .spec import templating
 from . import portworx as px
 from .errors import Location, PxsecError, UsageError
 from .outfiles import OutFile, check_writable, is_file_target, write_all

@@ -6,7 +6,8 @@ spliced as text) and is validated before it is written: `pxsec init` never write
 """
 from __future__ import annotations
 
-from . import portworx as px, spec as specmod, templating
+from . import portworx as px, spec as specmod
+from .spec import templating
 from .errors import Location, PxsecError, UsageError
 
 SCHEMA_FILE = "portworxsecurity.schema.json"

@@ -33,7 +33,7 @@ def test_any_value_stays_inside_its_scalar(name, namespace, annotations, data, m
 
 
 def test_unfaithful_output_is_refused(monkeypatch):
-    from pxsec import templating
+    from pxsec.spec import templating
 
     real = templating.render
     monkeypatch.setattr(templating, "render", lambda *a, **k: (real(*a, **k)[0], {"kind": "Secret"}))

@@ -135,7 +135,7 @@ def sample_auth_config(name: str | None = None, email: str | None = None, sub: s
                        roles=(), groups=()) -> str:
     """A commented auth config (templates/auth-config.yaml.j2): the administrator sample, with
     whatever is given in its place (a missing sub is then derived from name and email)."""
-    from .. import templating
+    from ..spec import templating
 
     if not any((name, email, sub, roles, groups)):
         fields = dict(SAMPLE_AUTH_CONFIG)

@@ -12,7 +12,7 @@ TYPE_CHECKING = False
 if TYPE_CHECKING:  # typing costs start-up; annotations are strings here
     from typing import Any
 
-from .data import data_file
+from ..data import data_file
 
 SCHEMA_FILE = "portworxsecurity.schema.json"
 

@@ -14,10 +14,10 @@ if TYPE_CHECKING:  # typing costs start-up; annotations are strings here
 
 import yaml
 
-from . import portworx as px
-from .data import data_file
-from .errors import Location, PxsecError
-from .spec_problems import SCHEMA_FILE, UNKNOWN_FIELD, Problem, problems, schema  # noqa: F401 (re-exported)
+from .. import portworx as px
+from ..data import data_file
+from ..errors import Location, PxsecError
+from .problems import SCHEMA_FILE, UNKNOWN_FIELD, Problem, problems, schema  # noqa: F401 (re-exported)
 
 SPEC_ENV = "PXSEC_SPEC"  # the spec file, when no --spec is given
 API_VERSION = "pxsec.io/v1alpha1"
@@ -122,7 +122,7 @@ def _empty(node: Any) -> bool:
 def parse_document(text: str, source: str, hint: str = "") -> Any:
     """The one document of a spec text, parsed with every guard: depth, aliases, tags, duplicate keys.
     Empty documents (a file ending in `---`) are not documents. `hint` follows a wrong count."""
-    from .kubeyaml.yamlsafe import MAX_EXPANDED_NODES, check_depth, construct_safe, expanded_size_ok, yaml_problem
+    from ..kubeyaml.yamlsafe import MAX_EXPANDED_NODES, check_depth, construct_safe, expanded_size_ok, yaml_problem
 
     where = Location(file=source)
     check_depth(text, where)
@@ -144,7 +144,7 @@ def parse_document(text: str, source: str, hint: str = "") -> Any:
 
 def read_spec(path: str) -> tuple[bytes, str]:
     """The spec file's bytes (the validation cache's key) and its text."""
-    from .sources import read_bytes
+    from ..sources import read_bytes
 
     raw = read_bytes(path, "spec")
     try:
@@ -198,7 +198,7 @@ def _cache_marker(raw: bytes | None):
     bytes, so a success is remembered (PXSEC_CACHE_DIR, default ~/.cache/pxsec; set
     PXSEC_NO_CACHE=1 to always validate). Any problem with the cache means: validate.
     """
-    from . import __version__
+    from .. import __version__
 
     if raw is None or os.environ.get("PXSEC_NO_CACHE"):
         return None
@@ -279,14 +279,14 @@ def resolve_spec_path(path: str | None, environ=os.environ) -> str | None:
 def resolve_spec(path: str | None, required: bool = True, environ=os.environ) -> Spec | None:
     """The spec, from a path or PXSEC_SPEC -- the one implementation every command uses. With
     `required`, no spec at all is a usage error."""
-    from .errors import UsageError
+    from ..errors import UsageError
 
     found = resolve_spec_path(path, environ)
     if not found:
         if required:
             raise UsageError(f"no spec: pass --spec FILE or set {SPEC_ENV}")
         return None
-    from . import argocd_params  # Argo CD's per-cluster parameters, written over the spec's fields
+    from .. import argocd_params  # Argo CD's per-cluster parameters, written over the spec's fields
     return argocd_params.load(found, environ)
 
 

@@ -13,7 +13,7 @@ from functools import lru_cache
 
 import yaml
 
-from .data import data_dir
+from ..data import data_dir
 
 
 class _Scalar(str):
