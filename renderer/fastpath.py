@@ -56,7 +56,8 @@ def parse(argv: list[str]) -> RenderOptions | None:
 
 
 def render(opts: RenderOptions) -> int:
-    from . import pipeline, sources, spec as specmod
+    from .render import pipeline
+    from . import sources, spec as specmod
     from .log import log_info, log_warning
 
     if opts.output and (opts.diff or opts.check):
@@ -84,7 +85,8 @@ def _show_changes(result, opts: RenderOptions) -> int:
     when render would change anything. Neither writes the rendered stream."""
     import sys
 
-    from . import diff, sources
+    from .render import diff
+    from . import sources
     from .log import log_info
 
     if opts.diff:

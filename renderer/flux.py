@@ -32,7 +32,7 @@ from typing import Any
 import yaml
 
 from .kubeyaml import jsonpatch, kyaml, yamlsafe
-from . import pipeline
+from .render import pipeline
 from . import portworx as px
 from .errors import Location, PxsecError
 from .spec import Spec

@@ -9,7 +9,7 @@ everything `pxsec keys generate` decides (the command only parses arguments and 
   with). Private keys are written as traditional OpenSSL PEM (PKCS#1 / SEC1), which both
   jwt-go parsers `pxctl auth token generate` uses accept; public keys as SubjectPublicKeyInfo
   PEM, which `ParseRSAPublicKeyFromPEM` / `ParseECPublicKeyFromPEM` read.
-- Secrets are built by pxsec.generated_secret (the one Secret builder); no value is ever
+- Secrets are built by pxsec.render.generated_secret (the one Secret builder); no value is ever
   spliced into YAML text. Files go through pxsec.outfiles (checked first, written atomically).
 """
 from __future__ import annotations
@@ -21,7 +21,7 @@ import shlex
 from dataclasses import dataclass, field
 from typing import Iterable
 
-from . import generated_secret
+from .render import generated_secret
 from .spec import templating
 from . import portworx as px
 from .errors import Location, PxsecError, UsageError

@@ -13,8 +13,8 @@ from collections import namedtuple
 
 from . import portworx as px
 from .errors import Location
-from .filters import common as c
-from .filters import portworx_daemonset, stork, storagecluster
+from .render.filters import common as c
+from .render.filters import portworx_daemonset, stork, storagecluster
 from .spec import Spec
 
 PROBE_VALUE = "pxsec-policy-probe"  # a value no spec holds: whatever is left of it was not render's

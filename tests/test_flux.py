@@ -75,7 +75,7 @@ def test_the_target_names_exactly_this_object():
 
 
 def test_ops_reproduce_the_rendered_object_when_applied():
-    from pxsec import pipeline
+    from pxsec.render import pipeline
 
     rendered = pipeline.render([("in.yaml", DS)], spec_of()).text
     (patch,) = compute(DS).patches

@@ -1,4 +1,4 @@
-"""pxsec.generated_secret: the one builder of every Secret pxsec writes (templates/secret.yaml.j2
+"""pxsec.render.generated_secret: the one builder of every Secret pxsec writes (templates/secret.yaml.j2
 through the safe serializer), checked on PyYAML's view and on Kubernetes' own (kubectl kustomize
 reads and re-emits each Secret with the Go YAML stack kubectl uses)."""
 from __future__ import annotations
@@ -11,7 +11,8 @@ import yaml
 from hypothesis import given, settings, strategies as st
 
 from e2e.support import need
-from pxsec import generated_secret, keys as keysmod, tokens
+from pxsec.render import generated_secret
+from pxsec import keys as keysmod, tokens
 from pxsec.errors import PxsecError
 
 text = st.text(st.characters(blacklist_categories=("Cs",)), max_size=40)

@@ -12,7 +12,7 @@ import pytest
 import yaml
 
 from pxsec.kubeyaml import kyaml
-from pxsec.stream import _SyntaxLoader
+from pxsec.render.stream import _SyntaxLoader
 
 
 def read(text):

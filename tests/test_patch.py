@@ -5,7 +5,8 @@ import yaml
 
 from conftest import CORPUS, require_corpus
 from pxsec.kubeyaml import kyaml
-from pxsec import patch, pipeline, spec as specmod, stream
+from pxsec.render import patch, pipeline, stream
+from pxsec import spec as specmod
 
 SPEC = specmod.build({"selfSigned": {"issuer": "openstorage.io", "sharedSecret": True}, "usernameClaim": "email"})
 

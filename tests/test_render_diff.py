@@ -14,7 +14,7 @@ import yaml
 from clirunner import fast_and_typer, on_a_terminal, run_python
 from check.manifests import container, lit, portworx, stork, text
 from conftest import ROOT, clean_env, run_pxsec
-from pxsec import redact
+from pxsec.render import redact
 
 SPEC = str(ROOT / "examples" / "spec.yaml")
 EXAMPLE = ROOT / "examples" / "portworx.yaml"

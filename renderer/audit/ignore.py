@@ -19,7 +19,7 @@ from typing import Any, Iterable
 
 import yaml
 
-from ..stream import Document
+from ..render.stream import Document
 from ..kubeyaml.yamlsafe import mapping_get, scalar
 from .model import Finding, rule_id, suggest
 

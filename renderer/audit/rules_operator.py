@@ -22,8 +22,8 @@ Each rule states the operator behaviour it relies on (libopenstorage/operator):
 """
 from __future__ import annotations
 
-from ..filters import goshlex, helm_vars, operator_storageclasses, operator_warnings, px_version
-from ..filters.operator_secrets import OWNED  # the operator-owned Secret names (not yet in portworx.py)
+from ..render.filters import goshlex, helm_vars, operator_storageclasses, operator_warnings, px_version
+from ..render.filters.operator_secrets import OWNED  # the operator-owned Secret names (not yet in portworx.py)
 from .. import portworx as pw
 from ..portworx import (DEFAULT_SHARED_SECRET as SHARED_SECRET, MISC_ARGS, OPERATOR_APPS_KEY,
                         OPERATOR_SYSTEM_SECRET as SYSTEM_SECRETS, SECRET_ENV, SECRET_FLAGS)

@@ -12,8 +12,8 @@ So a Secret pxsec generates (or a user keeps in Git) must never have one of thes
 """
 from __future__ import annotations
 
-from .. import portworx as px
-from ..errors import PxsecError
+from ... import portworx as px
+from ...errors import PxsecError
 from . import common as c
 
 # Kept only for audit/rules_operator.py (being rewritten by the lead), which imports it; use

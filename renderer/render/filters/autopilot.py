@@ -7,9 +7,9 @@ Portworx already trusts for Stork. Operator installs wire autopilot themselves (
 """
 from __future__ import annotations
 
-from .. import portworx as px
-from ..errors import PxsecError
-from ..spec import Spec
+from ... import portworx as px
+from ...errors import PxsecError
+from ...spec import Spec
 from . import common as c
 
 

@@ -20,9 +20,9 @@ container's key env vars with references to them (deployment.go `getEnvList`). S
 """
 from __future__ import annotations
 
-from .. import portworx as px
-from ..errors import PxsecError
-from ..spec import Spec
+from ... import portworx as px
+from ...errors import PxsecError
+from ...spec import Spec
 from . import common as c
 from . import goshlex, operator_secrets, operator_warnings, px_version
 

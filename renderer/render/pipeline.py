@@ -20,21 +20,21 @@ TYPE_CHECKING = False
 if TYPE_CHECKING:  # typing costs start-up; annotations are strings here
     from typing import Any, Mapping
 
-from . import portworx as px
-from .errors import Location, PxsecError
+from .. import portworx as px
+from ..errors import Location, PxsecError
 from .filters.common import LiteralSecretReplaced, Report
-from .portworx import AUTOPILOT, LIST, PORTWORX, STORAGECLASS, STORAGECLUSTER, STORK, WORKLOADS
+from ..portworx import AUTOPILOT, LIST, PORTWORX, STORAGECLASS, STORAGECLUSTER, STORK, WORKLOADS
 from .result import Pair, RenderResult, Touched
-from .spec import Spec
+from ..spec import Spec
 from .stream import Document, Stream
 
 SECRET = "secret"
-# role -> the filter module that secures it (pxsec.filters.<module>.apply), imported on first use
+# role -> the filter module that secures it (pxsec.render.filters.<module>.apply), imported on first use
 FILTERS = {PORTWORX: "portworx_daemonset", STORK: "stork", AUTOPILOT: "autopilot", STORAGECLUSTER: "storagecluster"}
 
 
 def filter_module(name: str):
-    """A module of pxsec.filters, imported when a render first needs it (a small render of a
+    """A module of pxsec.render.filters, imported when a render first needs it (a small render of a
     Stork-less DaemonSet install never imports the operator's filters)."""
     return __import__(f"{__package__}.filters.{name}", fromlist=("apply",))
 LOCAL_CONFIG = "config.kubernetes.io/local-config"

@@ -24,7 +24,7 @@ from __future__ import annotations
 import json
 import re
 
-from .errors import Location, PxsecError
+from ..errors import Location, PxsecError
 
 # Go's unicode.IsSpace (strings.TrimSpace): Python's str.isspace() without U+001C..U+001F
 GO_SPACE = "\t\n\v\f\r \x85\xa0\u1680" + "".join(map(chr, range(0x2000, 0x200B))) + "\u2028\u2029\u202f\u205f\u3000"

@@ -1,5 +1,5 @@
 """The Secrets pxsec generates, built one way: templates/secret.yaml.j2 through the safe
-serializer of pxsec.templating (no value is ever spliced into YAML as text), parsed back and
+serializer of pxsec.spec.templating (no value is ever spliced into YAML as text), parsed back and
 compared with what went in before anything is emitted.
 
 Users of the builder: `render` with secret.create: true (one v1 Secret per namespace that runs
@@ -18,10 +18,10 @@ from __future__ import annotations
 import base64
 from typing import Iterable, Mapping
 
-from .spec import templating
-from . import portworx as px
-from .errors import Location, PxsecError
-from .spec import Spec
+from ..spec import templating
+from .. import portworx as px
+from ..errors import Location, PxsecError
+from ..spec import Spec
 
 MIN_BYTES = 32
 GENERATED = "pxsec.io/generated"

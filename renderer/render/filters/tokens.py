@@ -21,8 +21,8 @@ filters/storageclass.py), once the workloads and so the default namespace are kn
 """
 from __future__ import annotations
 
-from .. import portworx as px
-from ..errors import PxsecError
+from ... import portworx as px
+from ...errors import PxsecError
 from . import common as c
 
 CLUSTERPAIR_WARNING = ("ClusterPair {label}: its options.token likely predates PX-Security; run `pxctl cluster token "

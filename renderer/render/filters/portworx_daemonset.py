@@ -8,9 +8,9 @@ px-runc receives `command` + `args`: pxsec owns its flags in both (they are remo
 """
 from __future__ import annotations
 
-from .. import portworx as px
-from ..errors import PxsecError
-from ..spec import Spec
+from ... import portworx as px
+from ...errors import PxsecError
+from ...spec import Spec
 from . import common as c
 from . import helm_vars
 

@@ -15,7 +15,7 @@ import difflib
 import re
 
 from . import redact
-from .errors import document_number
+from ..errors import document_number
 from .stream import Document
 
 _MAYBE_SECRET = re.compile(r"(?i)secret|passw|token|credential|private|key|\\")

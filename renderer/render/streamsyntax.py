@@ -10,8 +10,8 @@ import yaml
 import yaml.reader
 
 from . import k8ssplit
-from .errors import Location, PxsecError
-from .kubeyaml.yamlsafe import MAX_DEPTH, SyntaxLoader, compose, too_deep, yaml_error
+from ..errors import Location, PxsecError
+from ..kubeyaml.yamlsafe import MAX_DEPTH, SyntaxLoader, compose, too_deep, yaml_error
 
 _BOM = "\ufeff"
 

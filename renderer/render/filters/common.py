@@ -11,8 +11,8 @@ TYPE_CHECKING = False
 if TYPE_CHECKING:  # typing costs start-up; annotations are strings here
     from typing import Any
 
-from .. import portworx as px
-from ..errors import Location, PxsecError
+from ... import portworx as px
+from ...errors import Location, PxsecError
 
 
 class LiteralSecretReplaced(str):

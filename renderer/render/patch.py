@@ -22,7 +22,7 @@ if TYPE_CHECKING:  # typing costs start-up; annotations are strings here
 
 import yaml
 
-from .kubeyaml import kyaml
+from ..kubeyaml import kyaml
 
 _BIG = 1 << 16
 
@@ -204,7 +204,7 @@ def patch(text: str, node: Any, old: Any, new: Any) -> str | None:
 
 
 def _kube_view(text: str) -> Any:
-    from .kubeyaml.yamlsafe import SyntaxLoader  # the syntax loader lives in yamlsafe: no patch <-> stream circle
+    from ..kubeyaml.yamlsafe import SyntaxLoader  # the syntax loader lives in yamlsafe: no patch <-> stream circle
 
     try:
         return kyaml.construct(yaml.compose(text, Loader=SyntaxLoader))

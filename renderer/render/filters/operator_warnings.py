@@ -14,7 +14,7 @@ libopenstorage/operator:
 """
 from __future__ import annotations
 
-from .. import portworx as px
+from ... import portworx as px
 
 DISABLE_SC_ANNOTATION = "portworx.io/disable-storage-class"
 # component/portworx_sc.go: in-tree always, snapshot ones with Stork, px-csi-* for PX >= 2.2

@@ -24,11 +24,11 @@ import yaml
 import yaml.reader
 
 from . import k8ssplit
-from .kubeyaml import kyaml
-from .errors import Location, PxsecError
+from ..kubeyaml import kyaml
+from ..errors import Location, PxsecError
 from .streamsyntax import _YAML_LINES, _bom_body, _indices, _looks_empty, _one_document, _syntax_check, \
     _yaml_marker, body
-from .kubeyaml.yamlsafe import MAX_DEPTH, SyntaxLoader, check_depth, compose
+from ..kubeyaml.yamlsafe import MAX_DEPTH, SyntaxLoader, check_depth, compose
 
 _BOM = "\ufeff"
 _SAME = object()  # Document._emitted: join() wrote the input text unchanged
@@ -139,7 +139,7 @@ class Document:
     def identify(self) -> Any:
         """Read identity (apiVersion, kind, name, namespace) off the node, as Kubernetes reads it,
         and keep the skeleton `portworx.classify` needs."""
-        from .portworx import POD_SPEC_PATHS
+        from ..portworx import POD_SPEC_PATHS
 
         skel = self.skeleton = kyaml.skeleton(self.node, POD_SPEC_PATHS)
         meta = skel.get("metadata") or {}

@@ -13,8 +13,8 @@ StorageClass gets a warning with the way to recreate it for each engine.
 """
 from __future__ import annotations
 
-from .. import portworx as px
-from ..errors import PxsecError
+from ... import portworx as px
+from ...errors import PxsecError
 from . import common as c
 
 # One line: the per-engine ways to recreate it are in the README ("Upgrading a cluster where the

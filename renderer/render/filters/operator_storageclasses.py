@@ -14,9 +14,9 @@ ones included. Without `storageClasses` in the spec (or with no namespace for th
 """
 from __future__ import annotations
 
-from .. import portworx as px
-from ..errors import Location, PxsecError
-from ..kubeyaml.kyaml import dump
+from ... import portworx as px
+from ...errors import Location, PxsecError
+from ...kubeyaml.kyaml import dump
 from ..stream import Document, Stream
 from . import operator_warnings, px_version, storageclass
 

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import re
 
-from .. import portworx as px
+from ... import portworx as px
 from . import common as c
 
 REDACTED = "(removed-by-pxsec)"

@@ -14,8 +14,8 @@ TYPE_CHECKING = False
 if TYPE_CHECKING:  # typing costs start-up; annotations are strings here
     from typing import Any
 
-from . import portworx as px, process, proof
-from .errors import Location, PxsecError
+from .. import portworx as px, process, proof
+from ..errors import Location, PxsecError
 
 JUDGED = (px.PORTWORX, px.STORK, px.AUTOPILOT, px.STORAGECLUSTER)
 LOCAL_CONFIG = "config.kubernetes.io/local-config"

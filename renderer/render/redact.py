@@ -20,7 +20,7 @@ from typing import Any
 
 import yaml
 
-from . import portworx as px
+from .. import portworx as px
 
 LITERAL = "<literal value>"
 HIDDEN = "<secret value hidden>"

@@ -17,8 +17,8 @@ if TYPE_CHECKING:
     from .stream import Document
 
 from . import k8ssplit
-from .kubeyaml import kyaml
-from .errors import Location, PxsecError
+from ..kubeyaml import kyaml
+from ..errors import Location, PxsecError
 
 
 def parse_json(text: str, source: str, role: Callable[[Document], str | None] | None = None,

@@ -5,9 +5,9 @@ or apps key) and `PX_JWT_ISSUER` names the issuer that key belongs to (../shared
 """
 from __future__ import annotations
 
-from .. import portworx as px
-from ..errors import PxsecError
-from ..spec import Spec
+from ... import portworx as px
+from ...errors import PxsecError
+from ...spec import Spec
 from . import common as c
 
 

@@ -17,8 +17,8 @@ TYPE_CHECKING = False
 if TYPE_CHECKING:  # typing costs start-up; annotations are strings here
     from typing import Any
 
-from .. import portworx as px
-from ..errors import Location
+from ... import portworx as px
+from ...errors import Location
 from .portworx_daemonset import wanted_env
 
 Ref = namedtuple("Ref", "kind name namespace prefix workload field")

@@ -13,7 +13,7 @@ if TYPE_CHECKING:  # typing costs start-up; annotations are strings here
     from .filters.common import Report
     from .stream import Document
 
-from .errors import Location
+from ..errors import Location
 
 NOTHING_FOUND = "no Portworx or Stork workload found; nothing changed"
 
