@@ -12,7 +12,8 @@ from hypothesis import given, settings, strategies as st
 
 from e2e.support import need
 from pxsec.render import generated_secret
-from pxsec import keys as keysmod, tokens
+from pxsec.tokens import keys as keysmod
+from pxsec import tokens
 from pxsec.errors import PxsecError
 
 text = st.text(st.characters(blacklist_categories=("Cs",)), max_size=40)

@@ -21,12 +21,12 @@ import shlex
 from dataclasses import dataclass, field
 from typing import Iterable
 
-from .render import generated_secret
-from .spec import templating
-from . import portworx as px
-from .errors import Location, PxsecError, UsageError
-from .outfiles import OutFile, check_writable, is_file_target, write_all
-from .spec import KeyRef, Spec, build as build_spec
+from ..render import generated_secret
+from ..spec import templating
+from .. import portworx as px
+from ..errors import Location, PxsecError, UsageError
+from ..outfiles import OutFile, check_writable, is_file_target, write_all
+from ..spec import KeyRef, Spec, build as build_spec
 
 KEY_BYTES = 48  # -> 64 base64url characters, 384 bits (the operator's keys: 64 base64 chars)
 RSA_BITS = 3072
@@ -273,6 +273,6 @@ def _existing_public_key(key_dir: str, kind: str) -> bytes | None:
     path = public_key_path(key_dir, kind)
     if not os.path.isfile(path):
         return None
-    from .sources import read_bytes
+    from ..sources import read_bytes
 
     return read_bytes(path, "public key")

@@ -31,11 +31,11 @@ from typing import Any
 
 import yaml
 
-from .kubeyaml import jsonpatch, kyaml, yamlsafe
-from .render import pipeline
-from . import portworx as px
-from .errors import Location, PxsecError
-from .spec import Spec
+from ..kubeyaml import jsonpatch, kyaml, yamlsafe
+from ..render import pipeline
+from .. import portworx as px
+from ..errors import Location, PxsecError
+from ..spec import Spec
 
 PLACEHOLDER = "pxsec-patches-placeholder-not-a-secret-0123456789"
 KUSTOMIZATION, HELMRELEASE = "kustomization", "helmrelease"
