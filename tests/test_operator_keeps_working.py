@@ -16,7 +16,7 @@ import yaml
 import operator_model as op
 from conftest import ROOT
 from pxsec.render import pipeline
-from pxsec import scaffold
+from pxsec.commands import init as scaffold
 from pxsec import spec as specmod
 from pxsec.errors import Location, PxsecError
 from pxsec.render.filters import operator_warnings, px_version, storagecluster, stork

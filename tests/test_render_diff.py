@@ -202,7 +202,7 @@ def test_colour_only_on_a_terminal_and_never_with_no_color():
     ["render", "--check", "--diff", f"--spec={SPEC}", str(EXAMPLE)],
 ])
 def test_fast_and_typer_paths_agree_on_diff_and_check(argv):
-    from pxsec import fastpath
+    from pxsec.commands import render as fastpath
 
     assert fastpath.parse(argv) is not None
 

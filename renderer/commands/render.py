@@ -56,18 +56,18 @@ def parse(argv: list[str]) -> RenderOptions | None:
 
 
 def render(opts: RenderOptions) -> int:
-    from .render import pipeline
-    from . import sources, spec as specmod
-    from .log import log_info, log_warning
+    from ..render import pipeline
+    from .. import sources, spec as specmod
+    from ..log import log_info, log_warning
 
     if opts.output and (opts.diff or opts.check):
-        from .errors import UsageError
+        from ..errors import UsageError
 
         raise UsageError("--diff and --check write no output stream; leave out --output")
     loaded = specmod.resolve_spec(opts.spec)
     inputs = sources.read_inputs(list(opts.paths) or ["-"])
     result = pipeline.render(inputs, loaded, environ=os.environ, allow_short_secrets=opts.allow_short_secrets)
-    from .wording import short
+    from ..wording import short
 
     for w in result.warnings:  # one short line each; the whole text with -v
         log_warning(w if opts.verbose else short(w))
@@ -85,9 +85,9 @@ def _show_changes(result, opts: RenderOptions) -> int:
     when render would change anything. Neither writes the rendered stream."""
     import sys
 
-    from .render import diff
-    from . import sources
-    from .log import log_info
+    from ..render import diff
+    from .. import sources
+    from ..log import log_info
 
     if opts.diff:
         text = diff.unified(result.documents)

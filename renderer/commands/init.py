@@ -6,9 +6,9 @@ spliced as text) and is validated before it is written: `pxsec init` never write
 """
 from __future__ import annotations
 
-from . import portworx as px, spec as specmod
-from .spec import templating
-from .errors import Location, PxsecError, UsageError
+from .. import portworx as px, spec as specmod
+from ..spec import templating
+from ..errors import Location, PxsecError, UsageError
 
 SCHEMA_FILE = "portworxsecurity.schema.json"
 MODES = ("helm", "kustomize", "kpt", "argocd", "standalone")
@@ -61,7 +61,7 @@ def spec_text(path: str, mode: str, secret: str | None = None) -> str:
 
 def schema_path() -> str:
     """The spec's JSON Schema as installed with pxsec (the checkout's schemas/ in development)."""
-    from .data import data_file
+    from ..data import data_file
 
     return data_file("schemas", SCHEMA_FILE)
 
@@ -79,3 +79,13 @@ def schema_uri() -> str:
 
 def snippet(path: str, mode: str) -> str:
     return SNIPPETS[mode].format(path=path)
+
+
+def init(output: str, mode: str, force: bool) -> None:
+    """`pxsec init`: write the commented spec to `output` (refusing to overwrite it without
+    `force`) and print how to use it with `mode`'s tool."""
+    from .. import sources
+
+    text = spec_text(output, mode)
+    sources.write_atomic(output, text.encode("utf-8"), replace=force)
+    print(f"# wrote {output}; check it with: pxsec validate {output}\n" + snippet(output, mode), end="")
