@@ -1,8 +1,8 @@
 """What `pxsec render` makes of a Portworx DaemonSet, a Stork Deployment and a StorageCluster
 for a spec, read off render itself: the admission policy (policy.py) asks for exactly that.
 
-Each expectation comes from running render's own filters (filters/portworx_daemonset.py,
-filters/stork.py, filters/storagecluster.py) on a small probe object that already carries
+Each expectation comes from running render's own filters (render/filters/portworx_daemonset.py,
+render/filters/stork.py, render/filters/storagecluster.py) on a small probe object that already carries
 every env var and px-runc flag pxsec owns (names from portworx.py): what the filter leaves is
 what the spec asks for, what it removes is what the spec forbids. So the policy and render (and
 `check --spec`, which compares with render) cannot drift apart. Nothing here reads a secret value.
