@@ -35,7 +35,8 @@ import benchlib as b  # noqa: E402
 
 def profile_render(docs: int, top: int) -> None:
     sys.path.insert(0, str(b.REPO))
-    from pxsec import pipeline, sources, spec as specmod
+    from pxsec.render import pipeline
+    from pxsec import sources, spec as specmod
 
     with tempfile.TemporaryDirectory(prefix="pxsec-profile-") as tmp:
         spec_path = Path(tmp) / "spec.yaml"

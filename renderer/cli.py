@@ -1,4 +1,5 @@
-"""Typer CLI: argument parsing only. Every command calls into the core and prints its result.
+"""Typer CLI: argument parsing only. Every command calls its function in pxsec.commands, which
+calls into the core and prints its result.
 
 Conventions, for every command: metavars are UPPERCASE nouns (FILE, PATH, DIR, FORMAT); every
 help page ends with an example (EXAMPLES, applied to the whole command tree in `command()`);
@@ -13,7 +14,7 @@ import typer
 from . import __version__
 from . import portworx as px
 from .errors import PxsecError
-from .fastpath import RenderOptions
+from .commands.render import RenderOptions
 from .spec import SPEC_ENV
 
 TOP_HELP = f"""Turn on PX-Security (Portworx authorization) in Kubernetes manifests.
@@ -107,11 +108,11 @@ def render(
     check: bool = typer.Option(False, "--check", help="Write nothing; exit 1 when render would change anything."),
 ) -> None:
     """Secure the Portworx and Stork workloads in a manifest stream."""
-    from . import fastpath
+    from .commands import render as command
 
-    code = fastpath.render(RenderOptions(spec=spec, output=output, verbose=verbose,
-                                         allow_short_secrets=allow_short_secrets, paths=tuple(paths or ()),
-                                         diff=diff, check=check))
+    code = command.render(RenderOptions(spec=spec, output=output, verbose=verbose,
+                                        allow_short_secrets=allow_short_secrets, paths=tuple(paths or ()),
+                                        diff=diff, check=check))
     if code:
         raise typer.Exit(code)
 
@@ -119,20 +120,11 @@ def render(
 @app.command()
 def validate(spec: str = typer.Argument(..., metavar="FILE", help="PortworxSecurity spec file.")) -> None:
     """Check a spec and print every problem with its field path."""
-    from . import spec as specmod
-    from .log import log_error
+    from .commands import validate as command
 
-    found = specmod.load_problems(spec)
-    if found:
-        for p in found:
-            log_error(f"{spec}: {p}")
-        raise typer.Exit(1)
-    needs = specmod.required_env(specmod.load(spec))
-    if needs:
-        print(f"{spec}: valid; with secret.create: true, `pxsec render` reads the Secret's values from "
-              f"{', '.join(needs)} (at least 32 bytes each; `pxsec keys generate` makes them)")
-    else:
-        print(f"{spec}: valid")
+    code = command.validate(spec)
+    if code:
+        raise typer.Exit(code)
 
 
 @app.command()
@@ -146,19 +138,9 @@ def last_error(
     path: bool = typer.Option(False, "--path", help="Print where the last error is kept, not the error."),
 ) -> None:
     """Print the last error pxsec reported while run by Helm 4 (which hides a post-renderer's stderr)."""
-    from . import log
+    from .commands import last_error as command
 
-    where = log.last_error_file()
-    if path:
-        print(where)
-        return
-    try:
-        with open(where, encoding="utf-8", errors="replace") as f:
-            print(f.read(), end="")
-    except FileNotFoundError:
-        print(f"no error recorded ({where} does not exist)")
-    except OSError as e:
-        raise PxsecError(f"cannot read: {e.strerror}") from None
+    command.last_error(path)
 
 
 @app.command()
@@ -169,11 +151,9 @@ def init(
     force: bool = typer.Option(False, "--force", help="Overwrite FILE if it exists."),
 ) -> None:
     """Write a commented PortworxSecurity spec, and print how to use it with your tool."""
-    from . import scaffold, sources
+    from .commands import init as command
 
-    text = scaffold.spec_text(output, mode)
-    sources.write_atomic(output, text.encode("utf-8"), replace=force)
-    print(f"# wrote {output}; check it with: pxsec validate {output}\n" + scaffold.snippet(output, mode), end="")
+    command.init(output, mode, force)
 
 
 @app.command()
@@ -181,14 +161,9 @@ def schema(
     path: bool = typer.Option(False, "--path", help="Print where the installed schema is, not the schema."),
 ) -> None:
     """Print the spec's JSON Schema (the one editors use through the `$schema=` line `pxsec init` writes)."""
-    import sys
+    from .commands import schema as command
 
-    from . import scaffold, sources
-
-    if path:
-        print(scaffold.schema_path())
-        return
-    sys.stdout.write(sources.read_bytes(scaffold.schema_path(), "schema").decode("utf-8"))
+    command.schema(path)
 
 
 def _register_subapps() -> None:

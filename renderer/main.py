@@ -162,7 +162,7 @@ def main(argv: list[str] | None = None) -> int:
 
             code = _guarded(run_cli, argv)
     else:
-        from . import fastpath
+        from .commands import render as fastpath
 
         opts = fastpath.parse(argv)
         if opts is not None:

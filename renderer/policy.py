@@ -24,7 +24,7 @@ from . import policy_expected as expected
 from . import portworx as px
 from .audit.model import RULES
 from .errors import PxsecError, UsageError
-from .filters import goshlex
+from .render.filters import goshlex
 from .spec import Spec
 
 API_VERSION = "admissionregistration.k8s.io/v1"
@@ -288,6 +288,6 @@ def build(spec: Spec, name: str = DEFAULT_NAME, actions=("Deny",), namespace_lab
 
 
 def to_yaml(objects: list[dict]) -> str:
-    from .kyaml import dump
+    from .kubeyaml.kyaml import dump
 
     return "".join("---\n" + dump(o) for o in objects)

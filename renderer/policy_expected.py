@@ -1,8 +1,8 @@
 """What `pxsec render` makes of a Portworx DaemonSet, a Stork Deployment and a StorageCluster
 for a spec, read off render itself: the admission policy (policy.py) asks for exactly that.
 
-Each expectation comes from running render's own filters (filters/portworx_daemonset.py,
-filters/stork.py, filters/storagecluster.py) on a small probe object that already carries
+Each expectation comes from running render's own filters (render/filters/portworx_daemonset.py,
+render/filters/stork.py, render/filters/storagecluster.py) on a small probe object that already carries
 every env var and px-runc flag pxsec owns (names from portworx.py): what the filter leaves is
 what the spec asks for, what it removes is what the spec forbids. So the policy and render (and
 `check --spec`, which compares with render) cannot drift apart. Nothing here reads a secret value.
@@ -13,8 +13,8 @@ from collections import namedtuple
 
 from . import portworx as px
 from .errors import Location
-from .filters import common as c
-from .filters import portworx_daemonset, stork, storagecluster
+from .render.filters import common as c
+from .render.filters import portworx_daemonset, stork, storagecluster
 from .spec import Spec
 
 PROBE_VALUE = "pxsec-policy-probe"  # a value no spec holds: whatever is left of it was not render's

@@ -17,7 +17,8 @@ import pytest
 import yaml
 
 from conftest import CORPUS, ROOT, corpus_files, require_corpus
-from pxsec import audit, pipeline
+from pxsec import audit
+from pxsec.render import pipeline
 from pxsec import spec as specmod
 from pxsec.errors import PxsecError
 

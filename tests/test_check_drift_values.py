@@ -8,7 +8,8 @@ import yaml
 
 from check.manifests import container, lit, of, portworx, ref, stork, text
 from conftest import ROOT, run_pxsec
-from pxsec import audit, redact
+from pxsec import audit
+from pxsec.render import redact
 from pxsec import spec as specmod
 
 SPEC = ROOT / "examples" / "spec.yaml"

@@ -9,7 +9,7 @@ import yaml
 from check.manifests import container, line_of, of, portworx, storagecluster, text
 from pxsec import audit
 from pxsec import spec as specmod
-from pxsec import pipeline
+from pxsec.render import pipeline
 from pxsec.errors import PxsecError
 
 SPEC = specmod.from_document(yaml.safe_load("""

@@ -9,10 +9,11 @@ import yaml
 import operator_model as op
 from conftest import ROOT
 from check.manifests import check, ids, lit, of, ref, storagecluster
-from pxsec import audit, pipeline
+from pxsec import audit
+from pxsec.render import pipeline
 from pxsec import spec as specmod
 from pxsec.errors import Location
-from pxsec.filters import storagecluster as sc_filter
+from pxsec.render.filters import storagecluster as sc_filter
 
 NEW = {"PXS040", "PXS041", "PXS042", "PXS043"}
 

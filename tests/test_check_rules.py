@@ -469,7 +469,7 @@ def test_drift_lists_the_fields_render_would_change():
 
 
 def test_no_drift_on_render_output():
-    from pxsec import pipeline
+    from pxsec.render import pipeline
 
     spec = spec_of(SPEC)
     rendered = pipeline.render([("in.yaml", text(portworx(issuer=None, env=[]), stork(env=[])))], spec).text

@@ -11,7 +11,8 @@ import pytest
 import yaml
 
 from conftest import CORPUS, ROOT, corpus_files, require_corpus
-from pxsec import pipeline, spec as specmod, stream
+from pxsec.render import pipeline, stream
+from pxsec import spec as specmod
 
 ENV = {
     "PORTWORX_AUTH_SYSTEM_KEY": "corpus-system-key-0123456789abcdef0123456789",

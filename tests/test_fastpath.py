@@ -7,7 +7,8 @@ import typer
 
 from clirunner import fast_and_typer, run_python
 from conftest import ROOT, clean_env
-from pxsec import cli, fastpath
+from pxsec import cli
+from pxsec.commands import render as fastpath
 
 SPEC = str(ROOT / "examples" / "spec.yaml")
 EXAMPLE = str(ROOT / "examples" / "portworx.yaml")

@@ -6,7 +6,8 @@ import pytest
 import yaml
 
 from conftest import ROOT, run_pxsec
-from pxsec import flux, jsonpatch
+from pxsec import flux
+from pxsec.kubeyaml import jsonpatch
 from pxsec import spec as specmod
 from pxsec.errors import PxsecError
 
@@ -74,7 +75,7 @@ def test_the_target_names_exactly_this_object():
 
 
 def test_ops_reproduce_the_rendered_object_when_applied():
-    from pxsec import pipeline
+    from pxsec.render import pipeline
 
     rendered = pipeline.render([("in.yaml", DS)], spec_of()).text
     (patch,) = compute(DS).patches

@@ -1,4 +1,4 @@
-"""pxsec.generated_secret: the one builder of every Secret pxsec writes (templates/secret.yaml.j2
+"""pxsec.render.generated_secret: the one builder of every Secret pxsec writes (templates/secret.yaml.j2
 through the safe serializer), checked on PyYAML's view and on Kubernetes' own (kubectl kustomize
 reads and re-emits each Secret with the Go YAML stack kubectl uses)."""
 from __future__ import annotations
@@ -11,7 +11,9 @@ import yaml
 from hypothesis import given, settings, strategies as st
 
 from e2e.support import need
-from pxsec import generated_secret, keys as keysmod, tokens
+from pxsec.render import generated_secret
+from pxsec.tokens import keys as keysmod
+from pxsec import tokens
 from pxsec.errors import PxsecError
 
 text = st.text(st.characters(blacklist_categories=("Cs",)), max_size=40)
@@ -33,7 +35,7 @@ def test_any_value_stays_inside_its_scalar(name, namespace, annotations, data, m
 
 
 def test_unfaithful_output_is_refused(monkeypatch):
-    from pxsec import templating
+    from pxsec.spec import templating
 
     real = templating.render
     monkeypatch.setattr(templating, "render", lambda *a, **k: (real(*a, **k)[0], {"kind": "Secret"}))

@@ -5,7 +5,7 @@ import pytest
 import yaml
 
 from conftest import run_pxsec
-from pxsec import scaffold
+from pxsec.commands import init as scaffold
 
 
 @pytest.mark.parametrize("mode", scaffold.MODES)

@@ -1,4 +1,4 @@
-"""`pxsec keys generate` and pxsec.keys: random shared keys, key pairs, Secret manifests, files
+"""`pxsec keys generate` and pxsec.tokens.keys: random shared keys, key pairs, Secret manifests, files
 (the writer itself, sources.write_atomic, is tested in test_write_atomic.py)."""
 from __future__ import annotations
 
@@ -19,7 +19,8 @@ from cryptography.hazmat.primitives.asymmetric import ec, rsa
 from cryptography.hazmat.primitives.serialization import load_pem_private_key, load_pem_public_key
 from hypothesis import given, settings, strategies as st
 
-from pxsec import keys as keysmod, spec as specmod
+from pxsec.tokens import keys as keysmod
+from pxsec import spec as specmod
 from pxsec.errors import PxsecError
 from pxsec.main import main
 

@@ -11,8 +11,8 @@ import math
 import pytest
 import yaml
 
-from pxsec import kyaml
-from pxsec.stream import _SyntaxLoader
+from pxsec.kubeyaml import kyaml
+from pxsec.render.stream import _SyntaxLoader
 
 
 def read(text):

@@ -259,7 +259,7 @@ def test_every_command_is_in_the_exit_code_table():
 
 def test_the_uri_filter_passes_only_one_printable_word():
     """The `$schema=` comment takes the URI bare: a newline or space would end the comment."""
-    from pxsec import templating
+    from pxsec.spec import templating
 
     assert templating._uri_filter("file:///a/b%20c.json") == "file:///a/b%20c.json"
     for bad in ("file:///a\nkind: Secret", "file:///a b", "/no/scheme", "file:///\u00e9"):

@@ -15,10 +15,11 @@ import yaml
 
 import operator_model as op
 from conftest import ROOT
-from pxsec import pipeline, scaffold
+from pxsec.render import pipeline
+from pxsec.commands import init as scaffold
 from pxsec import spec as specmod
 from pxsec.errors import Location, PxsecError
-from pxsec.filters import operator_warnings, px_version, storagecluster, stork
+from pxsec.render.filters import operator_warnings, px_version, storagecluster, stork
 
 from test_operator_storagecluster import LOC, render, sc, warnings  # the same StorageCluster helpers
 USER_KEYS = {"system-secret": "user-system", "stork-secret": "user-stork", "shared-secret": "user-shared"}

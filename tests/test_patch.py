@@ -4,7 +4,9 @@ from __future__ import annotations
 import yaml
 
 from conftest import CORPUS, require_corpus
-from pxsec import kyaml, patch, pipeline, spec as specmod, stream
+from pxsec.kubeyaml import kyaml
+from pxsec.render import patch, pipeline, stream
+from pxsec import spec as specmod
 
 SPEC = specmod.build({"selfSigned": {"issuer": "openstorage.io", "sharedSecret": True}, "usernameClaim": "email"})
 

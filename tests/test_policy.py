@@ -16,7 +16,8 @@ import pytest
 import yaml
 
 from conftest import ROOT, run_pxsec
-from pxsec import pipeline, policy, policy_cel, policy_expected, spec as specmod
+from pxsec.render import pipeline
+from pxsec import policy, policy_cel, policy_expected, spec as specmod
 from pxsec.audit.model import RULES
 from pxsec.errors import UsageError
 

@@ -9,7 +9,7 @@ from conftest import ROOT
 from pxsec import spec as specmod
 from pxsec import tokens
 from pxsec.errors import Location
-from pxsec.filters import storagecluster
+from pxsec.render.filters import storagecluster
 
 README = (ROOT / "README.md").read_text()
 

@@ -16,7 +16,7 @@ import pytest
 import yaml
 
 from conftest import ROOT, read_env_file, run_pxsec
-from pxsec import stream
+from pxsec.render import stream
 
 CASES = ROOT / "tests" / "cases"
 UPDATE = os.environ.get("PXSEC_UPDATE_GOLDEN") == "1"

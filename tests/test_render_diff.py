@@ -14,7 +14,7 @@ import yaml
 from clirunner import fast_and_typer, on_a_terminal, run_python
 from check.manifests import container, lit, portworx, stork, text
 from conftest import ROOT, clean_env, run_pxsec
-from pxsec import redact
+from pxsec.render import redact
 
 SPEC = str(ROOT / "examples" / "spec.yaml")
 EXAMPLE = ROOT / "examples" / "portworx.yaml"
@@ -202,7 +202,7 @@ def test_colour_only_on_a_terminal_and_never_with_no_color():
     ["render", "--check", "--diff", f"--spec={SPEC}", str(EXAMPLE)],
 ])
 def test_fast_and_typer_paths_agree_on_diff_and_check(argv):
-    from pxsec import fastpath
+    from pxsec.commands import render as fastpath
 
     assert fastpath.parse(argv) is not None
 

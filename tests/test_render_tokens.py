@@ -17,7 +17,8 @@ import pytest
 import yaml
 
 from conftest import ROOT, run_pxsec
-from pxsec import pipeline, portworx as px, stream
+from pxsec.render import pipeline, stream
+from pxsec import portworx as px
 from pxsec import spec as specmod
 from pxsec.errors import PxsecError
 

@@ -28,7 +28,7 @@ import yaml
 import invariants as inv
 from conftest import ROOT, read_env_file, run_pxsec
 from k8s_view import K8sReadError, read, read_many
-from pxsec import stream
+from pxsec.render import stream
 from pxsec.errors import Location, PxsecError
 from robustness import families
 
@@ -324,7 +324,7 @@ def _stream_of(n: int) -> str:
 
 def _characters_scanned(monkeypatch, text: str) -> int:
     """Characters handed to every text-scanning step of splitting and syntax checking."""
-    from pxsec import k8ssplit, streamsyntax
+    from pxsec.render import k8ssplit, streamsyntax
 
     seen = [0]
 

@@ -32,16 +32,16 @@ from typing import Any, BinaryIO
 
 import yaml
 
-from .. import pipeline
+from ..render import pipeline
 from .. import spec as specmod
-from ..yamlsafe import check_depth, construct_safe, mapping_get, scalar, yaml_problem
+from ..kubeyaml.yamlsafe import check_depth, construct_safe, mapping_get, scalar, yaml_problem
 from .nodes import (INDEX_ANNOTATIONS, PATH_ANNOTATIONS, annotations_of, identity, marked, object_node, rebuild,
                     restore_orchestrator_annotations, serialize, set_key, strip_config_annotations, to_node)
 from ..errors import Location, PxsecError
 from ..log import log_warning
 from ..sources import write_stream
-from ..result import NOTHING_FOUND
-from ..stream import Document, Stream
+from ..render.result import NOTHING_FOUND
+from ..render.stream import Document, Stream
 
 RESOURCE_LIST = "ResourceList"
 RESOURCE_LIST_VERSIONS = ("config.kubernetes.io/v1", "config.kubernetes.io/v1beta1")

@@ -14,7 +14,7 @@ import os
 from typing import BinaryIO
 
 
-from .. import pipeline
+from ..render import pipeline
 from .. import spec as specmod
 from ..errors import Location, PxsecError
 from ..log import log_warning

@@ -8,9 +8,9 @@ from typing import Any
 
 import yaml
 
-from .. import kyaml
+from ..kubeyaml import kyaml
 from ..errors import Location, PxsecError
-from ..yamlsafe import MAX_EXPANDED_NODES, expanded_size_ok, mapping_get, scalar
+from ..kubeyaml.yamlsafe import MAX_EXPANDED_NODES, expanded_size_ok, mapping_get, scalar
 
 STR = "tag:yaml.org,2002:str"
 MAP = "tag:yaml.org,2002:map"

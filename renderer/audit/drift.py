@@ -18,11 +18,11 @@ import json
 from collections import Counter
 from typing import Any
 
-from .. import pipeline, redact
+from ..render import pipeline, redact
 from ..errors import PxsecError
-from .. import generated_secret as secretsmod
+from ..render import generated_secret as secretsmod
 from ..spec import Spec
-from ..stream import Document, Stream
+from ..render.stream import Document, Stream
 from .objects import field_path, node_line, node_position
 from .model import Finding, finding
 

@@ -19,8 +19,8 @@ from typing import Any, Iterable
 
 import yaml
 
-from ..stream import Document
-from ..yamlsafe import mapping_get, scalar
+from ..render.stream import Document
+from ..kubeyaml.yamlsafe import mapping_get, scalar
 from .model import Finding, rule_id, suggest
 
 ANNOTATION = "pxsec.io/ignore"

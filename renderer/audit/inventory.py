@@ -15,8 +15,8 @@ import yaml
 
 from .. import portworx as px, process
 from ..errors import PxsecError
-from ..pipeline import worth_composing
-from ..stream import Document, Stream
+from ..render.pipeline import worth_composing
+from ..render.stream import Document, Stream
 from .model import finding
 from .objects import Obj, as_list
 from .profiles import (Autopilot, EnvList, PxAuth, StorkAuth, autopilot_deployment, daemonset, env_lists,
@@ -165,7 +165,7 @@ def build(docs: list[Document]) -> Inventory:
 def left_out(inv: Inventory, selection) -> set:
     """Names of the Portworx StorageClasses a spec's `storageClasses` include/exclude leaves out
     (render's own selection): the user has said they get their token some other way."""
-    from ..filters.storageclass import selected
+    from ..render.filters.storageclass import selected
 
     return {o.name for o in inv.storageclasses if not selected(o.name, selection)}
 

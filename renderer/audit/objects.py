@@ -12,7 +12,7 @@ from typing import Any
 import yaml
 
 from .. import process
-from ..stream import Document
+from ..render.stream import Document
 from .model import Finding, finding
 
 Path = tuple  # of str (mapping key) and int (sequence index)

@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 from typing import Any, Iterator
 
 from .. import portworx as px, process
-from ..filters import px_version
+from ..render.filters import px_version
 from .objects import Obj, Path, as_dict, as_list, get
 from .reading import Env, Mount, Setting, env_of, read_env, scan_args, split_misc, volume_kind
 

@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from .. import portworx as px
-from ..filters import goshlex
+from ..render.filters import goshlex
 from .objects import Path, as_dict, as_list
 
 _VAR_REF = re.compile(r"\$\(([-._A-Za-z0-9]+)\)")

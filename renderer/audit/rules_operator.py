@@ -22,7 +22,7 @@ Each rule states the operator behaviour it relies on (libopenstorage/operator):
 """
 from __future__ import annotations
 
-from ..filters import goshlex, helm_vars, operator_storageclasses, operator_warnings, px_version
+from ..render.filters import goshlex, helm_vars, operator_storageclasses, operator_warnings, px_version
 from .. import portworx as pw
 from .inventory import Inventory
 from ..errors import PxsecError

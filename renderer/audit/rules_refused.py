@@ -8,7 +8,7 @@ around its args and env (PXS023-PXS025).
   var; an explicit `env` entry wins over it (Kubernetes' EnvVar precedence). So a px-runc flag
   twin or a key env var that the container does not set itself reaches Portworx from the source,
   and a key in a ConfigMap is a secret outside a Secret. render removes those keys from sources
-  in the stream (filters/envfrom.py) and warns about sources it cannot see; check does the same.
+  in the stream (render/filters/envfrom.py) and warns about sources it cannot see; check does the same.
 """
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""`pxsec keys generate`: argument parsing and printing only; the work is in pxsec.keys."""
+"""`pxsec keys generate`: argument parsing and printing only; the work is in pxsec.tokens.keys."""
 import os
 import sys
 from enum import Enum
@@ -48,7 +48,8 @@ def generate(
     \b
     Example: pxsec keys generate --spec pxsec.yaml -n kube-system -o px-keys.yaml
     """
-    from .. import keys as keysmod, spec as specmod
+    from ..tokens import keys as keysmod
+    from .. import spec as specmod
 
     path = spec or os.environ.get(SPEC_ENV)
     loaded = specmod.load(path) if path else None

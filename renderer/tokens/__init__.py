@@ -10,6 +10,7 @@ One module per concern:
 - jwks         an OIDC provider's keys, discovered or from a file
 - keyring      the keys a node configured by the spec holds
 - verification the verdict: would Portworx accept this token, and as whom?
+- keys         key material for `pxsec keys generate` (not re-exported: import pxsec.tokens.keys)
 
 Everything below is re-exported here, so `from pxsec import tokens; tokens.verify(...)` works.
 """

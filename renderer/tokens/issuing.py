@@ -94,7 +94,7 @@ def spec_mismatch(spec: Spec, issuer: str, algorithm: str) -> list[str]:
 
 def generate(req: GenerateRequest, environ: Mapping[str, str], now: float | None = None) -> Generated:
     """Sign a token; everything is checked before the key is read or a file is written."""
-    from ..keys import check_namespace, check_object_name
+    from .keys import check_namespace, check_object_name
 
     issuer = _issuer(req)
     lifetime = req.lifetime or (req.spec.token_lifetime if req.spec else None) or DEFAULT_LIFETIME
@@ -135,7 +135,7 @@ def sample_auth_config(name: str | None = None, email: str | None = None, sub: s
                        roles=(), groups=()) -> str:
     """A commented auth config (templates/auth-config.yaml.j2): the administrator sample, with
     whatever is given in its place (a missing sub is then derived from name and email)."""
-    from .. import templating
+    from ..spec import templating
 
     if not any((name, email, sub, roles, groups)):
         fields = dict(SAMPLE_AUTH_CONFIG)

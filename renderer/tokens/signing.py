@@ -80,7 +80,7 @@ def sign(claims: Mapping, signer: Signer) -> str:
 def token_secret(name: str, token: str, namespace: str | None = None) -> str:
     """The YAML of a Secret holding the token under `auth-token`, the key StorageClass secret
     parameters read (marked, as the operator marks its token Secrets, for Stork to skip)."""
-    from .. import generated_secret
+    from ..render import generated_secret
 
     text, _ = generated_secret.manifest(name, {TOKEN_SECRET_KEY: token}, namespace, generated_secret.SKIP_RESOURCE)
     return text

@@ -261,7 +261,7 @@ WORKLOADS = ("portworx", "stork", "storagecluster")
 def _golden_workloads(case: Path, namespace: str) -> list[dict]:
     """The workloads of a golden case's want.yaml (render's output), moved into `namespace`."""
     from pxsec import portworx as pw
-    from pxsec.stream import Stream
+    from pxsec.render.stream import Stream
 
     out = []
     for doc in Stream.from_sources([(str(case / "want.yaml"), (case / "want.yaml").read_text())]).documents:

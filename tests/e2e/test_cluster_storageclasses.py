@@ -25,7 +25,7 @@ import urllib.error
 import pytest
 import yaml
 
-from pxsec import stream
+from pxsec.render import stream
 
 from .support import (CASES, CHART, RELEASE, assert_failed, install_helm4_plugin, need,
                       post_renderer_args, run)

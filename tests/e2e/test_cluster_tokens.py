@@ -19,7 +19,8 @@ import contextlib
 
 import pytest
 
-from pxsec import portworx as px, stream
+from pxsec import portworx as px
+from pxsec.render import stream
 
 from .support import REPO, run
 

@@ -18,7 +18,7 @@ import yaml
 
 from conftest import CORPUS, corpus_files, require_corpus
 
-from pxsec import stream
+from pxsec.render import stream
 
 from .cluster import CHART_CRD, CORPUS_CRD, require_shared
 from .support import CASES as E2E_CASES, KUSTOMIZE_BASE, REPO, run

@@ -13,7 +13,9 @@ import pytest
 import yaml
 
 from conftest import CORPUS, ROOT, corpus_files, require_corpus
-from pxsec import flux, kyaml, pipeline, stream
+from pxsec import flux
+from pxsec.render import pipeline, stream
+from pxsec.kubeyaml import kyaml
 from pxsec import spec as specmod
 from pxsec.errors import PxsecError
 

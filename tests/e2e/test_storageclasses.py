@@ -8,7 +8,8 @@ import shutil
 
 import pytest
 
-from pxsec import portworx as px, stream
+from pxsec import portworx as px
+from pxsec.render import stream
 
 from .support import (CASES, CHART, KUSTOMIZE_BASE, copy_kustomize_base, helm_template_args, install_helm4_plugin,
                       install_kustomize_plugin, need, post_renderer_args, run)
@@ -99,7 +100,7 @@ def test_kustomize_legacy_plugin(e2e, tmp_path):
 
 
 # --- spec.tokens (issue 22): every object that carries a token, in every mode ---------------------
-# What each kind reads is cited in renderer/filters/tokens.py (external-snapshotter
+# What each kind reads is cited in renderer/render/filters/tokens.py (external-snapshotter
 # GetSecretReference, openstorage parseSecret, stork getUserVolDriver / mergeAuthLabels).
 
 TOKEN_OBJECTS = """\

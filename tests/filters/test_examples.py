@@ -9,8 +9,8 @@ import yaml
 
 from pxsec import spec as specmod
 from pxsec.errors import Location
-from pxsec.filters import autopilot, envfrom, portworx_daemonset, stork, storagecluster
-from pxsec.stream import Stream
+from pxsec.render.filters import autopilot, envfrom, portworx_daemonset, stork, storagecluster
+from pxsec.render.stream import Stream
 
 SPEC = specmod.build({"secret": {"name": "px-keys"}, "selfSigned": {"issuer": "openstorage.io", "sharedSecret": True},
                       "usernameClaim": "email"})

@@ -9,8 +9,8 @@ without PX-Security."""
 from __future__ import annotations
 
 from pxsec import portworx as px
-from pxsec import redact
-from pxsec.filters import common as c
+from pxsec.render import redact
+from pxsec.render.filters import common as c
 
 OWNED = px.OWNED_FLAGS
 ISSUER = px.SETTINGS["jwt_issuer"][0]
