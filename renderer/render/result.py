@@ -109,10 +109,6 @@ class RenderResult:
             self._pairs = self.make_pairs() if self.make_pairs is not None else []
         return self._pairs
 
-    @pairs.setter
-    def pairs(self, value: list[Pair]) -> None:
-        self._pairs = value
-
     def pieces(self):
         """The output stream in pieces (stream.pieces), for a writer that need not hold it whole."""
         if self._text is None:
