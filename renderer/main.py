@@ -143,6 +143,21 @@ def _looks_like_a_path(arg: str) -> bool:
 VERSION_ARGS = (["--version"], ["version"])
 
 
+def _fast(argv: list[str]) -> int | None:
+    """`render` and `check` without Typer: they run on every helm upgrade, Argo CD refresh and
+    pull request, and importing Typer costs more than a small render. Each command's `parse`
+    returns None for anything but a plain, well-formed invocation; Typer then handles it."""
+    if argv and argv[0] == "check":
+        from .commands import check
+
+        opts = check.parse(argv)
+        return None if opts is None else _guarded(check.run, opts)
+    from .commands import render
+
+    opts = render.parse(argv)
+    return None if opts is None else _guarded(render.render, opts)
+
+
 def main(argv: list[str] | None = None) -> int:
     argv = sys.argv[1:] if argv is None else argv
     if argv in VERSION_ARGS:  # the cheapest command: no Typer, YAML or Jinja2 import on this path
@@ -162,12 +177,8 @@ def main(argv: list[str] | None = None) -> int:
 
             code = _guarded(run_cli, argv)
     else:
-        from .commands import render as fastpath
-
-        opts = fastpath.parse(argv)
-        if opts is not None:
-            code = _guarded(fastpath.render, opts)
-        else:
+        code = _fast(argv)
+        if code is None:
             from .cli import run_cli
 
             code = _guarded(run_cli, argv)

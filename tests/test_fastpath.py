@@ -8,7 +8,7 @@ import typer
 from clirunner import fast_and_typer, run_python
 from conftest import ROOT, clean_env
 from pxsec import cli
-from pxsec.commands import render as fastpath
+from pxsec.commands import check as checkcmd, render as fastpath
 
 SPEC = str(ROOT / "examples" / "spec.yaml")
 EXAMPLE = str(ROOT / "examples" / "portworx.yaml")
@@ -50,3 +50,55 @@ def test_render_imports_neither_typer_nor_jsonschema_once_the_spec_is_cached(tmp
     assert first.returncode == 0 and first.stderr.strip().endswith(b"['jsonschema']"), first.stderr
     again = run_python(code, env)
     assert again.returncode == 0 and again.stderr.strip().endswith(b"[]"), again.stderr
+
+
+# `pxsec check`: the same table test, and the same argv through both paths.
+def _typer_check_options() -> dict[str, str]:
+    """Each option of the Typer `check` command and how it takes its value: flag, value or list."""
+    command = typer.main.get_command(cli.app).commands["check"]
+    kinds = {}
+    for p in command.params:
+        kind = "flag" if getattr(p, "is_flag", False) else "list" if getattr(p, "multiple", False) else "value"
+        kinds.update({o: kind for o in p.opts if o.startswith("-")})
+    return kinds
+
+
+def test_check_option_tables_match_the_typer_command():
+    fast = {**{o: "value" for o in checkcmd.VALUE_OPTIONS}, **{o: "list" for o in checkcmd.LIST_OPTIONS},
+            **{o: "flag" for o in checkcmd.FLAG_OPTIONS}}
+    typer_opts = _typer_check_options()
+    typer_opts.pop("--help", None), typer_opts.pop("-h", None)
+    assert typer_opts == fast
+    level = next(p for p in typer.main.get_command(cli.app).commands["check"].params if p.name == "min_severity")
+    assert tuple(level.type.choices) == checkcmd.LEVELS
+
+
+@pytest.mark.parametrize("argv", [
+    ["check", "--spec", SPEC, EXAMPLE],  # exit 1: the example is not secured yet
+    ["check", EXAMPLE, "-s", SPEC, "--format=json", "--min-severity", "error"],
+    ["check", "-q", "--strict", "-f", "github", "-i", "PXS019", "--ignore=PXS004", EXAMPLE],
+    ["check", "--require-workload", "--cluster", f"prod={EXAMPLE}", "--format", "sarif"],
+    ["check", "--", EXAMPLE],
+    ["check", "--min-severity=warning", "-f", "junit", EXAMPLE],
+    ["check", "--format", "yaml", EXAMPLE],  # a usage error pxsec itself reports (exit 2)
+])
+def test_check_fast_and_typer_paths_agree(argv):
+    assert checkcmd.parse(argv) is not None
+
+    fast, slow = fast_and_typer(argv)
+    assert (fast.returncode, fast.stdout, fast.stderr) == (slow.returncode, slow.stdout, slow.stderr)
+    assert fast.returncode in (1, 2) and (fast.stdout or fast.returncode == 2)
+
+
+@pytest.mark.parametrize("argv", [["check", "--help"], ["check", "-s"], ["check", "--bogus", EXAMPLE],
+                                  ["check", "--min-severity", "fatal", EXAMPLE], [f"-s{SPEC}"], ["render", EXAMPLE]])
+def test_anything_else_in_check_goes_to_typer(argv):
+    assert checkcmd.parse(argv) is None
+
+
+def test_check_imports_neither_typer_nor_an_unused_report_format(tmp_path):
+    code = ("import sys; from pxsec.main import main; rc = main(['check', '-s', %r, %r]); "
+            "print(sorted(m for m in ('typer', 'click', 'pxsec.audit.format_junit', 'pxsec.audit.format_sarif', "
+            "'pxsec.audit.baseline') if m in sys.modules), file=sys.stderr); sys.exit(rc)" % (SPEC, EXAMPLE))
+    got = run_python(code, clean_env({"PXSEC_CACHE_DIR": str(tmp_path)}))
+    assert got.returncode == 1 and got.stderr.strip().endswith(b"[]"), got.stderr

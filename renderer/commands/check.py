@@ -11,6 +11,12 @@ Reports: `--format FORMAT` or `--format FORMAT=FILE`, repeatable (at most one to
 (`--cluster NAME=PATH`, repeatable) checks each cluster's input on its own and names the
 cluster in every finding. `--baseline FILE` leaves out the findings the file records
 (`--create-baseline FILE` writes it), so only new findings fail.
+
+A gate runs `check` on every pull request: plain, well-formed invocations take a Typer-free path
+(`parse`, like commands/render.py's), since importing Typer costs about a fifth of a check of
+6,000 documents. Anything else (help, an unknown or malformed option) goes to the Typer command,
+with its usage errors. Both paths call the same `run_check`; `tests/test_fastpath.py` checks
+that the option tables here match the Typer command's.
 """
 from __future__ import annotations
 
@@ -19,8 +25,6 @@ import sys
 import re
 from enum import Enum
 from typing import List, Optional, Tuple
-
-import typer
 
 from ..spec import SPEC_ENV
 
@@ -32,6 +36,52 @@ class Level(str, Enum):
     note = "note"
     warning = "warning"
     error = "error"
+
+
+LEVELS = tuple(level.value for level in Level)
+VALUE_OPTIONS = {"--spec": "spec", "-s": "spec", "--output": "output", "-o": "output", "--config": "config",
+                 "-c": "config", "--baseline": "baseline", "--create-baseline": "create_baseline",
+                 "--min-severity": "min_severity"}
+LIST_OPTIONS = {"--format": "formats", "-f": "formats", "--ignore": "ignore", "-i": "ignore",
+                "--cluster": "fleet"}
+FLAG_OPTIONS = {"--strict": "strict", "--require-workload": "require_workload", "--quiet": "quiet", "-q": "quiet"}
+
+
+def parse(argv: List[str]) -> Optional[dict]:
+    """run_check's keyword arguments for a plain, well-formed `check` invocation; None for
+    anything the Typer command should handle (help, unknown or malformed options, a level
+    Typer would refuse)."""
+    if not argv or argv[0] != "check":
+        return None
+    opts: dict = {"paths": [], "formats": [], "ignore": [], "fleet": []}
+    args = argv[1:]
+    i, only_paths = 0, False
+    while i < len(args):
+        a = args[i]
+        if only_paths or a == "-" or not a.startswith("-"):
+            opts["paths"].append(a)
+        elif a == "--":
+            only_paths = True
+        elif a in FLAG_OPTIONS:
+            opts[FLAG_OPTIONS[a]] = True
+        else:
+            name, eq, value = a.partition("=") if a.startswith("--") else (a, "", "")
+            key = VALUE_OPTIONS.get(name) or LIST_OPTIONS.get(name)
+            if key is None:
+                return None
+            if not eq:
+                if i + 1 >= len(args):
+                    return None
+                value = args[i + 1]
+                i += 1
+            if name in LIST_OPTIONS:
+                opts[key].append(value)
+            else:
+                opts[key] = value
+        i += 1
+    if opts.get("min_severity", LEVELS[0]) not in LEVELS:
+        return None
+    return opts
 
 
 def _colour(output: Optional[str]) -> bool:
@@ -125,31 +175,44 @@ def clusters(values: List[str]) -> dict:
 
 
 def _render(fmt: str, report, path: Optional[str], quiet: bool, strict: bool, ignored: frozenset) -> str:
-    from ..audit import format_github, format_json, format_junit, format_sarif, format_text
-
+    """The report in one format; only that format's module is imported (junit's XML writer
+    alone costs more than a small check)."""
     if fmt == "json":
+        from ..audit import format_json
+
         return format_json.render(report)
     if fmt == "sarif":
+        from ..audit import format_sarif
+
         return format_sarif.render(report)
     if fmt == "junit":
+        from ..audit import format_junit
+
         return format_junit.render(report, strict=strict, ignored_rules=ignored)
     if fmt == "github":
+        from ..audit import format_github
+
         return format_github.render(report)
+    from ..audit import format_text
+
     return format_text.render(report, colour=_colour(path), quiet=quiet)
 
 
-def run_check(paths: List[str], spec: Optional[str], formats: List[str], output: Optional[str], strict: bool,
-              ignore: Optional[List[str]] = None, min_severity: Optional[Level] = None, quiet: bool = False,
+def run_check(paths: List[str], spec: Optional[str] = None, formats: Optional[List[str]] = None,
+              output: Optional[str] = None, strict: bool = False,
+              ignore: Optional[List[str]] = None, min_severity: Optional[str] = None, quiet: bool = False,
               config: Optional[str] = None, require_workload: bool = False, fleet: Optional[List[str]] = None,
               baseline: Optional[str] = None, create_baseline: Optional[str] = None) -> int:
     from .. import audit, sources
     from .. import spec as specmod
-    from ..audit import baseline as baselinemod, config as configmod, format_text
+    from ..audit import config as configmod
     from ..audit.model import SEVERITIES, fleet as fleet_report
     from ..errors import PxsecError, UsageError
     from ..log import log_error, log_info, log_warning
 
-    outputs = targets(formats, output)
+    outputs = targets(formats or [], output)
+    if baseline or create_baseline:
+        from ..audit import baseline as baselinemod
     named = clusters(fleet or [])
     if named and paths:
         raise UsageError(f"give the inputs either as PATH arguments or with --cluster, not both ({paths[0]!r})")
@@ -179,7 +242,7 @@ def run_check(paths: List[str], spec: Optional[str], formats: List[str], output:
         known = baselinemod.parse(text, create_baseline)
     if known is not None:
         report = baselinemod.apply(report, known)
-    floor = min_severity.value if min_severity else (conf.min_severity or "note")
+    floor = getattr(min_severity, "value", min_severity) or conf.min_severity or "note"
     if quiet:  # only what fails the check
         floor = min(floor, "warning" if strict else "error", key=SEVERITIES.index)
     report = report.at_least(floor)
@@ -189,6 +252,8 @@ def run_check(paths: List[str], spec: Optional[str], formats: List[str], output:
             sources.write_output(text, path)
     files = [path for _, path in outputs if path]
     if files and not quiet:
+        from ..audit import format_text
+
         where = f"report in {files[0]}" if len(files) == 1 else f"reports in {', '.join(files)}"
         log_info(f"check: {format_text.summary(report)} ({where})")
     empty = [name for name, part in report.clusters.items() if not part.checked] if named else \
@@ -203,7 +268,14 @@ def run_check(paths: List[str], spec: Optional[str], formats: List[str], output:
     return 1 if report.failed(strict) else 0
 
 
-def register(app: typer.Typer) -> None:
+def run(opts: dict) -> int:
+    """The Typer-free path: run_check with what parse() read."""
+    return run_check(**opts)
+
+
+def register(app: "typer.Typer") -> None:
+    import typer
+
     @app.command()
     def check(
         paths: List[str] = typer.Argument(
