@@ -80,6 +80,20 @@ def test_list_items_get_their_own_pairs():
     assert pair.items[0].after == pair.items[0].before
 
 
+def test_changed_pairs_are_the_pairs_render_changed_made_alone():
+    """check's drift reads only these: no Pair for each document render passed over."""
+    text = "# head\n---\n" + CM + "---\n" + LIST + "---\n" + DS + "---\n" + CM
+    alone = pipeline.render([("in.yaml", text)], SPEC)
+    changed = alone.changed_pairs
+    assert alone._pairs is None  # made without the whole list
+    assert [(p.document.index, p.changed, [i.changed for i in p.items]) for p in changed] == \
+        [(1, True, [False, True]), (2, True, [])]
+    full = pipeline.render([("in.yaml", text)], SPEC)
+    assert [(p.document.index, p.changed) for p in full.pairs if p.changed] == \
+        [(p.document.index, p.changed) for p in full.changed_pairs] == [(1, True), (2, True)]
+    assert [p.after for p in changed] == [p.after for p in full.changed_pairs]
+
+
 def test_generated_documents_carry_their_objects():
     env = {var: "x" * 64 for _, var in __import__("pxsec.render.generated_secret").render.generated_secret.needed(CREATE)}
     result = pipeline.render([("in.yaml", DS)], CREATE, environ=env)

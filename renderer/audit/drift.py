@@ -188,9 +188,8 @@ def check(sources: list[tuple[str, str]], docs: list[Document], spec: Spec) -> l
                         index=loc.index, kind=loc.kind, name=loc.name, namespace=loc.namespace, field=loc.field,
                         line=line)]
     found: list[Finding] = []
-    for pair in result.pairs:
-        if pair.changed:
-            found += _compare(pair, spec)
+    for pair in result.changed_pairs:
+        found += _compare(pair, spec)
     ins = [d for d in docs if d.index >= 0]
     for extra in result.generated_documents:
         ns = f"{extra.namespace}/" if extra.namespace else ""

@@ -363,16 +363,17 @@ def render_stream(stream: Stream, spec: Spec, environ: Mapping[str, str] | None 
     warnings += [w for w in prove(stream, spec, local_config) if w not in warnings]
     result = RenderResult(None, job.touched, generated, warnings)
     result.documents = stream.documents
-    result.make_pairs = lambda: _pairs(inputs, job, stream)
+    result.make_pairs = lambda changed_only=False: _pairs(inputs, job, stream, changed_only)
     result.generated_documents = [d for d in stream.documents[len(inputs):] if d.generated]
     return result
 
 
-def _pairs(inputs: list[Document], job: Renderer, stream: Stream) -> list[Pair]:
-    """One Pair per input document (index >= 0), with item Pairs for the Lists a filter ran in."""
+def _pairs(inputs: list[Document], job: Renderer, stream: Stream, changed_only: bool = False) -> list[Pair]:
+    """One Pair per input document (index >= 0), with item Pairs for the Lists a filter ran in;
+    with `changed_only`, only those of the documents render changed."""
     out = []
     for doc in inputs:
-        if doc.index < 0 or doc.generated:
+        if doc.index < 0 or doc.generated or (changed_only and not doc.changed):
             continue
         pair = Pair(doc, None, doc.changed, job.reports.get((id(doc), None)), stream.ensure_composed)
         if doc.role == LIST and doc.obj is not None:

@@ -109,6 +109,14 @@ class RenderResult:
             self._pairs = self.make_pairs() if self.make_pairs is not None else []
         return self._pairs
 
+    @property
+    def changed_pairs(self) -> list[Pair]:
+        """The pairs of the documents render changed, in input order (`pairs` whose `changed` is
+        true), without a Pair for each of the documents it passed over."""
+        if self._pairs is not None or self.make_pairs is None:
+            return [p for p in self.pairs if p.changed]
+        return self.make_pairs(changed_only=True)
+
     def pieces(self):
         """The output stream in pieces (stream.pieces), for a writer that need not hold it whole."""
         if self._text is None:
