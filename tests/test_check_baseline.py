@@ -92,14 +92,12 @@ def test_the_baseline_file_is_deterministic_and_holds_no_value(repo):
 def test_fingerprints_ignore_lines_indexes_and_messages_but_not_identity():
     f = audit.Finding("PXS008", "error", "m1", file="a.yaml", index=0, kind="DaemonSet", name="px",
                       namespace="ns", field="spec.containers[0].env[2]", line=5, column=3)
-    from dataclasses import replace
-
-    same = [replace(f, index=4, line=90, column=1, field="spec.containers[0].env[7]", message="m2"),
-            replace(f, file="./a.yaml")]
+    same = [f.replace(index=4, line=90, column=1, field="spec.containers[0].env[7]", message="m2"),
+            f.replace(file="./a.yaml")]
     assert {baseline.fingerprint(g) for g in same} == {baseline.fingerprint(f)}
-    other = [replace(f, rule_id="PXS001"), replace(f, file="b.yaml"), replace(f, name="px2"),
-             replace(f, namespace="ns2"), replace(f, kind="Deployment"), replace(f, field="spec.containers[0].args"),
-             replace(f, cluster="prod")]
+    other = [f.replace(rule_id="PXS001"), f.replace(file="b.yaml"), f.replace(name="px2"),
+             f.replace(namespace="ns2"), f.replace(kind="Deployment"), f.replace(field="spec.containers[0].args"),
+             f.replace(cluster="prod")]
     assert len({baseline.fingerprint(g) for g in other} | {baseline.fingerprint(f)}) == len(other) + 1
 
 

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import os
 import re
-from dataclasses import dataclass
+from collections import namedtuple
 
 import yaml
 
@@ -25,12 +25,10 @@ FILENAME = ".pxsec-check.yaml"
 KEYS = ("ignore", "minSeverity", "strict")
 
 
-@dataclass(frozen=True)
-class Config:
-    source: str | None = None
-    ignore: frozenset[str] = frozenset()
-    min_severity: str | None = None
-    strict: bool = False
+class Config(namedtuple("Config", "source ignore min_severity strict", defaults=(None, frozenset(), None, False))):
+    """What the config file says: source (its path, or None), ignore (rule ids), min_severity, strict."""
+
+    __slots__ = ()
 
 
 def find(directory: str = ".") -> str | None:

@@ -16,7 +16,10 @@ from __future__ import annotations
 
 import json
 from collections import Counter
-from typing import Any
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:  # typing costs start-up; annotations are strings here
+    from typing import Any
 
 from ..render import pipeline, redact
 from ..errors import PxsecError

@@ -15,7 +15,10 @@ silently: the report says how many.
 from __future__ import annotations
 
 import re
-from typing import Any, Iterable
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:  # typing costs start-up; annotations are strings here
+    from typing import Any, Iterable
 
 import yaml
 

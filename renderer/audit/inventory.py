@@ -8,8 +8,9 @@ judges; the rules do.
 """
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-from typing import Any, Iterator
+TYPE_CHECKING = False
+if TYPE_CHECKING:  # typing costs start-up; annotations are strings here
+    from typing import Any, Iterator
 
 import yaml
 
@@ -26,22 +27,24 @@ PAIRING_KINDS = {"ClusterPair", "Migration", "MigrationSchedule"}
 _WANTED_ROLES = (px.PORTWORX, px.STORK, px.AUTOPILOT, px.STORAGECLUSTER, px.STORAGECLASS, px.LIST) + px.TOKEN_ROLES
 
 
-@dataclass
 class Inventory:
-    objects: list[Obj] = field(default_factory=list)
-    portworx: list[PxAuth] = field(default_factory=list)
-    portworx_objects: list[Obj] = field(default_factory=list)  # every object classify calls Portworx
-    stork: list[StorkAuth] = field(default_factory=list)
-    autopilot: list[Autopilot] = field(default_factory=list)
-    env_lists: list[EnvList] = field(default_factory=list)
-    storageclasses: list[Obj] = field(default_factory=list)  # Portworx StorageClasses (portworx.storageclass_kind)
-    pairings: list[Obj] = field(default_factory=list)  # ClusterPair / Migration objects
-    errors: list = field(default_factory=list)  # findings for documents that could not be read
-    documents: list = field(default_factory=list)  # every document (rules_operator: Secrets, annotations)
-    left_out_storageclasses: set = field(default_factory=set)  # names the --spec's storageClasses leaves alone
-    token_objects: list[Obj] = field(default_factory=list)  # VolumeSnapshotClasses, PVCs, Stork objects (TOKEN_ROLES)
-    left_out_tokens: set = field(default_factory=set)  # ids (Obj.doc, Obj.prefix) the --spec's tokens leaves alone
-    sources: Any = None  # process.Sources: the ConfigMaps and Secrets the Portworx objects read
+    """Everything the rules read of one input: its objects and their profiles."""
+
+    def __init__(self, documents: list | None = None):
+        self.objects: list[Obj] = []
+        self.portworx: list[PxAuth] = []
+        self.portworx_objects: list[Obj] = []  # every object classify calls Portworx
+        self.stork: list[StorkAuth] = []
+        self.autopilot: list[Autopilot] = []
+        self.env_lists: list[EnvList] = []
+        self.storageclasses: list[Obj] = []  # Portworx StorageClasses (portworx.storageclass_kind)
+        self.pairings: list[Obj] = []  # ClusterPair / Migration objects
+        self.errors: list = []  # findings for documents that could not be read
+        self.documents: list = [] if documents is None else documents  # every document (rules_operator: Secrets, annotations)
+        self.left_out_storageclasses: set = set()  # names the --spec's storageClasses leaves alone
+        self.token_objects: list[Obj] = []  # VolumeSnapshotClasses, PVCs, Stork objects (TOKEN_ROLES)
+        self.left_out_tokens: set = set()  # ids (Obj.doc, Obj.prefix) the --spec's tokens leaves alone
+        self.sources: Any = None  # process.Sources: the ConfigMaps and Secrets the Portworx objects read
 
     def workloads(self) -> int:
         """How many distinct Portworx, Stork and autopilot objects were looked at."""

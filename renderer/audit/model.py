@@ -6,12 +6,15 @@ value that could be a secret. Rule ids are stable; a retired id is never reused.
 """
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, field as dc_field, replace
-from typing import Literal
+from collections import namedtuple
 
 from .. import portworx as px
 
-Severity = Literal["error", "warning", "note"]
+TYPE_CHECKING = False
+if TYPE_CHECKING:  # typing (and dataclasses, with inspect) cost a check's start-up; annotations are strings
+    from typing import Literal
+
+    Severity = Literal["error", "warning", "note"]
 SEVERITIES: tuple[Severity, ...] = ("error", "warning", "note")
 
 # Where the rules are documented: SARIF `helpUri` is DOCS_URL#<id in lower case> (the anchors of
@@ -20,13 +23,11 @@ PROJECT_URL = "https://github.com/pxsec/pxsec"
 DOCS_URL = PROJECT_URL + "/blob/HEAD/docs/check.md"
 
 
-@dataclass(frozen=True)
-class Rule:
-    id: str
-    name: str  # kebab-case, stable
-    severity: Severity
-    summary: str  # one line: what the rule finds
-    why: str  # why it matters (SARIF help, docs)
+class Rule(namedtuple("Rule", "id name severity summary why")):
+    """A rule: id (PXS000), name (kebab-case, stable), severity, summary (one line: what the rule
+    finds), why (why it matters: SARIF help, docs)."""
+
+    __slots__ = ()
 
     @property
     def help_uri(self) -> str:
@@ -206,20 +207,19 @@ def suggest(token: str) -> str:
     return f"; did you mean {hit}?"
 
 
-@dataclass(frozen=True)
-class Finding:
-    rule_id: str
-    severity: Severity
-    message: str
-    file: str | None = None
-    index: int | None = None  # 0-based document index in its file's stream
-    kind: str | None = None
-    name: str | None = None
-    namespace: str | None = None
-    field: str | None = None  # field path inside the object, e.g. spec.template.spec.containers[0].env[2]
-    line: int | None = None  # 1-based line of the field (or of the nearest enclosing node) in `file`
-    column: int | None = None  # 1-based column of that node on `line`
-    cluster: str | None = None  # fleet audit (`check --cluster NAME=PATH`): the cluster the finding is in
+class Finding(namedtuple("Finding", "rule_id severity message file index kind name namespace field line column "
+                           "cluster", defaults=(None,) * 9)):
+    """One finding (immutable; `replace` makes a changed copy). Besides rule_id, severity and
+    message, all optional: file; index, the 0-based document index in its file's stream; kind,
+    name, namespace; field, the field path inside the object (spec.template.spec.containers[0].env[2]);
+    line, the 1-based line of the field (or of the nearest enclosing node) in `file`; column, the
+    1-based column of that node on `line`; cluster, in a fleet audit (`check --cluster NAME=PATH`),
+    the cluster the finding is in."""
+
+    __slots__ = ()
+
+    def replace(self, **changes) -> "Finding":
+        return self._replace(**changes)
 
     @property
     def rule(self) -> Rule:
@@ -240,7 +240,7 @@ class Finding:
         return f"[{self.cluster}] {self.message}" if self.cluster else self.message
 
     def to_dict(self) -> dict:
-        return asdict(self)
+        return self._asdict()
 
     def sort_key(self) -> tuple:
         return (self.file or "", self.index if self.index is not None else -1, self.line or 0,
@@ -251,18 +251,42 @@ def finding(rule_id: str, message: str, **where) -> Finding:
     return Finding(rule_id, RULES[rule_id].severity, message, **where)
 
 
-@dataclass
 class Report:
-    findings: list[Finding]
-    checked: int = 0  # Portworx, Stork and autopilot objects looked at
-    drift_checked: bool = False
-    ignored: int = 0  # findings of ignored rules (--ignore, config file, pxsec.io/ignore annotations)
-    hidden: int = 0  # findings below --min-severity
-    notices: list[str] = dc_field(default_factory=list)  # e.g. an annotation naming an unknown rule
-    baselined: int = 0  # findings left out because the --baseline file has them
-    # A fleet audit: each cluster's own report, in command-line order (this report holds them all,
-    # each finding tagged with its cluster). Empty for a single audit.
-    clusters: dict[str, "Report"] = dc_field(default_factory=dict)
+    """The findings of a check, and what it counted."""
+
+    __slots__ = ("findings", "checked", "drift_checked", "ignored", "hidden", "notices", "baselined", "clusters")
+
+    def __init__(self, findings: list[Finding], checked: int = 0, drift_checked: bool = False, ignored: int = 0,
+                 hidden: int = 0, notices: list[str] | None = None, baselined: int = 0,
+                 clusters: dict[str, Report] | None = None):
+        self.findings = findings
+        self.checked = checked  # Portworx, Stork and autopilot objects looked at
+        self.drift_checked = drift_checked
+        self.ignored = ignored  # findings of ignored rules (--ignore, config file, pxsec.io/ignore annotations)
+        self.hidden = hidden  # findings below --min-severity
+        self.notices = [] if notices is None else notices  # e.g. an annotation naming an unknown rule
+        self.baselined = baselined  # findings left out because the --baseline file has them
+        # A fleet audit: each cluster's own report, in command-line order (this report holds them
+        # all, each finding tagged with its cluster). Empty for a single audit.
+        self.clusters = {} if clusters is None else clusters
+
+    def replace(self, **changes) -> Report:
+        """A copy with `changes` (the lists and dicts are shared, as dataclasses.replace shares them)."""
+        out = Report.__new__(Report)
+        for name in Report.__slots__:
+            setattr(out, name, changes.pop(name) if name in changes else getattr(self, name))
+        if changes:
+            raise TypeError(f"Report has no field {next(iter(changes))!r}")
+        return out
+
+    def __eq__(self, other) -> bool:
+        return isinstance(other, Report) and all(getattr(self, n) == getattr(other, n) for n in Report.__slots__)
+
+    __hash__ = None  # mutable, like the dataclass it was
+
+    def __repr__(self) -> str:  # counts only: findings carry messages
+        return (f"Report({len(self.findings)} finding(s), checked={self.checked}, ignored={self.ignored}, "
+                f"hidden={self.hidden}, baselined={self.baselined}, clusters={list(self.clusters)})")
 
     def count(self, severity: Severity) -> int:
         return sum(1 for f in self.findings if f.severity == severity)
@@ -273,8 +297,8 @@ class Report:
         twice in a fleet, so it must not keep state (baseline.apply filters the clusters itself)."""
         kept = [f for f in self.findings if wanted(f)]
         parts = {name: part.keep(wanted, counter) for name, part in self.clusters.items()}
-        return replace(self, findings=kept, clusters=parts,
-                       **{counter: getattr(self, counter) + len(self.findings) - len(kept)})
+        return self.replace(findings=kept, clusters=parts,
+                            **{counter: getattr(self, counter) + len(self.findings) - len(kept)})
 
     def at_least(self, severity: Severity) -> "Report":
         """The report without findings less severe than `severity` (they count as hidden)."""
@@ -288,7 +312,7 @@ class Report:
 def fleet(parts: dict[str, Report]) -> Report:
     """One report for several clusters, each audited on its own: findings in cluster order, each
     tagged with its cluster; counts added up; notices prefixed with the cluster."""
-    tagged = {name: replace(part, findings=[replace(f, cluster=name) for f in part.findings])
+    tagged = {name: part.replace(findings=[f.replace(cluster=name) for f in part.findings])
               for name, part in parts.items()}
     return Report([f for part in tagged.values() for f in part.findings],
                   checked=sum(p.checked for p in tagged.values()),

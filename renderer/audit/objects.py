@@ -6,8 +6,9 @@ finding: `Obj.at` turns it into the finding's `field` text and its 1-based line 
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
-from typing import Any
+TYPE_CHECKING = False
+if TYPE_CHECKING:  # typing costs start-up; annotations are strings here
+    from typing import Any
 
 import yaml
 
@@ -69,14 +70,19 @@ def as_dict(v: Any) -> dict:
     return v if isinstance(v, dict) else {}
 
 
-@dataclass
 class Obj:
     """One Kubernetes object: a document, or an item of a List document."""
 
-    doc: Document
-    prefix: Path  # () for a document, ("items", i) for a List item
-    data: dict
-    role: str | None = None  # portworx.classify
+    __slots__ = ("doc", "prefix", "data", "role")
+
+    def __init__(self, doc: Document, prefix: Path, data: dict, role: str | None = None):
+        self.doc = doc
+        self.prefix = prefix  # () for a document, ("items", i) for a List item
+        self.data = data
+        self.role = role  # portworx.classify
+
+    def __repr__(self) -> str:  # where it is, never its data
+        return f"Obj({self.doc.source}#{self.doc.index}{''.join(f'.{p}' for p in self.prefix)}, {self.role})"
 
     @property
     def kind(self) -> str | None:

@@ -5,8 +5,9 @@ Nothing here judges; the rules do. Every name comes from `renderer/portworx.py`.
 """
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-from typing import Any, Iterator
+TYPE_CHECKING = False
+if TYPE_CHECKING:  # typing costs start-up; annotations are strings here
+    from typing import Any, Iterator
 
 from .. import portworx as px, process
 from ..render.filters import px_version
@@ -16,24 +17,28 @@ from .reading import Env, Mount, Setting, env_of, read_env, scan_args, split_mis
 MODE_SETTINGS = ("jwt_issuer", "oidc_issuer", "rsa_file", "ecds_file")  # any one turns authorization on
 
 
-@dataclass
 class PxAuth:
     """What one Portworx workload (DaemonSet or StorageCluster) says about PX-Security."""
 
-    obj: Obj
-    operator: bool  # StorageCluster (the operator fills in keys and defaults)
-    cluster: tuple  # grouping key: ("cluster", namespace, name) or ("namespace", namespace)
-    enabled: bool  # an auth mode is configured (DS) / auth is on in spec.security (SC)
-    anchor: Path  # where whole-workload findings point
-    settings: dict[str, Setting] = field(default_factory=dict)
-    env: dict[str, Env] = field(default_factory=dict)  # portworx container env / spec.env
-    env_path: Path = ()
-    keys: dict[str, set[tuple[str, str]]] = field(default_factory=dict)  # key env -> acceptable refs
-    mounts: list[Mount] = field(default_factory=list)
-    secret_args: list[tuple[Path, str]] = field(default_factory=list)  # (path, flag) of secrets in args
-    stork_issuer: str | None = None  # SC: the issuer the operator gives Stork
-    off_path: Path = ()  # SC: the field that turns auth off
-    partial: list[str] = field(default_factory=list)  # what is missing for a working setup
+    def __init__(self, obj: Obj, operator: bool, cluster: tuple, enabled: bool, anchor: Path,
+                 settings: dict[str, Setting] | None = None, env: dict[str, Env] | None = None, env_path: Path = (),
+                 keys: dict[str, set[tuple[str, str]]] | None = None, mounts: list[Mount] | None = None,
+                 secret_args: list[tuple[Path, str]] | None = None, stork_issuer: str | None = None,
+                 off_path: Path = (), partial: list[str] | None = None):
+        self.obj = obj
+        self.operator = operator  # StorageCluster (the operator fills in keys and defaults)
+        self.cluster = cluster  # grouping key: ("cluster", namespace, name) or ("namespace", namespace)
+        self.enabled = enabled  # an auth mode is configured (DS) / auth is on in spec.security (SC)
+        self.anchor = anchor  # where whole-workload findings point
+        self.settings = {} if settings is None else settings
+        self.env = {} if env is None else env  # portworx container env / spec.env
+        self.env_path = env_path
+        self.keys = {} if keys is None else keys  # key env -> acceptable refs
+        self.mounts = [] if mounts is None else mounts
+        self.secret_args = [] if secret_args is None else secret_args  # (path, flag) of secrets in args
+        self.stork_issuer = stork_issuer  # SC: the issuer the operator gives Stork
+        self.off_path = off_path  # SC: the field that turns auth off
+        self.partial = [] if partial is None else partial  # what is missing for a working setup
 
     @property
     def jwt_issuer(self) -> str | None:
@@ -58,30 +63,31 @@ class PxAuth:
                      if k in self.settings)
 
 
-@dataclass
 class StorkAuth:
-    obj: Obj
-    operator: bool  # spec.stork of a StorageCluster (the operator fills in what the user did not set)
-    env: dict[str, Env]
-    env_path: Path
-    target_namespace: str | None
-    sc: PxAuth | None = None
+    """What one Stork Deployment (or a StorageCluster's spec.stork) says about PX-Security."""
+
+    def __init__(self, obj: Obj, operator: bool, env: dict[str, Env], env_path: Path, target_namespace: str | None,
+                 sc: PxAuth | None = None):
+        self.obj = obj
+        self.operator = operator  # spec.stork of a StorageCluster (the operator fills in what the user did not set)
+        self.env = env
+        self.env_path = env_path
+        self.target_namespace = target_namespace
+        self.sc = sc
 
 
-@dataclass
 class Autopilot:
-    obj: Obj
-    env: dict[str, Env]
-    env_path: Path
+    """An autopilot Deployment's env."""
+
+    def __init__(self, obj: Obj, env: dict[str, Env], env_path: Path):
+        self.obj, self.env, self.env_path = obj, env, env_path
 
 
-@dataclass
 class EnvList:
     """Any env list in the stream (containers of every workload, StorageCluster env lists)."""
 
-    obj: Obj
-    path: Path
-    env: dict[str, Env]
+    def __init__(self, obj: Obj, path: Path, env: dict[str, Env]):
+        self.obj, self.path, self.env = obj, path, env
 
 
 def containers(o: Obj, keys: tuple[str, ...] = ("initContainers", "containers")) -> Iterator[tuple[Path, dict]]:

@@ -6,8 +6,11 @@ literal secret values are never stored, only the fact that a literal was given.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
-from typing import Any
+from collections import namedtuple
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:  # typing costs start-up; annotations are strings here
+    from typing import Any
 
 from .. import portworx as px
 from ..render.filters import goshlex
@@ -16,15 +19,13 @@ from .objects import Path, as_dict, as_list
 _VAR_REF = re.compile(r"\$\(([-._A-Za-z0-9]+)\)")
 
 
-@dataclass(frozen=True)
-class Env:
+class Env(namedtuple("Env", "name path source ref value", defaults=(None, None))):
     """One env var: how it is given (never the value of a secret)."""
 
-    name: str
-    path: Path
-    source: str  # "secret" | "literal" | "configmap" | "field" | "other"
-    ref: tuple[str, str] | None = None  # (Secret name, key) for source == "secret"
-    value: str | None = None  # the literal value, kept only for non-secret names
+    # name: str; path: Path; source: "secret" | "literal" | "configmap" | "field" | "other";
+    # ref: (Secret name, key) for source == "secret", else None;
+    # value: the literal value, kept only for non-secret names, else None
+    __slots__ = ()
 
     @property
     def literal_ref(self) -> str | None:
@@ -58,13 +59,12 @@ def read_env(env: Any, base: Path) -> dict[str, Env]:
     return out
 
 
-@dataclass(frozen=True)
-class Setting:
+class Setting(namedtuple("Setting", "value path via")):
     """A px-runc auth setting: from an argument, an env twin, or the misc-args annotation."""
 
-    value: str | None  # None when given through valueFrom (unknown here)
-    path: Path
-    via: str  # "arg" | "env" | "misc-args" | "security"
+    # value: str, or None when given through valueFrom (unknown here); path: Path;
+    # via: "arg" | "env" | "misc-args" | "security"
+    __slots__ = ()
 
 
 def scan_args(tokens: list, want: tuple[str, ...]) -> dict[str, list[tuple[int, str | None]]]:
@@ -107,13 +107,12 @@ def split_misc(text: Any) -> list[str] | None:
         return None
 
 
-@dataclass(frozen=True)
-class Mount:
-    path: str  # mountPath
-    kind: str  # volume source: "secret", "configMap", "hostPath", "emptyDir", "projected", ..., "unknown"
-    volume: str | None
-    items: tuple[str, ...] | None  # projected file names for secret/configMap volumes with `items`
-    field: Path
+class Mount(namedtuple("Mount", "path kind volume items field")):
+    """A volume mount: path (mountPath); kind, the volume source ("secret", "configMap",
+    "hostPath", "emptyDir", "projected", ..., "unknown"); volume (its name or None); items (the
+    projected file names of a secret/configMap volume with `items`, else None); field (Path)."""
+
+    __slots__ = ()
 
 
 def volume_kind(vol: dict) -> tuple[str, tuple[str, ...] | None]:

@@ -8,7 +8,9 @@ looks at secret values (literal secrets are only known to exist). The drift rule
 """
 from __future__ import annotations
 
-from typing import Callable
+TYPE_CHECKING = False
+if TYPE_CHECKING:  # typing costs start-up; annotations are strings here
+    from typing import Callable
 
 from . import rules_operator, rules_process, rules_refused, rules_settings as s, rules_stork as st, \
     rules_storageclass, rules_tokens, rules_workload as w

@@ -2,7 +2,9 @@
 (PXS004-PXS007, PXS022). Issuers and the issuer-to-key map come from `renderer/portworx.py`."""
 from __future__ import annotations
 
-from typing import Iterable
+TYPE_CHECKING = False
+if TYPE_CHECKING:  # typing costs start-up; annotations are strings here
+    from typing import Iterable
 
 from .. import portworx as pw
 from .inventory import Inventory

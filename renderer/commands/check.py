@@ -24,7 +24,10 @@ import os
 import sys
 import re
 from enum import Enum
-from typing import List, Optional, Tuple
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:  # typing costs start-up; annotations are strings here (the Typer command's use builtins)
+    from typing import List, Optional, Tuple
 
 from ..spec import SPEC_ENV
 
@@ -278,18 +281,18 @@ def register(app: "typer.Typer") -> None:
 
     @app.command()
     def check(
-        paths: List[str] = typer.Argument(
+        paths: list[str] = typer.Argument(
             None, metavar="PATH",
             help="Files or directories (a directory gives its *.yaml, *.yml and *.json files, sorted); "
                  "'-' or nothing: stdin."),
-        spec: Optional[str] = typer.Option(
+        spec: str | None = typer.Option(
             None, "--spec", "-s", metavar="FILE",
             help=f"PortworxSecurity spec (or env {SPEC_ENV}): also report any drift from `pxsec render`."),
-        fmt: Optional[List[str]] = typer.Option(
+        fmt: list[str] | None = typer.Option(
             None, "--format", "-f", metavar="FORMAT[=FILE]",
             help="text (file:line:col: lines, the default), json, sarif, junit or github (workflow commands); "
                  "=FILE writes that report to FILE. Repeatable; at most one report on stdout."),
-        output: Optional[str] = typer.Option(None, "--output", "-o", metavar="FILE",
+        output: str | None = typer.Option(None, "--output", "-o", metavar="FILE",
                                              help="Write the report (of the one --format without =FILE) here."),
         strict: bool = typer.Option(False, "--strict",
                                     help="Fail (exit 1) on warnings too, and when the input has no Portworx "
@@ -297,24 +300,24 @@ def register(app: "typer.Typer") -> None:
         require_workload: bool = typer.Option(
             False, "--require-workload",
             help="Fail (exit 1) when the input has no Portworx, Stork or autopilot workload."),
-        ignore: Optional[List[str]] = typer.Option(
+        ignore: list[str] | None = typer.Option(
             None, "--ignore", "-i", metavar="RULES",
             help="Leave out these rules (ids or names, comma-separated; repeatable), e.g. --ignore PXS021."),
-        min_severity: Optional[Level] = typer.Option(
+        min_severity: Level | None = typer.Option(
             None, "--min-severity", metavar="LEVEL", help="Leave out findings less severe than this (note, warning, error)."),
         quiet: bool = typer.Option(
             False, "--quiet", "-q", help="Only the findings that fail the check, and no summary line."),
-        config: Optional[str] = typer.Option(
+        config: str | None = typer.Option(
             None, "--config", "-c", metavar="FILE",
             help="Config file (ignore, minSeverity, strict); default: ./.pxsec-check.yaml if present."),
-        cluster: Optional[List[str]] = typer.Option(
+        cluster: list[str] | None = typer.Option(
             None, "--cluster", metavar="NAME=PATH",
             help="Fleet audit: PATH (e.g. `kubectl get -o yaml` output) is cluster NAME's input, checked on its "
                  "own; repeatable. `--cluster prod.yaml` names the cluster after the file (prod)."),
-        baseline: Optional[str] = typer.Option(
+        baseline: str | None = typer.Option(
             None, "--baseline", metavar="FILE",
             help="Leave out the findings this baseline records: only new findings are reported and fail."),
-        create_baseline: Optional[str] = typer.Option(
+        create_baseline: str | None = typer.Option(
             None, "--create-baseline", metavar="FILE",
             help="Write the current findings' fingerprints to FILE (no values), then report as --baseline FILE."),
     ) -> None:

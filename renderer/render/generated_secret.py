@@ -16,7 +16,11 @@ as the operator marks its own).
 from __future__ import annotations
 
 import base64
-from typing import Iterable, Mapping
+from collections.abc import Mapping
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:  # typing costs start-up; annotations are strings here
+    from typing import Iterable
 
 from ..spec import templating
 from .. import portworx as px

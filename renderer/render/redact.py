@@ -16,7 +16,10 @@ replaced as a whole.
 from __future__ import annotations
 
 import re
-from typing import Any
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:  # typing costs start-up; annotations are strings here
+    from typing import Any
 
 import yaml
 
