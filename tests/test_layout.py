@@ -16,11 +16,8 @@ from pathlib import Path
 RENDERER = Path(__file__).resolve().parent.parent / "renderer"
 
 # Circles between rooms that are known, as the one edge (importer room -> imported room) that
-# closes each; both are lazy imports inside functions, so nothing breaks at import time.
+# closes each; each is a lazy import inside a function, so nothing breaks at import time.
 CIRCLE_EDGES = {
-    # spec.resolve_spec applies Argo CD's per-cluster parameters (argocd_params.load), which reads
-    # the spec with spec's own functions. Fix: argocd_params moves into spec/ (it is the spec's overlay).
-    ("spec", "argocd_params"),
     # The effective model (process.py) splits arguments with the operator's own splitter
     # (render/filters/goshlex.py) and asks render/filters/px_version.py which key the operator
     # pairs with Stork; render proves its output with the model. Fix: both move to the ground floor.
@@ -96,11 +93,11 @@ def test_the_imports_are_read():
 
 def test_the_rooms_are_where_the_architecture_puts_them():
     for gone in ("fastpath", "scaffold", "pipeline", "stream", "patch", "generated_secret", "diff", "redact",
-                 "spec_problems", "templating", "kyaml", "yamlsafe", "jsonpatch", "keys", "filters"):
+                 "spec_problems", "templating", "kyaml", "yamlsafe", "jsonpatch", "keys", "filters", "argocd_params"):
         assert not (RENDERER / f"{gone}.py").exists() and not list((RENDERER / gone).glob("*.py")), gone
     for module in ("commands.render", "commands.init", "commands.validate", "render.pipeline", "render.stream",
                    "render.patch", "render.generated_secret", "render.diff", "render.redact",
-                   "render.filters.common", "spec", "spec.problems", "spec.templating", "kubeyaml.kyaml",
+                   "render.filters.common", "spec", "spec.problems", "spec.templating", "spec.argocd_params", "kubeyaml.kyaml",
                    "kubeyaml.yamlsafe", "kubeyaml.jsonpatch", "flux", "tokens.keys"):
         assert f"pxsec.{module}" in MODULES, module
 

@@ -286,7 +286,7 @@ def resolve_spec(path: str | None, required: bool = True, environ=os.environ) ->
         if required:
             raise UsageError(f"no spec: pass --spec FILE or set {SPEC_ENV}")
         return None
-    from .. import argocd_params  # Argo CD's per-cluster parameters, written over the spec's fields
+    from . import argocd_params  # Argo CD's per-cluster parameters, written over the spec's fields
     return argocd_params.load(found, environ)
 
 
