@@ -9,8 +9,7 @@ TYPE_CHECKING = False
 if TYPE_CHECKING:  # typing costs start-up; annotations are strings here
     from typing import Any, Iterator
 
-from .. import portworx as px, process
-from ..render.filters import px_version
+from .. import portworx as px, process, px_version
 from .objects import Obj, Path, as_dict, as_list, get
 from .reading import Env, Mount, Setting, env_of, read_env, scan_args, split_misc, volume_kind
 

@@ -22,7 +22,8 @@ Each rule states the operator behaviour it relies on (libopenstorage/operator):
 """
 from __future__ import annotations
 
-from ..render.filters import goshlex, helm_vars, operator_storageclasses, operator_warnings, px_version
+from .. import goshlex, px_version
+from ..render.filters import helm_vars, operator_storageclasses, operator_warnings
 from .. import portworx as pw
 from .inventory import Inventory
 from ..errors import PxsecError

@@ -14,11 +14,11 @@ ones included. Without `storageClasses` in the spec (or with no namespace for th
 """
 from __future__ import annotations
 
-from ... import portworx as px
+from ... import portworx as px, px_version
 from ...errors import Location, PxsecError
 from ...kubeyaml.kyaml import dump
 from ..stream import Document, Stream
-from . import operator_warnings, px_version, storageclass
+from . import operator_warnings, storageclass
 
 _DB = {"repl": "3", "io_profile": "db_remote"}
 _SCHEDULE_KEY = "snapshotschedule.stork.libopenstorage.org/daily-schedule"
