@@ -23,7 +23,6 @@ CIRCLE_EDGES: set[tuple[str, str]] = set()
 # audit/ reads the effective model and the vocabulary, not render's filters; these still do.
 # Fix: the rest into portworx.py / the model.
 AUDIT_READS_FILTERS = {
-    ("audit/inventory.py", "pxsec.render.filters.storageclass"),
     ("audit/rules_operator.py", "pxsec.render.filters.helm_vars"),
     ("audit/rules_operator.py", "pxsec.render.filters.operator_storageclasses"),
     ("audit/rules_operator.py", "pxsec.render.filters.operator_warnings"),

@@ -187,7 +187,7 @@ class Renderer:
             return []
         storageclass = filter_module("storageclass")
         chosen = [(d, o, loc, pre) for d, o, loc, pre in self.storage_classes
-                  if storageclass.selected(_meta(o).get("name"), sc_spec)]
+                  if sc_spec.selects(_meta(o).get("name"))]
         if not chosen:
             return []
         namespace = sc_spec.token_namespace or self._token_namespace(chosen[0][2], sc_spec.section)

@@ -52,6 +52,13 @@ class StorageClasses(namedtuple("StorageClasses", "token_name token_namespace in
 
     __slots__ = ()
 
+    def selects(self, name: object) -> bool:
+        """Whether include/exclude leave the StorageClass `name` to pxsec (render secures it; check
+        judges it)."""
+        if self.include is not None and name not in self.include:
+            return False
+        return not (self.exclude and name in self.exclude)
+
 
 class Selection(namedtuple("Selection", "include exclude")):
     """include (None: all) / exclude of one kind under spec.tokens: names, or namespace/name."""

@@ -90,7 +90,7 @@ def apply(stream: Stream, taken: set, spec) -> tuple[list[str], list[str]]:
         namespace = _namespace(spec, doc) if sc_spec is not None else None
         emitted = []
         for name, provisioner, params in missing:
-            if namespace is None or not storageclass.selected(name, sc_spec) or (
+            if namespace is None or not sc_spec.selects(name) or (
                     namespace == px.PVC_NAMESPACE and provisioner == px.INTREE_PROVISIONER):
                 continue
             obj = _object(name, provisioner, params, operator_warnings.dig(sc, "metadata", "annotations",
