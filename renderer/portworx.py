@@ -29,12 +29,15 @@ PX_KEY_ENV = (SYSTEM_KEY, STORK_KEY, APPS_KEY, SHARED_KEY)
 AUTH_ENV_PREFIX = "PORTWORX_AUTH"
 SECRET_ENV = PX_KEY_ENV + (STORK_SECRET,)
 
+# The issuers Stork signs with (§5.4): its own default (and the only one before Stork 2.5.0), and
+# the one the operator gives it from PX 2.6.0 on (also openstorage's client default).
+STORK_DEFAULT_ISSUER = "stork.openstorage.io"
+APPS_ISSUER = "apps.portworx.io"
 # Issuer Stork signs with -> the Portworx env var holding the key that verifies it (§5.4).
 STORK_ISSUER_KEY_ENV = {
-    "stork.openstorage.io": STORK_KEY,
-    "apps.portworx.io": APPS_KEY,
+    STORK_DEFAULT_ISSUER: STORK_KEY,
+    APPS_ISSUER: APPS_KEY,
 }
-STORK_DEFAULT_ISSUER = "stork.openstorage.io"
 
 # --- px-runc flags pxsec owns, with their env twins (§3) ----------------------------------------
 # setting name -> (flag, env twin); each flag takes one value.

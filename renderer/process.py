@@ -368,7 +368,7 @@ def operator_env(obj: dict) -> list[tuple[str, str, tuple | None, str]]:
     issuer = ss.get("issuer") if isinstance(ss.get("issuer"), str) else px.OPERATOR_ISSUER
     from . import px_version  # which key the operator pairs with Stork
 
-    stork_env = px.STORK_ISSUER_KEY_ENV.get(px_version.stork_issuer(obj) or px_version.APPS_ISSUER, px.APPS_KEY)
+    stork_env = px.STORK_ISSUER_KEY_ENV.get(px_version.stork_issuer(obj) or px.APPS_ISSUER, px.APPS_KEY)
     return [(px.SHARED_KEY, FROM_SECRET, (shared, px.OPERATOR_SHARED_SECRET_KEY), SECRET),
             (px.SYSTEM_KEY, FROM_SECRET, (px.OPERATOR_SYSTEM_SECRET, px.OPERATOR_SYSTEM_KEY), SECRET),
             (px.SETTINGS["jwt_issuer"][1], LITERAL, None, issuer),

@@ -183,8 +183,8 @@ def storagecluster(o: Obj) -> PxAuth:
             settings[name] = Setting(e.value if e.source == "literal" else None, e.path, "env")
     ss = as_dict(get(auth, "selfSigned"))
     keys: dict[str, set[tuple[str, str]]] = {}
-    stork_issuer = (px_version.stork_issuer(o.data) or px_version.APPS_ISSUER) \
-        if isinstance(o.data.get("spec"), dict) else px_version.APPS_ISSUER
+    stork_issuer = (px_version.stork_issuer(o.data) or px.APPS_ISSUER) \
+        if isinstance(o.data.get("spec"), dict) else px.APPS_ISSUER
     if enabled:
         settings["jwt_issuer"] = _sc_jwt_issuer(ss, env)
         shared = ss.get("sharedSecret") if isinstance(ss.get("sharedSecret"), str) and ss.get("sharedSecret") \

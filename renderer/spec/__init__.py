@@ -335,7 +335,7 @@ DEFAULTS = {
     "secret.keys.stork": "stork-secret",
     "secret.keys.jwtSharedSecret": "shared-secret",
     "stork.enabled": True,
-    "stork.issuer": "stork.openstorage.io",
+    "stork.issuer": px.STORK_DEFAULT_ISSUER,
     "selfSigned.sharedSecret": False,
     "storageClasses.tokenSecret.name": px.USER_TOKEN_SECRET,
     "tokens.tokenSecret.name": px.USER_TOKEN_SECRET,

@@ -34,7 +34,7 @@ GUEST_ACCESS_VALUES = ("Enabled", "Disabled", "Managed")  # corev1.GuestRole*, c
 
 def stork_issuer_for(obj: dict) -> str:
     """The issuer the operator gives Stork; its own default (max version: apps) when unknowable."""
-    return px_version.stork_issuer(obj) or px_version.APPS_ISSUER
+    return px_version.stork_issuer(obj) or px.APPS_ISSUER
 
 
 def _edit_args(text, wanted, loc, path: tuple) -> tuple[str | None, list[str]]:
