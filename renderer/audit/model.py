@@ -119,8 +119,8 @@ _RULES = (
          "public", "Without token parameters, Portworx creates the volumes as the guest role: public, owned by no "
          "one."),
     Rule("PXS028", "storageclass-token-invalid", "error", "A Portworx StorageClass's token parameters are "
-         "incomplete or name a Secret without auth-token", "Portworx reads the token from key auth-token of the "
-         "Secret each parameter pair names (CSI: provisioner, node-publish and controller-expand); an operation "
+         f"incomplete or name a Secret without {px.TOKEN_KEY}", f"Portworx reads the token from key {px.TOKEN_KEY} "
+         "of the Secret each parameter pair names (CSI: provisioner, node-publish and controller-expand); an operation "
          "without its pair, or a Secret without that key, carries no token."),
     # Other objects that carry a token (rules_tokens.py).
     Rule("PXS050", "snapshotclass-token-missing", "warning", "A Portworx VolumeSnapshotClass has no token Secret",
