@@ -63,10 +63,14 @@ OWNED_FLAGS = MANAGED_FLAGS + SECRET_FLAGS
 # Every env name pxsec owns on a Portworx container.
 OWNED_ENV = PX_KEY_ENV + FLAG_ENV_TWINS
 
+# Portworx's host directory, mounted at the same path in every Portworx pod (the operator's
+# hostPath volume etcpwx; px-security-facts.md §3).
+PWX_DIR = "/etc/pwx"
+OPERATOR_PWX_VOLUME = "etcpwx"
 # Public-key files, mounted read-only under /etc/pwx (shared with the px-runc container).
 PUBKEY_MOUNTS = {
-    "rsa": ("pxsec-jwt-rsa-pubkey", "/etc/pwx/jwt-rsa-pubkey", "-jwt_rsa_pubkey_file"),
-    "ecdsa": ("pxsec-jwt-ecds-pubkey", "/etc/pwx/jwt-ecds-pubkey", "-jwt_ecds_pubkey_file"),
+    "rsa": ("pxsec-jwt-rsa-pubkey", f"{PWX_DIR}/jwt-rsa-pubkey", "-jwt_rsa_pubkey_file"),
+    "ecdsa": ("pxsec-jwt-ecds-pubkey", f"{PWX_DIR}/jwt-ecds-pubkey", "-jwt_ecds_pubkey_file"),
 }
 PXSEC_VOLUME_PREFIX = "pxsec-"
 
@@ -122,7 +126,14 @@ AUTH_SECRET_ANNOTATIONS = INTREE_SECRET_PARAMS
 PVC_PROVISIONER_ANNOTATIONS = ("volume.beta.kubernetes.io/storage-provisioner",
                                "volume.kubernetes.io/storage-provisioner")
 PVC_CLASS_ANNOTATION = "volume.beta.kubernetes.io/storage-class"
-STORK_GROUP = "stork.libopenstorage.org/"
+STORK_API_GROUP = "stork.libopenstorage.org"  # Stork's CRDs; render's raw-text scan looks for it
+STORK_GROUP = f"{STORK_API_GROUP}/"
+# Annotation on a Secret that Stork leaves out of backups and migrations; the operator marks its key
+# and token Secrets with it, value "true" (px-security-facts.md §2.1).
+STORK_SKIP_RESOURCE = "stork.libopenstorage.org/skip-resource"
+# StorageClass parameter by which the operator's default snapshot classes ask Stork for a daily
+# snapshot schedule (component/portworx_sc.go; its value names the schedule policy).
+STORK_DAILY_SCHEDULE_PARAM = "snapshotschedule.stork.libopenstorage.org/daily-schedule"
 CLUSTERPAIR = "ClusterPair"
 # Stork kinds whose annotations Stork reads for the token -> whether Stork substitutes ${pvc.namespace}
 # in them (ApplicationBackup: getUserToken with the PVC's namespace; the others pass "", "templatized

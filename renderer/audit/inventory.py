@@ -137,7 +137,7 @@ def build(docs: list[Document]) -> Inventory:
     for o in objects:
         inv.objects.append(o)
         inv.env_lists.extend(env_lists(o))
-        if o.kind in PAIRING_KINDS and (o.api_version or "").startswith("stork.libopenstorage.org/"):
+        if o.kind in PAIRING_KINDS and (o.api_version or "").startswith(px.STORK_GROUP):
             inv.pairings.append(o)
         if o.role == px.PORTWORX:
             inv.portworx_objects.append(o)

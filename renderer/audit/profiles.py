@@ -197,7 +197,7 @@ def storagecluster(o: Obj) -> PxAuth:
         for seed, target in ((px.SYSTEM_KEY, px.SYSTEM_KEY), (px.APPS_KEY, apps_env), (px.SHARED_KEY, px.SHARED_KEY)):
             if seed in env and env[seed].ref:
                 keys[target].add(env[seed].ref)
-    mounts = [Mount("/etc/pwx", "hostPath", "etcpwx", None, ("spec",))]  # the operator always mounts it
+    mounts = [Mount(px.PWX_DIR, "hostPath", px.OPERATOR_PWX_VOLUME, None, ("spec",))]  # the operator always mounts it
     for j, v in enumerate(as_list(spec.get("volumes"))):
         if isinstance(v, dict) and isinstance(v.get("mountPath"), str):
             kind, items = volume_kind(v)

@@ -21,7 +21,6 @@ from ..stream import Document, Stream
 from . import operator_warnings, storageclass
 
 _DB = {"repl": "3", "io_profile": "db_remote"}
-_SCHEDULE_KEY = "snapshotschedule.stork.libopenstorage.org/daily-schedule"
 _SCHEDULE = "schedulePolicyName: default-daily-policy\nannotations:\n  portworx/snapshot-type: {}\n"
 
 
@@ -34,7 +33,7 @@ def default_classes(sc: dict) -> list[tuple[str, str, dict]]:
     stork = spec.get("stork")
     if stork is None or (isinstance(stork, dict) and stork.get("enabled") is True):  # SetDefaultsOnStorageCluster
         for kind in ("local", "cloud"):
-            params = {**_DB, _SCHEDULE_KEY: _SCHEDULE.format(kind)}
+            params = {**_DB, px.STORK_DAILY_SCHEDULE_PARAM: _SCHEDULE.format(kind)}
             base += [(f"px-db-{kind}-snapshot", params),
                      (f"px-db-{kind}-snapshot-encrypted", {**params, "secure": "true"})]
     out = [(name, px.INTREE_PROVISIONER, params) for name, params in base]
