@@ -20,8 +20,13 @@ RENDERER = Path(__file__).resolve().parent.parent / "renderer"
 # floor, closed the last two).
 CIRCLE_EDGES: set[tuple[str, str]] = set()
 
-# audit/ reads the effective model and the vocabulary, not render's filters; these still do.
-# Fix: the rest into portworx.py / the model.
+# audit/ reads the effective model and the vocabulary, not render's filters; these still do, for
+# code rather than facts: PXS034 finds key values in annotations with the patterns helm_vars scrubs
+# them with (render's diff redaction uses them too), and PXS042 asks which default StorageClasses the
+# operator makes (operator_storageclasses.default_classes) and whether guest access leaves them
+# unusable (operator_warnings.storageclass_warning). Fix: give the operator's StorageClass rules a
+# home in the effective model, and the annotation patterns a ground-floor module, with the filters
+# importing them from there.
 AUDIT_READS_FILTERS = {
     ("audit/rules_operator.py", "pxsec.render.filters.helm_vars"),
     ("audit/rules_operator.py", "pxsec.render.filters.operator_storageclasses"),
