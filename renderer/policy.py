@@ -19,12 +19,12 @@ from __future__ import annotations
 
 import re
 
+from . import goshlex
 from . import policy_cel as cel
 from . import policy_expected as expected
 from . import portworx as px
 from .audit.model import RULES
 from .errors import PxsecError, UsageError
-from .render.filters import goshlex
 from .spec import Spec
 
 API_VERSION = "admissionregistration.k8s.io/v1"

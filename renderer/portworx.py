@@ -29,12 +29,15 @@ PX_KEY_ENV = (SYSTEM_KEY, STORK_KEY, APPS_KEY, SHARED_KEY)
 AUTH_ENV_PREFIX = "PORTWORX_AUTH"
 SECRET_ENV = PX_KEY_ENV + (STORK_SECRET,)
 
+# The issuers Stork signs with (§5.4): its own default (and the only one before Stork 2.5.0), and
+# the one the operator gives it from PX 2.6.0 on (also openstorage's client default).
+STORK_DEFAULT_ISSUER = "stork.openstorage.io"
+APPS_ISSUER = "apps.portworx.io"
 # Issuer Stork signs with -> the Portworx env var holding the key that verifies it (§5.4).
 STORK_ISSUER_KEY_ENV = {
-    "stork.openstorage.io": STORK_KEY,
-    "apps.portworx.io": APPS_KEY,
+    STORK_DEFAULT_ISSUER: STORK_KEY,
+    APPS_ISSUER: APPS_KEY,
 }
-STORK_DEFAULT_ISSUER = "stork.openstorage.io"
 
 # --- px-runc flags pxsec owns, with their env twins (§3) ----------------------------------------
 # setting name -> (flag, env twin); each flag takes one value.
@@ -60,10 +63,14 @@ OWNED_FLAGS = MANAGED_FLAGS + SECRET_FLAGS
 # Every env name pxsec owns on a Portworx container.
 OWNED_ENV = PX_KEY_ENV + FLAG_ENV_TWINS
 
+# Portworx's host directory, mounted at the same path in every Portworx pod (the operator's
+# hostPath volume etcpwx; px-security-facts.md §3).
+PWX_DIR = "/etc/pwx"
+OPERATOR_PWX_VOLUME = "etcpwx"
 # Public-key files, mounted read-only under /etc/pwx (shared with the px-runc container).
 PUBKEY_MOUNTS = {
-    "rsa": ("pxsec-jwt-rsa-pubkey", "/etc/pwx/jwt-rsa-pubkey", "-jwt_rsa_pubkey_file"),
-    "ecdsa": ("pxsec-jwt-ecds-pubkey", "/etc/pwx/jwt-ecds-pubkey", "-jwt_ecds_pubkey_file"),
+    "rsa": ("pxsec-jwt-rsa-pubkey", f"{PWX_DIR}/jwt-rsa-pubkey", "-jwt_rsa_pubkey_file"),
+    "ecdsa": ("pxsec-jwt-ecds-pubkey", f"{PWX_DIR}/jwt-ecds-pubkey", "-jwt_ecds_pubkey_file"),
 }
 PXSEC_VOLUME_PREFIX = "pxsec-"
 
@@ -119,7 +126,14 @@ AUTH_SECRET_ANNOTATIONS = INTREE_SECRET_PARAMS
 PVC_PROVISIONER_ANNOTATIONS = ("volume.beta.kubernetes.io/storage-provisioner",
                                "volume.kubernetes.io/storage-provisioner")
 PVC_CLASS_ANNOTATION = "volume.beta.kubernetes.io/storage-class"
-STORK_GROUP = "stork.libopenstorage.org/"
+STORK_API_GROUP = "stork.libopenstorage.org"  # Stork's CRDs; render's raw-text scan looks for it
+STORK_GROUP = f"{STORK_API_GROUP}/"
+# Annotation on a Secret that Stork leaves out of backups and migrations; the operator marks its key
+# and token Secrets with it, value "true" (px-security-facts.md §2.1).
+STORK_SKIP_RESOURCE = "stork.libopenstorage.org/skip-resource"
+# StorageClass parameter by which the operator's default snapshot classes ask Stork for a daily
+# snapshot schedule (component/portworx_sc.go; its value names the schedule policy).
+STORK_DAILY_SCHEDULE_PARAM = "snapshotschedule.stork.libopenstorage.org/daily-schedule"
 CLUSTERPAIR = "ClusterPair"
 # Stork kinds whose annotations Stork reads for the token -> whether Stork substitutes ${pvc.namespace}
 # in them (ApplicationBackup: getUserToken with the PVC's namespace; the others pass "", "templatized

@@ -344,7 +344,7 @@ def processes(obj: Any, sources: Sources | None = None) -> Iterator[Process]:
 
 
 def _misc_tokens(text: Any) -> list[str] | None:
-    from .render.filters import goshlex  # the operator's own splitter (google/shlex)
+    from . import goshlex  # the operator's own splitter (google/shlex)
 
     if not isinstance(text, str):
         return [] if text is None else None
@@ -366,9 +366,9 @@ def operator_env(obj: dict) -> list[tuple[str, str, tuple | None, str]]:
     ss = auth.get("selfSigned") if isinstance(auth.get("selfSigned"), dict) else {}
     shared = ss.get("sharedSecret") if isinstance(ss.get("sharedSecret"), str) else px.DEFAULT_SHARED_SECRET
     issuer = ss.get("issuer") if isinstance(ss.get("issuer"), str) else px.OPERATOR_ISSUER
-    from .render.filters import px_version  # which key the operator pairs with Stork
+    from . import px_version  # which key the operator pairs with Stork
 
-    stork_env = px.STORK_ISSUER_KEY_ENV.get(px_version.stork_issuer(obj) or px_version.APPS_ISSUER, px.APPS_KEY)
+    stork_env = px.STORK_ISSUER_KEY_ENV.get(px_version.stork_issuer(obj) or px.APPS_ISSUER, px.APPS_KEY)
     return [(px.SHARED_KEY, FROM_SECRET, (shared, px.OPERATOR_SHARED_SECRET_KEY), SECRET),
             (px.SYSTEM_KEY, FROM_SECRET, (px.OPERATOR_SYSTEM_SECRET, px.OPERATOR_SYSTEM_KEY), SECRET),
             (px.SETTINGS["jwt_issuer"][1], LITERAL, None, issuer),

@@ -7,7 +7,7 @@ passes. Versions are given by the test (the tables state them), not computed by 
 """
 from __future__ import annotations
 
-from pxsec.render.filters import goshlex
+from pxsec import goshlex
 
 SYSTEM_SECRETS, SHARED_DEFAULT = "px-system-secrets", "px-shared-secret"
 APPS, STORK = "apps.portworx.io", "stork.openstorage.io"

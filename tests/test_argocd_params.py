@@ -1,4 +1,4 @@
-"""Argo CD per-cluster parameters (renderer/argocd_params.py): reading ARGOCD_APP_PARAMETERS and
+"""Argo CD per-cluster parameters (renderer/spec/argocd_params.py): reading ARGOCD_APP_PARAMETERS and
 PARAM_*, as argo-cd writes them (pkg/apis/application/v1alpha1 types.go
 `ApplicationSourcePluginParameters.Environ`: the JSON list of {name, string|map|array}, and
 PARAM_ + `escaped(name)`: upper case, [^A-Z0-9_] -> _), and writing them over the spec.
@@ -11,7 +11,8 @@ import pytest
 import yaml
 
 from conftest import ROOT, run_pxsec
-from pxsec import argocd_params as ap, spec as specmod
+from pxsec import spec as specmod
+from pxsec.spec import argocd_params as ap
 from pxsec.errors import PxsecError
 
 SPEC = str(ROOT / "tests" / "cases" / "storagecluster-oidc-misc-args" / "spec.yaml")

@@ -12,7 +12,7 @@ import shlex as pyshlex
 
 import pytest
 
-from pxsec.render.filters import goshlex
+from pxsec import goshlex
 
 # google/shlex shlex_test.go: testString and the words TestSplit / TestLexer expect.
 GOOGLE_TEST_STRING = ("one two \"three four\" \"five \\\"six\\\"\" seven#eight # nine # ten\n"

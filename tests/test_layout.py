@@ -16,28 +16,21 @@ from pathlib import Path
 RENDERER = Path(__file__).resolve().parent.parent / "renderer"
 
 # Circles between rooms that are known, as the one edge (importer room -> imported room) that
-# closes each; both are lazy imports inside functions, so nothing breaks at import time.
-CIRCLE_EDGES = {
-    # spec.resolve_spec applies Argo CD's per-cluster parameters (argocd_params.load), which reads
-    # the spec with spec's own functions. Fix: argocd_params moves into spec/ (it is the spec's overlay).
-    ("spec", "argocd_params"),
-    # The effective model (process.py) splits arguments with the operator's own splitter
-    # (render/filters/goshlex.py) and asks render/filters/px_version.py which key the operator
-    # pairs with Stork; render proves its output with the model. Fix: both move to the ground floor.
-    ("process", "render"),
-}
+# closes each (none left: spec/argocd_params.py, and goshlex.py and px_version.py on the ground
+# floor, closed the last two).
+CIRCLE_EDGES: set[tuple[str, str]] = set()
 
-# audit/ reads the effective model and the vocabulary, not render's filters; these still do.
-# Fix: goshlex and px_version to the ground floor, the rest into portworx.py / the model.
+# audit/ reads the effective model and the vocabulary, not render's filters; these still do, for
+# code rather than facts: PXS034 finds key values in annotations with the patterns helm_vars scrubs
+# them with (render's diff redaction uses them too), and PXS042 asks which default StorageClasses the
+# operator makes (operator_storageclasses.default_classes) and whether guest access leaves them
+# unusable (operator_warnings.storageclass_warning). Fix: give the operator's StorageClass rules a
+# home in the effective model, and the annotation patterns a ground-floor module, with the filters
+# importing them from there.
 AUDIT_READS_FILTERS = {
-    ("audit/inventory.py", "pxsec.render.filters.storageclass"),
-    ("audit/profiles.py", "pxsec.render.filters.px_version"),
-    ("audit/reading.py", "pxsec.render.filters.goshlex"),
-    ("audit/rules_operator.py", "pxsec.render.filters.goshlex"),
     ("audit/rules_operator.py", "pxsec.render.filters.helm_vars"),
     ("audit/rules_operator.py", "pxsec.render.filters.operator_storageclasses"),
     ("audit/rules_operator.py", "pxsec.render.filters.operator_warnings"),
-    ("audit/rules_operator.py", "pxsec.render.filters.px_version"),
 }
 
 
@@ -96,12 +89,14 @@ def test_the_imports_are_read():
 
 def test_the_rooms_are_where_the_architecture_puts_them():
     for gone in ("fastpath", "scaffold", "pipeline", "stream", "patch", "generated_secret", "diff", "redact",
-                 "spec_problems", "templating", "kyaml", "yamlsafe", "jsonpatch", "keys", "filters"):
+                 "spec_problems", "templating", "kyaml", "yamlsafe", "jsonpatch", "keys", "filters", "argocd_params"):
         assert not (RENDERER / f"{gone}.py").exists() and not list((RENDERER / gone).glob("*.py")), gone
+    for gone in ("render/filters/goshlex", "render/filters/px_version"):  # on the ground floor now
+        assert not (RENDERER / f"{gone}.py").exists(), gone
     for module in ("commands.render", "commands.init", "commands.validate", "render.pipeline", "render.stream",
                    "render.patch", "render.generated_secret", "render.diff", "render.redact",
-                   "render.filters.common", "spec", "spec.problems", "spec.templating", "kubeyaml.kyaml",
-                   "kubeyaml.yamlsafe", "kubeyaml.jsonpatch", "flux", "tokens.keys"):
+                   "render.filters.common", "spec", "spec.problems", "spec.templating", "spec.argocd_params", "kubeyaml.kyaml",
+                   "kubeyaml.yamlsafe", "kubeyaml.jsonpatch", "flux", "tokens.keys", "goshlex", "px_version"):
         assert f"pxsec.{module}" in MODULES, module
 
 

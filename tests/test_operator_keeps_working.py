@@ -19,7 +19,8 @@ from pxsec.render import pipeline
 from pxsec.commands import init as scaffold
 from pxsec import spec as specmod
 from pxsec.errors import Location, PxsecError
-from pxsec.render.filters import operator_warnings, px_version, storagecluster, stork
+from pxsec import px_version
+from pxsec.render.filters import operator_warnings, storagecluster, stork
 
 from test_operator_storagecluster import LOC, render, sc, warnings  # the same StorageCluster helpers
 USER_KEYS = {"system-secret": "user-system", "stork-secret": "user-stork", "shared-secret": "user-shared"}

@@ -14,7 +14,8 @@ import operator_model as op
 from pxsec import audit
 from pxsec import spec as specmod
 from pxsec.errors import Location, PxsecError
-from pxsec.render.filters import goshlex, helm_vars, storagecluster
+from pxsec import goshlex
+from pxsec.render.filters import helm_vars, storagecluster
 from pxsec.render.filters import common as c
 
 LOC = Location("in.yaml", 0, "StorageCluster", "px", "portworx")

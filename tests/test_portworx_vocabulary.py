@@ -14,6 +14,9 @@ from pxsec import portworx as px
 RENDERER = Path(__file__).resolve().parent.parent / "renderer"
 NAMES = set(px.PX_KEY_ENV + px.SECRET_ENV + (px.STORK_ISSUER_ENV,) + px.OWNED_FLAGS + px.FLAG_ENV_TWINS
             + px.OPERATOR_OWNED_SECRETS)
+# Values, not only names: every issuer, the token Secret's key, Portworx's host directory and Stork's
+# API group (which its annotation and parameter keys contain, e.g. stork.libopenstorage.org/skip-resource).
+NAMES |= set(px.STORK_ISSUER_KEY_ENV) | {px.OPERATOR_ISSUER, px.TOKEN_KEY, px.PWX_DIR, px.STORK_API_GROUP}
 LITERAL = re.compile(r"(?<![\w-])(PORTWORX_AUTH_\w+|"
                      + "|".join(map(re.escape, sorted(NAMES, key=len, reverse=True))) + r")(?![\w-])")
 
@@ -53,6 +56,17 @@ def test_the_finder_finds_literals_and_skips_docstrings_comments_and_names():
               'B = f"set {px.STORK_SECRET} and -jwt_issuer"\n'
               'C = "PORTWORX_AUTH_* settings"\n')
     assert literals(source) == [(2, "PX_SHARED_SECRET"), (3, "-jwt_issuer")]
+
+
+def test_the_finder_finds_portworx_values():
+    """Issuers, the token key, /etc/pwx and Stork's group, also inside a longer key or path; a
+    message that builds them from portworx's names is fine."""
+    source = ('A = {"stork.issuer": "stork.openstorage.io"}  # apps.portworx.io in a comment\n'
+              'B = ("auth-token", "/etc/pwx/jwt", "snapshotschedule.stork.libopenstorage.org/daily-schedule")\n'
+              'C = f"signs as {px.APPS_ISSUER}, under key {px.TOKEN_KEY} of {px.STORK_SKIP_RESOURCE}"\n'
+              'D = ("operator.portworx.io", "px-auth-token", "/etc/pwx-secrets")\n')
+    assert literals(source) == [(1, "stork.openstorage.io"), (2, "auth-token"), (2, "/etc/pwx"),
+                                (2, "stork.libopenstorage.org"), (4, "operator.portworx.io")]
 
 
 def test_no_portworx_literal_outside_portworx_py():

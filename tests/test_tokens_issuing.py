@@ -59,7 +59,7 @@ def test_output_file_is_private_and_the_secret_holds_the_token(tmp_path, spec):
     doc = yaml.load(target.read_text(), Loader=yaml.CSafeLoader)
     assert doc["metadata"] == {"name": "px-user-token", "namespace": "default",
                                "annotations": {"stork.libopenstorage.org/skip-resource": "true"}}
-    token = base64.b64decode(doc["data"][tokens.TOKEN_SECRET_KEY]).decode()
+    token = base64.b64decode(doc["data"][px.TOKEN_KEY]).decode()
     assert jwt.decode(token, SECRET, algorithms=["HS256"])["roles"] == ["system.user"]
     with pytest.raises(PxsecError, match="already exists"):
         tokens.generate(tokens.GenerateRequest(spec=spec, name="a", email="b", output=str(target)), ENV)

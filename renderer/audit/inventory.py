@@ -137,7 +137,7 @@ def build(docs: list[Document]) -> Inventory:
     for o in objects:
         inv.objects.append(o)
         inv.env_lists.extend(env_lists(o))
-        if o.kind in PAIRING_KINDS and (o.api_version or "").startswith("stork.libopenstorage.org/"):
+        if o.kind in PAIRING_KINDS and (o.api_version or "").startswith(px.STORK_GROUP):
             inv.pairings.append(o)
         if o.role == px.PORTWORX:
             inv.portworx_objects.append(o)
@@ -167,10 +167,9 @@ def build(docs: list[Document]) -> Inventory:
 
 def left_out(inv: Inventory, selection) -> set:
     """Names of the Portworx StorageClasses a spec's `storageClasses` include/exclude leaves out
-    (render's own selection): the user has said they get their token some other way."""
-    from ..render.filters.storageclass import selected
-
-    return {o.name for o in inv.storageclasses if not selected(o.name, selection)}
+    (render's own selection, `spec.StorageClasses.selects`): the user has said they get their token
+    some other way."""
+    return {o.name for o in inv.storageclasses if not selection.selects(o.name)}
 
 
 def parse_sources(sources: list[tuple[str, str]]) -> tuple[list[Document], list]:

@@ -50,13 +50,13 @@ _RULES = (
          "Portworx refuses its calls."),
     Rule("PXS005", "stork-key-mismatch", "error", "Stork's key does not pair with the key Portworx verifies",
          f"Stork's {px.STORK_SECRET} must come from the same Secret/key as Portworx's key for the issuer Stork "
-         f"signs with (stork.openstorage.io: {px.STORK_KEY}; apps.portworx.io: "
+         f"signs with ({px.STORK_DEFAULT_ISSUER}: {px.STORK_KEY}; {px.APPS_ISSUER}: "
          f"{px.APPS_KEY})."),
     Rule("PXS006", "stork-issuer-refused", "error", f"Stork's {px.STORK_ISSUER_ENV} is a value Stork refuses",
-         "Stork accepts only stork.openstorage.io, apps.portworx.io and operator.portworx.io; any other value "
+         f"Stork accepts only {px.STORK_DEFAULT_ISSUER}, {px.APPS_ISSUER} and {px.OPERATOR_ISSUER}; any other value "
          "makes its Portworx driver fail to start."),
     Rule("PXS007", "stork-issuer-implicit", "note", f"Stork's {px.STORK_ISSUER_ENV} is not set",
-         f"Stork then signs as stork.openstorage.io, which only pairs with {px.STORK_KEY}; setting it "
+         f"Stork then signs as {px.STORK_DEFAULT_ISSUER}, which only pairs with {px.STORK_KEY}; setting it "
          "explicitly (as the operator does) makes the pairing visible."),
     Rule("PXS008", "secret-literal", "error", "A PX-Security secret is written into the manifest",
          "Keys given as a literal `value:`, a ConfigMap or a command-line flag end up in Git, in `kubectl get` "
@@ -119,8 +119,8 @@ _RULES = (
          "public", "Without token parameters, Portworx creates the volumes as the guest role: public, owned by no "
          "one."),
     Rule("PXS028", "storageclass-token-invalid", "error", "A Portworx StorageClass's token parameters are "
-         "incomplete or name a Secret without auth-token", "Portworx reads the token from key auth-token of the "
-         "Secret each parameter pair names (CSI: provisioner, node-publish and controller-expand); an operation "
+         f"incomplete or name a Secret without {px.TOKEN_KEY}", f"Portworx reads the token from key {px.TOKEN_KEY} "
+         "of the Secret each parameter pair names (CSI: provisioner, node-publish and controller-expand); an operation "
          "without its pair, or a Secret without that key, carries no token."),
     # Other objects that carry a token (rules_tokens.py).
     Rule("PXS050", "snapshotclass-token-missing", "warning", "A Portworx VolumeSnapshotClass has no token Secret",

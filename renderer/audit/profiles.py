@@ -9,8 +9,7 @@ TYPE_CHECKING = False
 if TYPE_CHECKING:  # typing costs start-up; annotations are strings here
     from typing import Any, Iterator
 
-from .. import portworx as px, process
-from ..render.filters import px_version
+from .. import portworx as px, process, px_version
 from .objects import Obj, Path, as_dict, as_list, get
 from .reading import Env, Mount, Setting, env_of, read_env, scan_args, split_misc, volume_kind
 
@@ -184,8 +183,8 @@ def storagecluster(o: Obj) -> PxAuth:
             settings[name] = Setting(e.value if e.source == "literal" else None, e.path, "env")
     ss = as_dict(get(auth, "selfSigned"))
     keys: dict[str, set[tuple[str, str]]] = {}
-    stork_issuer = (px_version.stork_issuer(o.data) or px_version.APPS_ISSUER) \
-        if isinstance(o.data.get("spec"), dict) else px_version.APPS_ISSUER
+    stork_issuer = (px_version.stork_issuer(o.data) or px.APPS_ISSUER) \
+        if isinstance(o.data.get("spec"), dict) else px.APPS_ISSUER
     if enabled:
         settings["jwt_issuer"] = _sc_jwt_issuer(ss, env)
         shared = ss.get("sharedSecret") if isinstance(ss.get("sharedSecret"), str) and ss.get("sharedSecret") \
@@ -198,7 +197,7 @@ def storagecluster(o: Obj) -> PxAuth:
         for seed, target in ((px.SYSTEM_KEY, px.SYSTEM_KEY), (px.APPS_KEY, apps_env), (px.SHARED_KEY, px.SHARED_KEY)):
             if seed in env and env[seed].ref:
                 keys[target].add(env[seed].ref)
-    mounts = [Mount("/etc/pwx", "hostPath", "etcpwx", None, ("spec",))]  # the operator always mounts it
+    mounts = [Mount(px.PWX_DIR, "hostPath", px.OPERATOR_PWX_VOLUME, None, ("spec",))]  # the operator always mounts it
     for j, v in enumerate(as_list(spec.get("volumes"))):
         if isinstance(v, dict) and isinstance(v.get("mountPath"), str):
             kind, items = volume_kind(v)

@@ -12,8 +12,8 @@ TYPE_CHECKING = False
 if TYPE_CHECKING:  # typing costs start-up; annotations are strings here
     from typing import Any
 
+from .. import goshlex
 from .. import portworx as px
-from ..render.filters import goshlex
 from .objects import Path, as_dict, as_list
 
 _VAR_REF = re.compile(r"\$\(([-._A-Za-z0-9]+)\)")

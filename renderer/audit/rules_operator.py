@@ -22,7 +22,8 @@ Each rule states the operator behaviour it relies on (libopenstorage/operator):
 """
 from __future__ import annotations
 
-from ..render.filters import goshlex, helm_vars, operator_storageclasses, operator_warnings, px_version
+from .. import goshlex, px_version
+from ..render.filters import helm_vars, operator_storageclasses, operator_warnings
 from .. import portworx as pw
 from .inventory import Inventory
 from ..errors import PxsecError
@@ -180,9 +181,9 @@ def stork_too_old_for_issuer(inv: Inventory) -> list[Finding]:
         v = px_version.semver(tag) if tag else None
         e = st.env.get(pw.STORK_ISSUER_ENV)
         if v and not px_version.at_least(v, (2, 5, 0)) and e and e.source == "literal" \
-                and e.value and e.value != px_version.STORK_ISSUER:
+                and e.value and e.value != pw.STORK_DEFAULT_ISSUER:
             out.append(st.obj.at("PXS035", e.path, f"Stork {tag} predates the release that reads "
-                                 f"{pw.STORK_ISSUER_ENV}: it ignores {e.value} and signs as {px_version.STORK_ISSUER}; "
+                                 f"{pw.STORK_ISSUER_ENV}: it ignores {e.value} and signs as {pw.STORK_DEFAULT_ISSUER}; "
                                  f"upgrade Stork to 2.5.0 or later"))
     return out
 

@@ -32,7 +32,7 @@ def _without_token(inv: Inventory) -> list[tuple[Obj, str]]:
         kind, names, params = _params(o)
         if not any(n in params for n in names) and o.name not in inv.left_out_storageclasses:
             out.append((o, f"no token parameters ({', '.join(names)}" + (")" if kind == "intree" else
-                                                                         ", naming a Secret with key auth-token)")))
+                                                                         f", naming a Secret with key {pw.TOKEN_KEY})")))
     return out
 
 

@@ -51,7 +51,7 @@ def generate(
         help="Sign RS256/ES256 with this PEM key (passphrase from env PXSEC_PRIVATE_KEY_PASSPHRASE). "
              f"Default: HS256 with env {px.SHARED_KEY}."),
     secret: Optional[str] = typer.Option(
-        None, "--secret", metavar="NAME", help="Print a Secret of this name holding the token under key auth-token instead."),
+        None, "--secret", metavar="NAME", help=f"Print a Secret of this name holding the token under key {px.TOKEN_KEY} instead."),
     namespace: Optional[str] = typer.Option(None, "--namespace", "-n", metavar="NAMESPACE", help="Namespace of the --secret Secret."),
     output: Optional[str] = typer.Option(None, "--output", "-o", metavar="FILE", help="Write to this file (mode 0600) instead of stdout."),
     force: bool = typer.Option(False, "--force", help="Overwrite --output if it exists."),

@@ -31,7 +31,7 @@ MIN_BYTES = 32
 GENERATED = "pxsec.io/generated"
 MANAGED_BY = "pxsec"
 # The operator marks its key and token Secrets so Stork never copies them to another cluster.
-SKIP_RESOURCE = (("stork.libopenstorage.org/skip-resource", "true"),)
+SKIP_RESOURCE = ((px.STORK_SKIP_RESOURCE, "true"),)
 PROTECT = (("helm.sh/resource-policy", "keep"),) + SKIP_RESOURCE
 
 

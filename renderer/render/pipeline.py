@@ -91,7 +91,7 @@ def worth_composing(spec: Spec | None):
                 or ("Secret" in chunk and secret_name in chunk)
                 or (audit and "pxsec.io/" in chunk)
                 or ("StorageClass" in chunk and ("portworx" in chunk or "pxd" in chunk))
-                or (wired and ("PersistentVolumeClaim" in chunk or "stork.libopenstorage.org" in chunk
+                or (wired and ("PersistentVolumeClaim" in chunk or px.STORK_API_GROUP in chunk
                                or "VolumeSnapshotClass" in chunk))
                 or (("!" in chunk or "&" in chunk or "*" in chunk) and _TAG_OR_ALIAS.search(chunk) is not None))
     return test
@@ -187,7 +187,7 @@ class Renderer:
             return []
         storageclass = filter_module("storageclass")
         chosen = [(d, o, loc, pre) for d, o, loc, pre in self.storage_classes
-                  if storageclass.selected(_meta(o).get("name"), sc_spec)]
+                  if sc_spec.selects(_meta(o).get("name"))]
         if not chosen:
             return []
         namespace = sc_spec.token_namespace or self._token_namespace(chosen[0][2], sc_spec.section)

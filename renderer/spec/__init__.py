@@ -52,6 +52,13 @@ class StorageClasses(namedtuple("StorageClasses", "token_name token_namespace in
 
     __slots__ = ()
 
+    def selects(self, name: object) -> bool:
+        """Whether include/exclude leave the StorageClass `name` to pxsec (render secures it; check
+        judges it)."""
+        if self.include is not None and name not in self.include:
+            return False
+        return not (self.exclude and name in self.exclude)
+
 
 class Selection(namedtuple("Selection", "include exclude")):
     """include (None: all) / exclude of one kind under spec.tokens: names, or namespace/name."""
@@ -286,7 +293,7 @@ def resolve_spec(path: str | None, required: bool = True, environ=os.environ) ->
         if required:
             raise UsageError(f"no spec: pass --spec FILE or set {SPEC_ENV}")
         return None
-    from .. import argocd_params  # Argo CD's per-cluster parameters, written over the spec's fields
+    from . import argocd_params  # Argo CD's per-cluster parameters, written over the spec's fields
     return argocd_params.load(found, environ)
 
 
@@ -328,7 +335,7 @@ DEFAULTS = {
     "secret.keys.stork": "stork-secret",
     "secret.keys.jwtSharedSecret": "shared-secret",
     "stork.enabled": True,
-    "stork.issuer": "stork.openstorage.io",
+    "stork.issuer": px.STORK_DEFAULT_ISSUER,
     "selfSigned.sharedSecret": False,
     "storageClasses.tokenSecret.name": px.USER_TOKEN_SECRET,
     "tokens.tokenSecret.name": px.USER_TOKEN_SECRET,

@@ -28,7 +28,7 @@ from .issuing import SAMPLE_AUTH_CONFIG, GenerateRequest, Generated, generate, s
 from .jwks import Jwks
 from .keyring import VerifyKeys, load_public_key, verify_keys
 from .lifetimes import DEFAULT_LIFETIME, LIFETIME_UNITS, MAX_LIFETIME, human_duration, iso, parse_lifetime
-from .signing import (EC_ALGS, EC_CURVE_ALG, FAMILIES, HMAC_ALGS, RSA_ALGS, TOKEN_SECRET_KEY, Signer, load_private_key,
+from .signing import (EC_ALGS, EC_CURVE_ALG, FAMILIES, HMAC_ALGS, RSA_ALGS, Signer, load_private_key,
                       shared_secret_signer, sign, token_secret)
 from .verification import DEFAULT_LEEWAY, Verdict, decode, trusted_issuers, verify
 

@@ -20,9 +20,6 @@ EC_ALGS = ("ES256", "ES384", "ES512")
 FAMILIES = {"HS": HMAC_ALGS, "RS": RSA_ALGS, "ES": EC_ALGS}
 EC_CURVE_ALG = {"secp256r1": "ES256", "secp384r1": "ES384", "secp521r1": "ES512"}
 
-TOKEN_SECRET_KEY = "auth-token"  # the key StorageClass secret parameters read
-
-
 @dataclass(frozen=True)
 class Signer:
     algorithm: str
@@ -82,5 +79,5 @@ def token_secret(name: str, token: str, namespace: str | None = None) -> str:
     parameters read (marked, as the operator marks its token Secrets, for Stork to skip)."""
     from ..render import generated_secret
 
-    text, _ = generated_secret.manifest(name, {TOKEN_SECRET_KEY: token}, namespace, generated_secret.SKIP_RESOURCE)
+    text, _ = generated_secret.manifest(name, {px.TOKEN_KEY: token}, namespace, generated_secret.SKIP_RESOURCE)
     return text

@@ -233,13 +233,13 @@ def test_sidecar_image_has_what_these_tests_run():
 # Argo CD passes spec.source.plugin.parameters as ARGOCD_APP_PARAMETERS (JSON) and PARAM_<NAME>
 # (argo-cd pkg/apis/application/v1alpha1 types.go ApplicationSourcePluginParameters.Environ; the
 # repo-server adds them in reposerver/repository getPluginParamEnvs); pxsec writes each over the
-# spec's field before validating it (renderer/argocd_params.py).
+# spec's field before validating it (renderer/spec/argocd_params.py).
 
 
 def test_plugin_announces_the_parameters_pxsec_reads(e2e, sidecar):
     """Through Argo CD's GetParametersAnnouncement (what the UI shows): plugin.yaml's static
-    parameters, exactly renderer/argocd_params.py PARAMETERS, each a string."""
-    from pxsec.argocd_params import PARAMETERS
+    parameters, exactly renderer/spec/argocd_params.py PARAMETERS, each a string."""
+    from pxsec.spec.argocd_params import PARAMETERS
 
     repo, _ = chart_app(e2e)
     announced = generate(sidecar(), repo, APP, {"PXSEC_SPEC": "pxsec-spec.yaml"}, announce=True)

@@ -14,14 +14,13 @@ ones included. Without `storageClasses` in the spec (or with no namespace for th
 """
 from __future__ import annotations
 
-from ... import portworx as px
+from ... import portworx as px, px_version
 from ...errors import Location, PxsecError
 from ...kubeyaml.kyaml import dump
 from ..stream import Document, Stream
-from . import operator_warnings, px_version, storageclass
+from . import operator_warnings, storageclass
 
 _DB = {"repl": "3", "io_profile": "db_remote"}
-_SCHEDULE_KEY = "snapshotschedule.stork.libopenstorage.org/daily-schedule"
 _SCHEDULE = "schedulePolicyName: default-daily-policy\nannotations:\n  portworx/snapshot-type: {}\n"
 
 
@@ -34,7 +33,7 @@ def default_classes(sc: dict) -> list[tuple[str, str, dict]]:
     stork = spec.get("stork")
     if stork is None or (isinstance(stork, dict) and stork.get("enabled") is True):  # SetDefaultsOnStorageCluster
         for kind in ("local", "cloud"):
-            params = {**_DB, _SCHEDULE_KEY: _SCHEDULE.format(kind)}
+            params = {**_DB, px.STORK_DAILY_SCHEDULE_PARAM: _SCHEDULE.format(kind)}
             base += [(f"px-db-{kind}-snapshot", params),
                      (f"px-db-{kind}-snapshot-encrypted", {**params, "secure": "true"})]
     out = [(name, px.INTREE_PROVISIONER, params) for name, params in base]
@@ -90,7 +89,7 @@ def apply(stream: Stream, taken: set, spec) -> tuple[list[str], list[str]]:
         namespace = _namespace(spec, doc) if sc_spec is not None else None
         emitted = []
         for name, provisioner, params in missing:
-            if namespace is None or not storageclass.selected(name, sc_spec) or (
+            if namespace is None or not sc_spec.selects(name) or (
                     namespace == px.PVC_NAMESPACE and provisioner == px.INTREE_PROVISIONER):
                 continue
             obj = _object(name, provisioner, params, operator_warnings.dig(sc, "metadata", "annotations",

@@ -23,12 +23,6 @@ RECREATE = ("parameters cannot change in place: where {name} exists, run `kubect
             "first (PVs stay; README: \"Upgrading a cluster\")")
 
 
-def selected(name: object, sc_spec) -> bool:
-    if sc_spec.include is not None and name not in sc_spec.include:
-        return False
-    return not (sc_spec.exclude and name in sc_spec.exclude)
-
-
 def wanted_params(kind: str, secret: str, namespace: str) -> dict[str, str]:
     names = px.CSI_SECRET_PARAMS if kind == "csi" else px.INTREE_SECRET_PARAMS
     return {p: (secret if p.endswith("-name") else namespace) for p in names}

@@ -14,17 +14,19 @@ container's key env vars with references to them (deployment.go `getEnvList`). S
   `portworx.io/misc-args` annotation (split and joined as the operator's google/shlex reads it,
   comments kept) and through each `spec.nodes[].miscArgs`, and mounts keys via `spec.volumes`;
 - pins Stork's and autopilot's key/issuer to the pair the operator gives Portworx when the PX
-  version is knowable (px_version.py), and otherwise leaves them to the operator; refuses a node
-  group whose PX_IMAGE pairs otherwise, and Stork disabled in the spec while the cluster runs it;
+  version is knowable (renderer/px_version.py), and otherwise leaves them to the operator;
+  refuses a node group whose PX_IMAGE pairs otherwise, and Stork disabled in the spec while the
+  cluster runs it;
 - warns about what it cannot change in the stream (operator_warnings.py).
 """
 from __future__ import annotations
 
+from ... import goshlex, px_version
 from ... import portworx as px
 from ...errors import PxsecError
 from ...spec import Spec
 from . import common as c
-from . import goshlex, operator_secrets, operator_warnings, px_version
+from . import operator_secrets, operator_warnings
 
 GUEST_ACCESS_DEFAULT = "Disabled"
 GUEST_ACCESS_VALUES = ("Enabled", "Disabled", "Managed")  # corev1.GuestRole*, case-sensitive
@@ -32,7 +34,7 @@ GUEST_ACCESS_VALUES = ("Enabled", "Disabled", "Managed")  # corev1.GuestRole*, c
 
 def stork_issuer_for(obj: dict) -> str:
     """The issuer the operator gives Stork; its own default (max version: apps) when unknowable."""
-    return px_version.stork_issuer(obj) or px_version.APPS_ISSUER
+    return px_version.stork_issuer(obj) or px.APPS_ISSUER
 
 
 def _edit_args(text, wanted, loc, path: tuple) -> tuple[str | None, list[str]]:

@@ -19,8 +19,8 @@ from __future__ import annotations
 
 import re
 
-APPS_ISSUER = "apps.portworx.io"
-STORK_ISSUER = "stork.openstorage.io"
+from . import portworx as px
+
 PX_VERSION_ANNOTATION = "portworx.io/px-version"
 STORK_VERSION_ANNOTATION = "portworx.io/stork-version"
 
@@ -150,8 +150,8 @@ def stork_issuer(sc: dict) -> str | None:
     """The issuer whose key Portworx gets for Stork (so the one Stork must sign as), or None when
     the operator decides at run time (no version pxsec can read)."""
     if not stork_at_least_2_5(sc):
-        return STORK_ISSUER  # PORTWORX_AUTH_STORK_KEY whatever the PX version
+        return px.STORK_DEFAULT_ISSUER  # PORTWORX_AUTH_STORK_KEY whatever the PX version
     v, _ = portworx_version(sc)
     if v is None:
         return None
-    return APPS_ISSUER if at_least(v, (2, 6, 0)) else STORK_ISSUER
+    return px.APPS_ISSUER if at_least(v, (2, 6, 0)) else px.STORK_DEFAULT_ISSUER

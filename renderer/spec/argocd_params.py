@@ -14,7 +14,7 @@ clusters that keep the default.
 """
 from __future__ import annotations
 
-from . import portworx as px
+from .. import portworx as px
 
 import os
 
@@ -41,7 +41,7 @@ def env_name(name: str) -> str:
 
 
 def _problem(message: str):
-    from .errors import PxsecError, Location
+    from ..errors import PxsecError, Location
 
     return PxsecError(message, Location(file=JSON_ENV))
 
@@ -106,7 +106,7 @@ def overlay(doc, params: list[tuple[str, str]]):
 
 def load(path: str, environ=os.environ):
     """The spec at `path` with the Argo CD parameters of `environ` applied (spec.load without any)."""
-    from . import spec as specmod
+    from .. import spec as specmod
 
     params = read(environ)
     if not params:
