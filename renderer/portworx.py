@@ -76,6 +76,16 @@ PXSEC_VOLUME_PREFIX = "pxsec-"
 
 # --- the operator (§2) ---------------------------------------------------------------------------
 MISC_ARGS = "portworx.io/misc-args"
+# What the operator reads to know the versions it runs (util.go GetPortworxVersion, GetStorkVersion):
+# a px image in spec.env (PX_IMAGE), these annotations, a release manifest URL in spec.env.
+PX_IMAGE_ENV = "PX_IMAGE"
+PX_RELEASE_MANIFEST_ENV = "PX_RELEASE_MANIFEST_URL"
+PX_VERSION_ANNOTATION = "portworx.io/px-version"
+STORK_VERSION_ANNOTATION = "portworx.io/stork-version"
+# util.go StorageClassEnabled: the operator makes its default StorageClasses unless this parses as true.
+DISABLE_SC_ANNOTATION = "portworx.io/disable-storage-class"
+# The DaemonSet chart copies its envVars and misc values into this annotation (helm_vars.py).
+HELM_VARS_ANNOTATION = "portworx.com/helm-vars"
 OPERATOR_ISSUER = "operator.portworx.io"
 OPERATOR_SYSTEM_SECRET = "px-system-secrets"
 OPERATOR_SYSTEM_KEY = "system-secret"
@@ -92,7 +102,8 @@ CSI_PROVISIONER = "pxd.portworx.com"
 INTREE_PROVISIONER = "kubernetes.io/portworx-volume"
 CSI_SECRET_PARAMS = tuple(f"csi.storage.k8s.io/{op}-secret-{part}"
                           for op in ("provisioner", "node-publish", "controller-expand") for part in ("name", "namespace"))
-INTREE_SECRET_PARAMS = ("openstorage.io/auth-secret-name", "openstorage.io/auth-secret-namespace")
+AUTH_SECRET_PREFIX = "openstorage.io/auth-secret-"  # in-tree token parameters and PVC/Stork annotations
+INTREE_SECRET_PARAMS = (AUTH_SECRET_PREFIX + "name", AUTH_SECRET_PREFIX + "namespace")
 TOKEN_KEY = "auth-token"  # the key of the token Secret Portworx reads (openstorage pkg/auth/secrets)
 USER_TOKEN_SECRET = "px-user-token"  # created and refreshed by the operator in the StorageCluster's namespace
 PVC_NAMESPACE = "${pvc.namespace}"  # CSI template: one token Secret per tenant namespace

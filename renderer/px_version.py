@@ -21,8 +21,6 @@ import re
 
 from . import portworx as px
 
-PX_VERSION_ANNOTATION = "portworx.io/px-version"
-STORK_VERSION_ANNOTATION = "portworx.io/stork-version"
 
 _SEMVER = re.compile(
     r"v?([0-9]+(?:\.[0-9]+)*?)"
@@ -65,7 +63,7 @@ def _tag(image) -> str | None:
 def _env_literals(env) -> dict[str, str]:
     out: dict[str, str] = {}
     for e in env if isinstance(env, list) else []:
-        if isinstance(e, dict) and e.get("name") in ("PX_IMAGE", "PX_RELEASE_MANIFEST_URL"):
+        if isinstance(e, dict) and e.get("name") in (px.PX_IMAGE_ENV, px.PX_RELEASE_MANIFEST_ENV):
             v = e.get("value")
             out[e["name"]] = v if isinstance(v, str) else ""  # valueFrom: the operator reads ""
     return out
@@ -79,23 +77,23 @@ def portworx_version(sc: dict) -> tuple[tuple[tuple[int, ...], bool] | None, str
     image = spec.get("image").strip() if isinstance(spec.get("image"), str) else ""
     env = _env_literals(spec.get("env"))
     where = "spec.image"
-    if "PX_IMAGE" in env:
-        image, where = env["PX_IMAGE"], "spec.env PX_IMAGE"
+    if px.PX_IMAGE_ENV in env:
+        image, where = env[px.PX_IMAGE_ENV], f"spec.env {px.PX_IMAGE_ENV}"
     tag = _tag(image)
     if tag is not None and semver(tag):
         return semver(tag), f"{where} tag {tag}"
-    m = _MANIFEST.match(env.get("PX_RELEASE_MANIFEST_URL", ""))
+    m = _MANIFEST.match(env.get(px.PX_RELEASE_MANIFEST_ENV, ""))
     if tag is None and where == "spec.image":
         # SetDefaultsOnStorageCluster appends the release manifest's version to an untagged (or
         # absent) spec.image first (manifest/remote.go reads the URL or the image, never the
         # annotation): only a PX_RELEASE_MANIFEST_URL names that release.
         if m and semver(m.group(1)):
-            return semver(m.group(1)), "spec.env PX_RELEASE_MANIFEST_URL"
+            return semver(m.group(1)), f"spec.env {px.PX_RELEASE_MANIFEST_ENV}"
         return None, ""
-    if PX_VERSION_ANNOTATION in ann and semver(ann[PX_VERSION_ANNOTATION]):
-        return semver(ann[PX_VERSION_ANNOTATION]), f"annotation {PX_VERSION_ANNOTATION}"
+    if px.PX_VERSION_ANNOTATION in ann and semver(ann[px.PX_VERSION_ANNOTATION]):
+        return semver(ann[px.PX_VERSION_ANNOTATION]), f"annotation {px.PX_VERSION_ANNOTATION}"
     if m and semver(m.group(1)):
-        return semver(m.group(1)), "spec.env PX_RELEASE_MANIFEST_URL"
+        return semver(m.group(1)), f"spec.env {px.PX_RELEASE_MANIFEST_ENV}"
     return None, ""
 
 
@@ -105,12 +103,12 @@ def ignored_annotation(sc: dict) -> str | None:
     reads that tag), or None."""
     meta = sc.get("metadata") if isinstance(sc.get("metadata"), dict) else {}
     ann = meta.get("annotations") if isinstance(meta.get("annotations"), dict) else {}
-    value = ann.get(PX_VERSION_ANNOTATION)
+    value = ann.get(px.PX_VERSION_ANNOTATION)
     if not isinstance(value, str) or not semver(value) or portworx_version(sc)[0] is not None:
         return None
     spec = sc.get("spec") if isinstance(sc.get("spec"), dict) else {}
     image = spec.get("image").strip() if isinstance(spec.get("image"), str) else ""
-    return value if "PX_IMAGE" not in _env_literals(spec.get("env")) and _tag(image) is None else None
+    return value if px.PX_IMAGE_ENV not in _env_literals(spec.get("env")) and _tag(image) is None else None
 
 
 def with_node_env(sc: dict, node_env) -> dict:
@@ -142,7 +140,7 @@ def stork_at_least_2_5(sc: dict) -> bool:
         return True  # the operator's default: max version
     v = semver(tag)
     if v is None:
-        v = semver(ann.get(STORK_VERSION_ANNOTATION))
+        v = semver(ann.get(px.STORK_VERSION_ANNOTATION))
     return True if v is None else at_least(v, (2, 5, 0))
 
 

@@ -20,7 +20,7 @@ from pxsec.commands import init as scaffold
 from pxsec import spec as specmod
 from pxsec.errors import Location, PxsecError
 from pxsec import px_version
-from pxsec.render.filters import operator_warnings, storagecluster, stork
+from pxsec.render.filters import operator_storageclasses, storagecluster, stork
 
 from test_operator_storagecluster import LOC, render, sc, warnings  # the same StorageCluster helpers
 USER_KEYS = {"system-secret": "user-system", "stork-secret": "user-stork", "shared-secret": "user-shared"}
@@ -301,7 +301,7 @@ def test_a_same_named_secured_class_would_be_deleted_under_the_disable_annotatio
     secured = {"px-db": {"parameters": {"repl": "3", "openstorage.io/auth-secret-name": "px-user-token"}},
                "team-db": {"parameters": {"repl": "3"}}}
     assert list(op.storageclass_component(off, secured)) == ["team-db"]
-    assert operator_warnings.DEFAULT_STORAGECLASSES[0] == "px-db"
+    assert "px-db" in [name for name, _, _ in operator_storageclasses.default_classes(off)]
 
 
 # --- 7. token Secret in operator installs -------------------------------------------------------

@@ -17,8 +17,12 @@ NAMES = set(px.PX_KEY_ENV + px.SECRET_ENV + (px.STORK_ISSUER_ENV,) + px.OWNED_FL
 # Values, not only names: every issuer, the token Secret's key, Portworx's host directory and Stork's
 # API group (which its annotation and parameter keys contain, e.g. stork.libopenstorage.org/skip-resource).
 NAMES |= set(px.STORK_ISSUER_KEY_ENV) | {px.OPERATOR_ISSUER, px.TOKEN_KEY, px.PWX_DIR, px.STORK_API_GROUP}
-LITERAL = re.compile(r"(?<![\w-])(PORTWORX_AUTH_\w+|"
-                     + "|".join(map(re.escape, sorted(NAMES, key=len, reverse=True))) + r")(?![\w-])")
+# What the operator reads for versions and default StorageClasses, and the annotations pxsec reads.
+NAMES |= {px.PX_IMAGE_ENV, px.PX_RELEASE_MANIFEST_ENV, px.PX_VERSION_ANNOTATION, px.STORK_VERSION_ANNOTATION,
+          px.DISABLE_SC_ANNOTATION, px.HELM_VARS_ANNOTATION, px.MISC_ARGS}
+PREFIXES = {px.AUTH_SECRET_PREFIX}  # found with whatever follows (openstorage.io/auth-secret-name, -*)
+LITERAL = re.compile(r"(?<![\w-])(PORTWORX_AUTH_\w+|" + "|".join(map(re.escape, sorted(PREFIXES))) + "|(?:"
+                     + "|".join(map(re.escape, sorted(NAMES, key=len, reverse=True))) + r")(?![\w-]))")
 
 
 def _modules():
@@ -56,6 +60,8 @@ def test_the_finder_finds_literals_and_skips_docstrings_comments_and_names():
               'B = f"set {px.STORK_SECRET} and -jwt_issuer"\n'
               'C = "PORTWORX_AUTH_* settings"\n')
     assert literals(source) == [(2, "PX_SHARED_SECRET"), (3, "-jwt_issuer")]
+    assert literals('D = "openstorage.io/auth-secret-name"\nE = f"the {px.MISC_ARGS} and PX_IMAGE"\n') == \
+        [(1, "openstorage.io/auth-secret-"), (2, "PX_IMAGE")]
 
 
 def test_the_finder_finds_portworx_values():

@@ -131,13 +131,13 @@ _RULES = (
          "cannot be resolved", "The CSI snapshotter needs both the name and the namespace of each Secret pair, and "
          "resolves the list Secret without a VolumeSnapshot (no ${volumesnapshot.namespace} there)."),
     Rule("PXS052", "pvc-token-missing", "warning", "An in-tree Portworx PVC carries no token",
-         "Portworx reads an in-tree volume's token from the PVC's openstorage.io/auth-secret-* annotations, else "
+         f"Portworx reads an in-tree volume's token from the PVC's {px.AUTH_SECRET_PREFIX}* annotations, else "
          "from its StorageClass; with neither, the volume is made without a token: public, or refused."),
-    Rule("PXS053", "token-annotations-invalid", "error", "openstorage.io/auth-secret-* annotations that name no "
+    Rule("PXS053", "token-annotations-invalid", "error", f"{px.AUTH_SECRET_PREFIX}* annotations that name no "
          "Secret", "Both the name and the namespace are needed, and ${pvc.namespace} is substituted only by Stork "
          "for ApplicationBackup(Schedule); PVCs, migrations and snapshot schedules read it literally."),
     Rule("PXS054", "stork-token-missing", "warning", "A Stork migration, backup or snapshot schedule carries no "
-         "token", "Stork reads the token for these objects from their openstorage.io/auth-secret-* annotations; "
+         "token", f"Stork reads the token for these objects from their {px.AUTH_SECRET_PREFIX}* annotations; "
          "without them it calls Portworx with no token and private volumes are refused."),
     Rule("PXS055", "clusterpair-token-predates-reset", "note", "A ClusterPair's token predates PX-Security",
          "A ClusterPair without the auth annotations `storkctl create clusterpair` adds for a secured cluster "
@@ -148,7 +148,7 @@ _RULES = (
          "manifests", f"The operator rewrites {px.OPERATOR_SYSTEM_SECRET} and the selfSigned.sharedSecret Secret on every "
          "reconcile (labels, annotations, ownerReferences dropped) and deletes them with a deleteStrategy."),
     Rule("PXS031", "misc-args-ignored", "error", "px-runc arguments the operator ignores",
-         "The operator splits portworx.io/misc-args with google/shlex: an unsplittable string is ignored whole, "
+         f"The operator splits {px.MISC_ARGS} with google/shlex: an unsplittable string is ignored whole, "
          "and flags after an unquoted '#' are a comment."),
     Rule("PXS032", "component-issuer-unknown", "warning", "Stork/autopilot issuer pinned without a knowable "
          "pairing", "Which key Portworx gets depends on the PX and Stork versions the operator reads; an issuer "
@@ -158,7 +158,7 @@ _RULES = (
          f"{px.OPERATOR_SYSTEM_SECRET}/apps-secret."),
     Rule("PXS034", "secret-in-annotation", "error", "An annotation carries a key value",
          "Annotations are readable by anyone who can read the object (the DaemonSet chart copies envVars and misc "
-         "into portworx.com/helm-vars)."),
+         f"into {px.HELM_VARS_ANNOTATION})."),
     Rule("PXS035", "stork-too-old-for-issuer", "warning", f"Stork is too old to read {px.STORK_ISSUER_ENV}",
          f"Stork before 2.5.0 ignores {px.STORK_ISSUER_ENV} and signs as {px.STORK_DEFAULT_ISSUER}."),
     Rule("PXS036", "node-misc-args-without-security", "warning", "Per-node miscArgs without the security flags",

@@ -109,8 +109,8 @@ def component_issuer_unknown(inv: Inventory) -> list[Finding]:
                 continue
             if want is None:
                 out.append(px.obj.at("PXS032", e.path, f"spec.{comp}.env pins {pw.STORK_ISSUER_ENV} but the Portworx "
-                                     f"version cannot be read (spec.image tag, PX_IMAGE, "
-                                     f"{px_version.PX_VERSION_ANNOTATION}, PX_RELEASE_MANIFEST_URL): the operator "
+                                     f"version cannot be read (spec.image tag, {pw.PX_IMAGE_ENV}, "
+                                     f"{pw.PX_VERSION_ANNOTATION}, {pw.PX_RELEASE_MANIFEST_ENV}): the operator "
                                      f"decides at run time which key Portworx gets, so this issuer may be refused; "
                                      f"leave it to the operator"))
             elif comp == "autopilot" and e.value != want:

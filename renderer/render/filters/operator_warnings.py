@@ -16,14 +16,6 @@ from __future__ import annotations
 
 from ... import portworx as px
 
-DISABLE_SC_ANNOTATION = "portworx.io/disable-storage-class"
-# component/portworx_sc.go: in-tree always, snapshot ones with Stork, px-csi-* for PX >= 2.2
-DEFAULT_STORAGECLASSES = (
-    "px-db", "px-db-encrypted", "px-replicated", "px-replicated-encrypted",
-    "px-db-local-snapshot", "px-db-local-snapshot-encrypted", "px-db-cloud-snapshot", "px-db-cloud-snapshot-encrypted",
-    "px-csi-db", "px-csi-db-encrypted", "px-csi-replicated", "px-csi-replicated-encrypted",
-    "px-csi-db-local-snapshot", "px-csi-db-local-snapshot-encrypted", "px-csi-db-cloud-snapshot",
-    "px-csi-db-cloud-snapshot-encrypted")
 _TRUE = ("1", "t", "T", "TRUE", "true", "True")  # Go strconv.ParseBool
 
 
@@ -38,7 +30,7 @@ def dig(d, *path):
 
 def default_storageclasses_on(sc: dict) -> bool:
     """util.go `StorageClassEnabled`: on unless the annotation parses as true."""
-    return dig(sc, "metadata", "annotations", DISABLE_SC_ANNOTATION) not in _TRUE
+    return dig(sc, "metadata", "annotations", px.DISABLE_SC_ANNOTATION) not in _TRUE
 
 
 def storageclass_warning(sc: dict) -> str | None:
@@ -65,7 +57,7 @@ def secrets_provider_warning(sc: dict) -> str | None:
     if not isinstance(provider, str) or provider in ("", "k8s"):
         return None
     return (f"spec.secretsProvider is {provider}: Portworx reads in-tree StorageClass token Secrets "
-            f"(openstorage.io/auth-secret-name) from {provider}, not Kubernetes; store the token there")
+            f"({px.INTREE_SECRET_PARAMS[0]}) from {provider}, not Kubernetes; store the token there")
 
 
 def warnings(sc: dict, spec, loc) -> list[str]:

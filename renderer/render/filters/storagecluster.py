@@ -237,10 +237,11 @@ def _unknown_version_warning(what: str, obj: dict) -> str:
     ignored = px_version.ignored_annotation(obj)
     if ignored is not None:
         return (f"spec.image has no tag: the operator appends its release manifest's version and ignores "
-                f"{px_version.PX_VERSION_ANNOTATION} {ignored}; pxsec leaves {what}'s issuer to the operator (tag "
+                f"{px.PX_VERSION_ANNOTATION} {ignored}; pxsec leaves {what}'s issuer to the operator (tag "
                 f"spec.image to pin it)")
-    return (f"cannot tell which Portworx version the operator will run (no version in spec.image, a PX_IMAGE "
-            f"value, the {px_version.PX_VERSION_ANNOTATION} annotation or PX_RELEASE_MANIFEST_URL), so not which "
+    return (f"cannot tell which Portworx version the operator will run (no version in spec.image, a "
+            f"{px.PX_IMAGE_ENV} value, the {px.PX_VERSION_ANNOTATION} annotation or {px.PX_RELEASE_MANIFEST_ENV}), "
+            f"so not which "
             f"issuer it pairs with {what}'s key: pxsec leaves {what}'s issuer to the operator")
 
 
@@ -275,14 +276,14 @@ def _node_versions(sc: dict, obj: dict, loc) -> None:
     want = px_version.stork_issuer(obj)
     for i, node in enumerate(sc.get("nodes") if isinstance(sc.get("nodes"), list) else []):
         env = node.get("env") if isinstance(node, dict) else None
-        if not isinstance(env, list) or not any(isinstance(e, dict) and e.get("name") == "PX_IMAGE" for e in env):
+        if not isinstance(env, list) or not any(isinstance(e, dict) and e.get("name") == px.PX_IMAGE_ENV for e in env):
             continue
         group = px_version.with_node_env(obj, env)
         got = px_version.stork_issuer(group)
         if got != want:
             v, _ = px_version.portworx_version(group)
             ver = ".".join(map(str, v[0])) if v else "an unknown version"
-            raise PxsecError(f"PX_IMAGE runs Portworx {ver} on this node group, which gets the key for "
+            raise PxsecError(f"{px.PX_IMAGE_ENV} runs Portworx {ver} on this node group, which gets the key for "
                              f"{got or 'an issuer the operator picks'} while Stork/autopilot sign as "
                              f"{want or 'the operator picks'}: use one Portworx version for every node group",
                              c.at(loc, f"spec.nodes[{i}].env"))
