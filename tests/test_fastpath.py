@@ -3,6 +3,7 @@ from __future__ import annotations
 
 
 import pytest
+from hypothesis import given, settings, strategies as st
 import typer
 
 from clirunner import fast_and_typer, run_python
@@ -108,3 +109,53 @@ def test_check_imports_neither_typer_nor_an_unused_report_format(tmp_path):
     assert first.returncode == 1, first.stderr
     again = run_python(code, env)  # the spec is remembered (as render remembers it)
     assert again.returncode == 1 and again.stderr.strip().endswith(b"[]"), again.stderr
+
+
+# Random argv from check's own vocabulary: whatever the fast path accepts, Click reads the same way.
+_WORDS = (list(checkcmd.VALUE_OPTIONS) + list(checkcmd.LIST_OPTIONS) + list(checkcmd.FLAG_OPTIONS)
+          + ["--", "-", "a.yaml", "b", "-x", "--bogus", "note", "error", "json", "prod=c.yaml", "", "-sq", "--strict=1"])
+_CLICK_NAMES = {"fmt": "formats", "cluster": "fleet"}
+
+
+def _click_reads(argv: list[str]) -> dict:
+    """What Click parses argv into (check's parameters, before Typer calls the command)."""
+    command = typer.main.get_command(cli.app).commands["check"]
+    params = command.make_context("check", list(argv[1:])).params
+    out = {}
+    for name, value in params.items():
+        key = _CLICK_NAMES.get(name, name)
+        if key in ("paths", "formats", "ignore", "fleet"):
+            out[key] = list(value or [])
+        else:
+            out[key] = getattr(value, "value", value)  # an enum Level read as its string
+    return out
+
+
+@settings(max_examples=400, deadline=None)
+@given(st.lists(st.sampled_from(_WORDS), max_size=8))
+def test_check_fast_path_reads_any_argv_it_accepts_as_click_does(words):
+    argv = ["check"] + words
+    fast = checkcmd.parse(argv)
+    if fast is None:
+        return  # Typer handles it
+    want = _click_reads(argv)
+    got = {k: fast.get(k, False if isinstance(want.get(k), bool) else None) for k in want}
+    for key in ("paths", "formats", "ignore", "fleet"):
+        got[key] = list(fast[key])
+    assert got == want, argv
+
+
+_RENDER_WORDS = (list(fastpath.VALUE_OPTIONS) + list(fastpath.FLAG_OPTIONS)
+                 + ["--", "-", "a.yaml", "b", "-x", "--bogus", "", "-sv", "--diff=1", "--spec="])
+
+
+@settings(max_examples=400, deadline=None)
+@given(st.lists(st.sampled_from(_RENDER_WORDS), max_size=8))
+def test_render_fast_path_reads_any_argv_it_accepts_as_click_does(words):
+    argv = ["render"] + words
+    fast = fastpath.parse(argv)
+    if fast is None:
+        return  # Typer handles it
+    params = typer.main.get_command(cli.app).commands["render"].make_context("render", list(words)).params
+    want = fastpath.RenderOptions(**{**params, "paths": list(params["paths"] or [])})
+    assert fast._replace(paths=list(fast.paths)) == want, argv
