@@ -113,7 +113,8 @@ def test_check_imports_neither_typer_nor_an_unused_report_format(tmp_path):
 
 # Random argv from check's own vocabulary: whatever the fast path accepts, Click reads the same way.
 _WORDS = (list(checkcmd.VALUE_OPTIONS) + list(checkcmd.LIST_OPTIONS) + list(checkcmd.FLAG_OPTIONS)
-          + ["--", "-", "a.yaml", "b", "-x", "--bogus", "note", "error", "json", "prod=c.yaml", "", "-sq", "--strict=1"])
+          + ["--", "-", "a.yaml", "b", "-x", "--bogus", "note", "error", "json", "prod=c.yaml", "", "-sq",
+             "--strict=1"])
 _CLICK_NAMES = {"fmt": "formats", "cluster": "fleet"}
 
 

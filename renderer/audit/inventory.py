@@ -40,7 +40,8 @@ class Inventory:
         self.storageclasses: list[Obj] = []  # Portworx StorageClasses (portworx.storageclass_kind)
         self.pairings: list[Obj] = []  # ClusterPair / Migration objects
         self.errors: list = []  # findings for documents that could not be read
-        self.documents: list = [] if documents is None else documents  # every document (rules_operator: Secrets, annotations)
+        # every document (rules_operator: Secrets, annotations)
+        self.documents: list = [] if documents is None else documents
         self.left_out_storageclasses: set = set()  # names the --spec's storageClasses leaves alone
         self.token_objects: list[Obj] = []  # VolumeSnapshotClasses, PVCs, Stork objects (TOKEN_ROLES)
         self.left_out_tokens: set = set()  # ids (Obj.doc, Obj.prefix) the --spec's tokens leaves alone
