@@ -30,6 +30,7 @@ if TYPE_CHECKING:  # typing costs start-up; annotations are strings here (the Ty
     from typing import List, Optional, Tuple
 
 from ..spec import SPEC_ENV
+from . import read_options
 
 
 FORMATS = ("text", "json", "sarif", "junit", "github")
@@ -56,32 +57,9 @@ def parse(argv: List[str]) -> Optional[dict]:
     Typer would refuse)."""
     if not argv or argv[0] != "check":
         return None
-    opts: dict = {"paths": [], "formats": [], "ignore": [], "fleet": []}
-    args = argv[1:]
-    i, only_paths = 0, False
-    while i < len(args):
-        a = args[i]
-        if only_paths or a == "-" or not a.startswith("-"):
-            opts["paths"].append(a)
-        elif a == "--":
-            only_paths = True
-        elif a in FLAG_OPTIONS:
-            opts[FLAG_OPTIONS[a]] = True
-        else:
-            name, eq, value = a.partition("=") if a.startswith("--") else (a, "", "")
-            key = VALUE_OPTIONS.get(name) or LIST_OPTIONS.get(name)
-            if key is None:
-                return None
-            if not eq:
-                if i + 1 >= len(args):
-                    return None
-                value = args[i + 1]
-                i += 1
-            if name in LIST_OPTIONS:
-                opts[key].append(value)
-            else:
-                opts[key] = value
-        i += 1
+    opts = read_options(argv[1:], VALUE_OPTIONS, FLAG_OPTIONS, LIST_OPTIONS)
+    if opts is None:
+        return None
     if opts.get("min_severity", LEVELS[0]) not in LEVELS:
         return None
     return opts

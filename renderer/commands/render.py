@@ -11,6 +11,8 @@ from __future__ import annotations
 import os
 from collections import namedtuple
 
+from . import read_options
+
 VALUE_OPTIONS = {"--spec": "spec", "-s": "spec", "--output": "output", "-o": "output"}
 FLAG_OPTIONS = {"--verbose": "verbose", "-v": "verbose", "--allow-short-secrets": "allow_short_secrets",
                 "--diff": "diff", "--check": "check"}
@@ -28,29 +30,9 @@ class RenderOptions(namedtuple("RenderOptions", "spec output verbose allow_short
 def parse(argv: list[str]) -> RenderOptions | None:
     if not argv or argv[0] != "render":
         return None
-    opts: dict = {"paths": []}
-    args = argv[1:]
-    i = 0
-    only_paths = False
-    while i < len(args):
-        a = args[i]
-        if only_paths or a == "-" or not a.startswith("-"):
-            opts["paths"].append(a)
-        elif a == "--":
-            only_paths = True
-        elif a in FLAG_OPTIONS:
-            opts[FLAG_OPTIONS[a]] = True
-        elif a in VALUE_OPTIONS:
-            if i + 1 >= len(args):
-                return None
-            opts[VALUE_OPTIONS[a]] = args[i + 1]
-            i += 1
-        elif a.startswith("--") and "=" in a and a.split("=", 1)[0] in VALUE_OPTIONS:
-            name, value = a.split("=", 1)
-            opts[VALUE_OPTIONS[name]] = value
-        else:
-            return None
-        i += 1
+    opts = read_options(argv[1:], VALUE_OPTIONS, FLAG_OPTIONS)
+    if opts is None:
+        return None
     opts["paths"] = tuple(opts["paths"])
     return RenderOptions(**opts)
 
