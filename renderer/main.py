@@ -177,7 +177,7 @@ def main(argv: list[str] | None = None) -> int:
 
             code = _guarded(run_cli, argv)
     else:
-        code = _fast(argv)
+        code = None if completing else _fast(argv)  # shell completion is Typer's
         if code is None:
             from .cli import run_cli
 

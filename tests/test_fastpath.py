@@ -160,3 +160,13 @@ def test_render_fast_path_reads_any_argv_it_accepts_as_click_does(words):
     params = typer.main.get_command(cli.app).commands["render"].make_context("render", list(words)).params
     want = fastpath.RenderOptions(**{**params, "paths": list(params["paths"] or [])})
     assert fast._replace(paths=list(fast.paths)) == want, argv
+
+
+@pytest.mark.parametrize("argv", [["check", "--strict"], ["render", "--check"]])
+def test_shell_completion_goes_to_typer_even_for_a_plain_call(argv):
+    """With Click's completion variables set, the words are completed, not run (no check, no render)."""
+    env = clean_env({"_PXSEC_COMPLETE": "complete_bash", "COMP_WORDS": " ".join(["pxsec", *argv]),
+                     "COMP_CWORD": str(len(argv))})
+    got = run_python(f"import sys; from pxsec.main import main; sys.exit(main({argv!r}))", env)
+    assert fastpath.parse(argv) is not None or checkcmd.parse(argv) is not None  # plain: the fast path's
+    assert got.returncode == 0 and argv[-1].encode() in got.stdout.split(), (got.stdout, got.stderr)
