@@ -345,3 +345,28 @@ def test_key_dir_is_created_private(tmp_path):
     assert stat.S_IMODE(target.stat().st_mode) == 0o700
     assert sorted(p.name for p in target.iterdir()) == ["jwt-ecdsa-private.pem", "jwt-ecdsa-public.pem",
                                                         "secret-px-jwt-keys.yaml"]
+
+
+def test_shared_keys_load_neither_jwt_nor_cryptography():
+    """pxsec.tokens re-exports lazily: `keys generate` of shared keys needs only tokens.keys, and
+    importing jwt and cryptography for it cost about 50 ms of its start-up."""
+    from clirunner import run_python
+
+    code = ("import sys; from pxsec.main import main; rc = main(['keys', 'generate', '-f', 'env']); "
+            "print(sorted(m for m in ('jwt', 'cryptography') if m in sys.modules), file=sys.stderr); sys.exit(rc)")
+    r = run_python(code)
+    assert r.returncode == 0 and r.stderr.strip().endswith(b"[]"), r.stderr
+
+
+def test_every_lazy_token_name_is_its_module_s_object():
+    import importlib
+
+    from pxsec import tokens
+
+    for module, names in tokens.EXPORTS.items():
+        owner = importlib.import_module(f"pxsec.tokens.{module}")
+        for name in names:
+            assert getattr(tokens, name) is getattr(owner, name), (module, name)
+    assert set(dir(tokens)) >= {n for names in tokens.EXPORTS.values() for n in names}
+    with pytest.raises(AttributeError):
+        tokens.no_such_name  # noqa: B018
