@@ -75,3 +75,24 @@ def test_overlapping_or_unverifiable_edits_are_declined():
                '{containers: [{name: portworx, image: "portworx/oci-monitor:3.1.0"}]}}}}\n')
     obj = yaml.safe_load(pipeline.render([("in", flow_ds)], SPEC).text)
     assert obj["spec"]["template"]["spec"]["containers"][0]["env"][0]["name"] == "PORTWORX_AUTH_SYSTEM_KEY"
+
+
+def test_render_patches_each_changed_document_once(monkeypatch):
+    """Render's proof reads back the text join then writes: Document.emit makes it once (it
+    patched and re-read each target twice before), and both see the same text."""
+    require_corpus()
+    path = CORPUS / "manifests" / "px-daemonset-spec-all-components-csi-stork-autopilot-px2.8.yaml"
+    calls: list[str] = []
+    real = patch.patch
+
+    def counting(text, *args):
+        calls.append(text)
+        return real(text, *args)
+
+    monkeypatch.setattr(patch, "patch", counting)
+    result = pipeline.render([(path.name, path.read_text())], SPEC)
+    out = result.text
+    changed = [d for d in result.documents if d.changed and not d.generated]
+    assert len(changed) >= 3 and len(calls) == len(changed)
+    assert all(d.emit() in out for d in changed)
+    assert len(calls) == len(changed)  # asked again, not made again

@@ -50,6 +50,7 @@ class Document:
     skeleton: Any = None  # identity and containers, read cheaply (see identify())
     features: kyaml.Features | None = None  # aliases, merge keys, tags seen while constructing
     obj: Any = None  # unshared copy of the view, only for documents a filter edits
+    _written: str | None = None  # emit()'s text of a changed document, made once (see emit)
     api_version: str | None = None
 
     def __init__(self, source: str, index: int, text: str, line: int, node: Any = None, *,
@@ -118,6 +119,7 @@ class Document:
         if extra:
             out.__dict__.update(extra)
             out.__dict__.pop("obj", None)
+            out.__dict__.pop("_written", None)
         return out
 
     def location(self, field: str | None = None) -> Location:
@@ -176,8 +178,16 @@ class Document:
         return self.view()
 
     def emit(self) -> str:
+        """Its text in the output. A changed document's is made once and kept: emit() runs only
+        after the filters are done (render's proof reads it back, then join writes the same text),
+        and patching it again would cost a second patch and a second read-back."""
         if not self.changed:
             return self.text
+        if self._written is None:
+            self._written = self._emit_changed()
+        return self._written
+
+    def _emit_changed(self) -> str:
         if self.json:
             from .jsonstream import emit_json
 
