@@ -26,11 +26,12 @@ running pod) is UNKNOWN. Only those marks, never the value, reach a message.
 from __future__ import annotations
 
 import re
+
 TYPE_CHECKING = False
 if TYPE_CHECKING:  # typing costs start-up; annotations are strings here
     from typing import Any, Iterable, Iterator
 
-from . import portworx as px
+from . import lazyre, portworx as px
 
 SECRET = "\ue000"  # stands in for a piece of a value that comes from a Secret
 UNKNOWN = "\ue001"  # stands in for a piece of a value that the manifests cannot tell
@@ -40,8 +41,8 @@ LITERAL, FROM_SECRET, FROM_CONFIGMAP, FROM_FIELD, FROM_RESOURCE, FROM_UNKNOWN = 
     "literal", "secret", "configmap", "field", "resource", "unknown")
 
 # kubelet: envFrom keys must be C identifiers-ish (validation.IsEnvVarName: [-._a-zA-Z][-._a-zA-Z0-9]*)
-_ENV_NAME = re.compile(r"[-._a-zA-Z][-._a-zA-Z0-9]*\Z")
-_FIELD_KEY = re.compile(r"metadata\.(annotations|labels)\[['\"]?(.*?)['\"]?\]\Z")
+_ENV_NAME = lazyre.compile(r"[-._a-zA-Z][-._a-zA-Z0-9]*\Z")
+_FIELD_KEY = lazyre.compile(r"metadata\.(annotations|labels)\[['\"]?(.*?)['\"]?\]\Z")
 
 
 # --- $(VAR) expansion (expand.go Expand, tryReadVariableName) --------------------------------------

@@ -19,14 +19,14 @@ from __future__ import annotations
 
 import re
 
-from . import portworx as px
+from . import lazyre, portworx as px
 
 
-_SEMVER = re.compile(
+_SEMVER = lazyre.compile(
     r"v?([0-9]+(?:\.[0-9]+)*?)"
     r"(?:-([0-9]+[0-9A-Za-z\-~]*(?:\.[0-9A-Za-z\-~]+)*)|(?:-([A-Za-z\-~]+[0-9A-Za-z\-~]*(?:\.[0-9A-Za-z\-~]+)*)))?"
     r"(?:\+(?:[0-9A-Za-z\-~]+(?:\.[0-9A-Za-z\-~]+)*))?")
-_MANIFEST = re.compile(r".*portworx\.com/(.*)/version", re.S)
+_MANIFEST = lazyre.compile(r".*portworx\.com/(.*)/version", re.S)
 _INT64 = 2 ** 63 - 1
 
 

@@ -5,6 +5,7 @@ import os
 import re
 import sys
 
+from . import lazyre
 from .errors import Location, PxsecError, UsageError
 
 STDIN = "<stdin>"
@@ -203,7 +204,7 @@ def write_stream(stream, data: bytes) -> None:
 
 # A Secret's data ends up in the output file: `kind: Secret` spelled plainly, or a spelling
 # pxsec cannot rule out without parsing (escapes in double quotes, binary tags, %TAG).
-_MAY_HOLD_SECRET = re.compile(r"\bSecret\b|binary|%TAG|\\[xuU]|\\\r?\n")
+_MAY_HOLD_SECRET = lazyre.compile(r"\bSecret\b|binary|%TAG|\\[xuU]|\\\r?\n")
 
 
 def may_hold_secret(text: str) -> bool:

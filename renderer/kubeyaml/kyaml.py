@@ -26,6 +26,8 @@ if TYPE_CHECKING:  # typing costs start-up; annotations are strings here
 
 import yaml
 
+from .. import lazyre
+
 PLAIN_TAG = "tag:pxsec.io,2026:plain"  # a plain (unquoted, untagged) scalar, resolved here
 _Y = "tag:yaml.org,2002:"
 STR, BOOL, INT, FLOAT, NULL, MERGE, BINARY, TIMESTAMP = (
@@ -47,7 +49,7 @@ _GO_DOT_FLOAT = re.compile(r"\.[0-9]+([eE][-+]?[0-9]+)?\Z")
 _GO_INT = re.compile(r"[-+]?(0[xX][0-9a-fA-F]+|0[oO][0-7]+|0[bB][01]+|0[0-7]*|[1-9][0-9]*)\Z")
 _TIMESTAMP = re.compile(r"[0-9]{4}-")
 # go-yaml v2 parseTimestamp's formats: date, or date and time (T, t or space), optional zone
-_GO_TIMESTAMP = re.compile(r"[0-9]{4}-[0-9]{1,2}-[0-9]{1,2}([Tt ][0-9]{1,2}:[0-9]{1,2}:[0-9]{1,2}(\.[0-9]+)?"
+_GO_TIMESTAMP = lazyre.compile(r"[0-9]{4}-[0-9]{1,2}-[0-9]{1,2}([Tt ][0-9]{1,2}:[0-9]{1,2}:[0-9]{1,2}(\.[0-9]+)?"
                            r"(Z|[+-][0-9]{2}:[0-9]{2})?)?\Z")
 
 

@@ -10,6 +10,7 @@ import yaml
 import yaml.reader
 
 from . import k8ssplit
+from .. import lazyre
 from ..errors import Location, PxsecError
 from ..kubeyaml.yamlsafe import MAX_DEPTH, SyntaxLoader, compose, too_deep, yaml_error
 
@@ -150,7 +151,7 @@ def _indices(text: str, frames: list, first_index: int) -> list[int]:
     return out
 
 
-_YAML_LINES = re.compile(r"\r\n|[\r\n\x85\u2028\u2029]")
+_YAML_LINES = lazyre.compile(r"\r\n|[\r\n\x85\u2028\u2029]")
 
 
 def _yaml_marker(text: str) -> bool:

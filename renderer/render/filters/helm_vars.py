@@ -13,20 +13,25 @@ from __future__ import annotations
 
 import re
 
-from ... import portworx as px
+from ... import lazyre, portworx as px
 from . import common as c
 
 REDACTED = "(removed-by-pxsec)"
 _NAMES = "|".join(re.escape(n) for n in px.SECRET_ENV)
 _FLAGS = "|".join(re.escape(f.lstrip("-")) for f in px.SECRET_FLAGS)
+# what every match below spells: a key variable's name or a secret flag's (an annotation without
+# one is not searched, and the patterns are compiled only for one that has)
+_NEEDLES = tuple(px.SECRET_ENV) + tuple(f.lstrip("-") for f in px.SECRET_FLAGS)
 # NAME=value up to `;` (the chart's separator) or the closing `"` of the dumped value.
-_ENV_KV = re.compile(r'(?<![A-Za-z0-9_])(%s)(\s*=\s*)((?:(?!",)[^;\n])*?)(?=;|",|"$|\n|$)' % _NAMES)
-_ENV_JSON = re.compile(r'("name"\s*:\s*"(?:%s)"\s*,\s*"value"\s*:\s*)"((?:[^"\\]|\\.)*)"' % _NAMES)
-_FLAG = re.compile(r'(?<![A-Za-z0-9_-])(--?(?:%s))(=|\s+)([^\s",;]+)' % _FLAGS)
+_ENV_KV = lazyre.compile(r'(?<![A-Za-z0-9_])(%s)(\s*=\s*)((?:(?!",)[^;\n])*?)(?=;|",|"$|\n|$)' % _NAMES)
+_ENV_JSON = lazyre.compile(r'("name"\s*:\s*"(?:%s)"\s*,\s*"value"\s*:\s*)"((?:[^"\\]|\\.)*)"' % _NAMES)
+_FLAG = lazyre.compile(r'(?<![A-Za-z0-9_-])(--?(?:%s))(=|\s+)([^\s",;]+)' % _FLAGS)
 
 
 def secrets_in(text: str) -> list[str]:
     """Names of the secret env vars / flags whose value `text` carries (values never returned)."""
+    if not any(n in text for n in _NEEDLES):  # every pattern matches one of these literally
+        return []
     found = [m.group(1) for m in _ENV_KV.finditer(text) if m.group(3).strip() not in ("", REDACTED)]
     found += [re.search(r'"name"\s*:\s*"([^"]+)"', m.group(1)).group(1)
               for m in _ENV_JSON.finditer(text) if m.group(2) not in ("", REDACTED)]
