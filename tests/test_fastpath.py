@@ -53,6 +53,23 @@ def test_render_imports_neither_typer_nor_jsonschema_once_the_spec_is_cached(tmp
     assert again.returncode == 0 and again.stderr.strip().endswith(b"[]"), again.stderr
 
 
+def test_a_daemonset_render_loads_only_what_it_uses(tmp_path):
+    """A small render pays for what it uses (issue 23): no json for a YAML stream, none of the
+    operator's StorageClass code without a StorageCluster, and no pattern compiled for text the
+    stream does not have (pxsec.lazyre; every compile cost 0.1-1 ms of start-up)."""
+    lazy = ("render.k8ssplit._INNER_RARE", "kubeyaml.kyaml._GO_TIMESTAMP", "sources._MAY_HOLD_SECRET",
+            "render.filters.helm_vars._ENV_KV", "render.filters.helm_vars._FLAG", "process._ENV_NAME")
+    code = ("import sys, importlib; from pxsec.main import main; rc = main(['render', '-s', %r, %r]); "
+            "mods = ('json', 'pxsec.px_version', 'pxsec.render.filters.operator_storageclasses'); "
+            "loaded = [m for m in mods if m in sys.modules]; "
+            "compiled = [p for p in %r if '_compiled' in vars(getattr(importlib.import_module("
+            "'pxsec.' + p.rsplit('.', 1)[0]), p.rsplit('.', 1)[1]))]; "
+            "print(loaded, compiled, file=sys.stderr); sys.exit(rc)" % (SPEC, EXAMPLE, lazy))
+    env = clean_env({"PXSEC_CACHE_DIR": str(tmp_path)})
+    assert run_python(code, env).returncode == 0  # the first run validates the spec (jsonschema) and caches it
+    r = run_python(code, env)
+    assert r.returncode == 0 and r.stderr.strip().endswith(b"[] []"), r.stderr
+
 # `pxsec check`: the same table test, and the same argv through both paths.
 def _typer_check_options() -> dict[str, str]:
     """Each option of the Typer `check` command and how it takes its value: flag, value or list."""

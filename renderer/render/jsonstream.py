@@ -8,8 +8,6 @@ indent, keys in the order the filters left them), so the output is still a JSON 
 """
 from __future__ import annotations
 
-import json
-
 TYPE_CHECKING = False
 if TYPE_CHECKING:
     from typing import Any, Callable
@@ -52,6 +50,8 @@ def as_yaml(value: str) -> str:
 
 
 def dumps(obj: Any, location: Location) -> str:
+    import json  # only a JSON stream's changed documents need it: a YAML stream's render never imports json
+
     try:
         return json.dumps(obj, indent=2, ensure_ascii=False, allow_nan=False)
     except (TypeError, ValueError):

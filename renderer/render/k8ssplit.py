@@ -21,9 +21,9 @@ This module only finds offsets; `stream` composes and emits.
 """
 from __future__ import annotations
 
-import json
 import re
 
+from .. import lazyre
 from ..errors import Location, PxsecError
 
 # Go's unicode.IsSpace (strings.TrimSpace): Python's str.isspace() without U+001C..U+001F
@@ -40,7 +40,7 @@ _NL_SEPARATOR = re.compile("\n---")
 # Every match starts with the line break before it (a leading character class keeps the scan in C).
 _BLANKZ = r"(?=[ \t\r\n\x85\u2028\u2029]|\Z)"
 _INNER_NL = re.compile(r"\n(?:\.\.\." + _BLANKZ + "|%)")  # after `\n`: every stream has them
-_INNER_RARE = re.compile(r"[\r\x85\u2028\u2029](?:---" + _BLANKZ + r"|\.\.\." + _BLANKZ + "|%)")
+_INNER_RARE = lazyre.compile(r"[\r\x85\u2028\u2029](?:---" + _BLANKZ + r"|\.\.\." + _BLANKZ + "|%)")
 _INNER_AT_START = re.compile(r"\.\.\." + _BLANKZ + "|%")
 _NOT_BREAK = re.compile(r"[^\r\n\x85\u2028\u2029]")
 
@@ -195,7 +195,16 @@ def _no_constant(name: str):
     raise ValueError(f"{name} is not JSON")
 
 
-_DECODER = json.JSONDecoder(parse_constant=_no_constant)
+_DECODER = None  # json.JSONDecoder, made for the first JSON stream (most streams are YAML: no json import)
+
+
+def _decoder():
+    global _DECODER
+    if _DECODER is None:
+        import json
+
+        _DECODER = json.JSONDecoder(parse_constant=_no_constant)
+    return _DECODER
 
 
 def json_values(text: str, source: str) -> tuple[list[tuple[int, int]], int | None]:
@@ -213,7 +222,7 @@ def json_values(text: str, source: str) -> tuple[list[tuple[int, int]], int | No
                 spans[-1] = (spans[-1][0], n)
             return spans, None
         try:
-            _, end = _DECODER.raw_decode(text, at)
+            _, end = _decoder().raw_decode(text, at)
         except RecursionError:
             raise PxsecError("JSON nested too deeply; refused", Location(source, len(spans))) from None
         except ValueError:

@@ -348,9 +348,11 @@ def render_stream(stream: Stream, spec: Spec, environ: Mapping[str, str] | None 
             job.document(doc, doc.role)
     envfrom_warnings = filter_module("envfrom").apply(stream, job.env_from, spec) if job.env_from else []
     envfrom_warnings += job.storageclasses(stream) + job.tokens(stream)
-    classes, sc_warnings = filter_module("operator_storageclasses").apply(
-        stream, {_meta(o).get("name") for _, o, _, _ in job.storage_classes}, spec)
-    envfrom_warnings += sc_warnings
+    classes: list[str] = []
+    if any(doc.role == STORAGECLUSTER for doc in inputs):  # operator installs: the operator's own classes
+        classes, sc_warnings = filter_module("operator_storageclasses").apply(
+            stream, {_meta(o).get("name") for _, o, _, _ in job.storage_classes}, spec)
+        envfrom_warnings += sc_warnings
     generated = classes + _secret_docs(stream, job, spec, environ or {}, allow_short_secrets, secret_docs)
     warnings = [w for t in job.touched for w in t.report.warnings] + envfrom_warnings
     warnings += [f"{t.label}: {ch} (keep secrets out of manifests)"
