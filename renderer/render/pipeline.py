@@ -58,10 +58,30 @@ def role_of_document(doc: Document, spec: Spec | None = None) -> str | None:
     return role_of_object(doc.skeleton if doc.skeleton is not None else doc.view(), spec)
 
 
-_TAG_OR_ALIAS = re.compile(r"(?:^|[\s\[{,?:-])[!&*][^\s\[\]{},]", re.M)
-# `kind: StorageCluster` (not a CRD's names), and a top-level `items:` (kubectl applies the items of
-# any object that has them, whatever its kind)
-_KIND_WORD = re.compile(r"\bkind\W{0,3}:\s*\W?StorageCluster\b|(?:^|[{,]\s*)[\"']?items[\"']?\s*:", re.M)
+# A tag, anchor or alias: `(?:^|[\s\[{,?:-])[!&*][^\s\[\]{},]` (re.M), written to start with its
+# character class, which re scans for in C (the `^|` alternation made re try every position in
+# Python's matcher: 2 ms of a small render); the lookbehind is the character before.
+_TAG_OR_ALIAS = re.compile(r"[!&*](?<![^\s\[{,?:-][!&*])[^\s\[\]{},]")
+# `kind: StorageCluster` (not a CRD's names): `\bkind\W{0,3}:\s*\W?StorageCluster\b`, starting with
+# its literal for the same reason
+_KIND_STORAGECLUSTER = re.compile(r"kind(?<!\wkind)\W{0,3}:\s*\W?StorageCluster\b")
+_ITEMS_KEY = re.compile(r"items[\"']?\s*:")
+
+
+def _top_level_items(chunk: str) -> bool:
+    """A top-level `items:` (kubectl applies the items of any object that has them, whatever its
+    kind): `(?:^|[{,]\s*)["']?items["']?\s*:` (re.M), found by its literal and then read backwards."""
+    for m in _ITEMS_KEY.finditer(chunk):
+        i = m.start()
+        if i and chunk[i - 1] in "\"'":
+            i -= 1
+        if i == 0 or chunk[i - 1] == "\n":
+            return True
+        while i and chunk[i - 1].isspace():  # re's \s on str is str.isspace
+            i -= 1
+        if i and chunk[i - 1] in "{,":
+            return True
+    return False
 
 
 def worth_composing(spec: Spec | None):
@@ -70,10 +90,12 @@ def worth_composing(spec: Spec | None):
     A target spells in its text what identifies it: its kind, and a container named portworx or
     running portworx/oci-monitor, stork, autopilot; the spec's Secret name; a Portworx
     provisioner. Merge keys and aliases move those words but never hide them. Only an escape in a
-    double-quoted scalar ("Daemon\\x53et") or a tag (`!!binary`) can build them from other text,
-    so chunks with a backslash or a tag are composed; so are chunks with anchors or aliases (the
-    composer then checks them: undefined aliases, alias bombs) and, for envFrom, any chunk that
-    names a PORTWORX_AUTH_* setting.
+    double-quoted scalar ("Daemon\\x53et") or a tag (`!!binary`) can build them from other text:
+    a chunk with a backslash is tested as its text and, after it, the text with every escape
+    decoded (`decode_escapes`: each double-quoted scalar's value stands in it), so a CRD whose
+    patterns are full of backslashes is not composed for them; a chunk with a tag is composed, as
+    are chunks with anchors or aliases (the composer then checks them: undefined aliases, alias
+    bombs) and, for envFrom, any chunk that names a PORTWORX_AUTH_* setting.
 
     `spec=None` is check's reading (no spec): every Secret, every object that wires a token, and
     every object with a pxsec.io/ annotation (ignore rules) too; the ConfigMaps and Secrets that
@@ -83,8 +105,10 @@ def worth_composing(spec: Spec | None):
     audit = spec is None
 
     def test(chunk: str) -> bool:
-        return ("\\" in chunk
-                or (("items" in chunk or "StorageCluster" in chunk) and _KIND_WORD.search(chunk) is not None)
+        if "\\" in chunk:
+            chunk += "\n" + decode_escapes(chunk)
+        return (("StorageCluster" in chunk and _KIND_STORAGECLUSTER.search(chunk) is not None)
+                or ("items" in chunk and _top_level_items(chunk))
                 or ("portworx" in chunk and ("containers" in chunk or "DaemonSet" in chunk))
                 or ("Deployment" in chunk and ("stork" in chunk or "autopilot" in chunk))
                 or px.AUTH_ENV_PREFIX in chunk or px.STORK_SECRET in chunk
@@ -95,6 +119,33 @@ def worth_composing(spec: Spec | None):
                                or "VolumeSnapshotClass" in chunk))
                 or (("!" in chunk or "&" in chunk or "*" in chunk) and _TAG_OR_ALIAS.search(chunk) is not None))
     return test
+
+
+# YAML's (and JSON's) escapes in a double-quoted scalar: libyaml scanner.c yaml_parser_scan_flow_scalar,
+# which go-yaml v2's scannerc.go (Kubernetes' reader) ports. An escaped line break drops the break
+# and the next line's leading blanks.
+_ESCAPE = re.compile(r"\\(x[0-9A-Fa-f]{2}|u[0-9A-Fa-f]{4}|U[0-9A-Fa-f]{8}|(?:\r\n|[\r\n\x85\u2028\u2029])[ \t]*|.)", re.S)
+_SIMPLE_ESCAPES = {"0": "\0", "a": "\a", "b": "\b", "t": "\t", "\t": "\t", "n": "\n", "v": "\v", "f": "\f",
+                   "r": "\r", "e": "\x1b", " ": " ", '"': '"', "/": "/", "\\": "\\", "N": "\x85", "_": "\xa0",
+                   "L": "\u2028", "P": "\u2029"}
+
+
+def _unescape(m: re.Match) -> str:
+    e = m.group(1)
+    if e[0] in "xuU" and len(e) > 1:
+        code = int(e[1:], 16)
+        return chr(code) if code <= 0x10FFFF else ""
+    if e[0] in "\r\n\x85\u2028\u2029":
+        return ""
+    return _SIMPLE_ESCAPES.get(e, e)
+
+
+def decode_escapes(text: str) -> str:
+    """`text` with every backslash escape decoded, wherever it stands: the value of each
+    double-quoted scalar of `text` is a substring of the result (escapes are decoded left to
+    right, and no escape can begin before a scalar's opening quote and run into it). Text outside
+    such scalars comes out garbled, which is why worth_composing tests this after the text itself."""
+    return _ESCAPE.sub(_unescape, text)
 
 
 def _meta(obj: Any) -> dict:
