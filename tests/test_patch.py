@@ -83,13 +83,13 @@ def test_render_patches_each_changed_document_once(monkeypatch):
     require_corpus()
     path = CORPUS / "manifests" / "px-daemonset-spec-all-components-csi-stork-autopilot-px2.8.yaml"
     calls: list[str] = []
-    real = patch.patch
+    real = patch.patch_read
 
     def counting(text, *args):
         calls.append(text)
         return real(text, *args)
 
-    monkeypatch.setattr(patch, "patch", counting)
+    monkeypatch.setattr(patch, "patch_read", counting)
     result = pipeline.render([(path.name, path.read_text())], SPEC)
     out = result.text
     changed = [d for d in result.documents if d.changed and not d.generated]

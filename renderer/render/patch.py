@@ -181,6 +181,13 @@ def _all_scalars(value: Any) -> bool:
 
 def patch(text: str, node: Any, old: Any, new: Any) -> str | None:
     """`text` (whose composed root is `node`, constructing to `old`) edited to construct to `new`."""
+    done = patch_read(text, node, old, new)
+    return None if done is None else done[0]
+
+
+def patch_read(text: str, node: Any, old: Any, new: Any) -> tuple[str, Any] | None:
+    """patch(), and Kubernetes' reading of the edited text that proved it: (text, object read).
+    Render's proof (selfcheck.py) judges that object when the text it reads back is this one."""
     trailing = "" if text.endswith(("\n", "\r")) else ("\r\n" if "\r\n" in text else "\n")
     if trailing:  # appended blocks start on a line of their own; the added break is taken off again
         text += trailing
@@ -198,15 +205,19 @@ def patch(text: str, node: Any, old: Any, new: Any) -> str | None:
         out = out[:start] + replacement + out[end:]
     if trailing and out.endswith(trailing):
         out = out[:-len(trailing)]
-    if not kyaml.same(_kube_view(out), new):
+    view = _kube_view(out)
+    if not kyaml.same(view, new):
         return None
-    return out
+    return out, view
 
 
 def _kube_view(text: str) -> Any:
-    from ..kubeyaml.yamlsafe import SyntaxLoader  # the syntax loader lives in yamlsafe: no patch <-> stream circle
+    """The edited text as render's stream reads a document (yamlsafe.compose: nesting and alias
+    limits, then libyaml), constructed as Kubernetes decodes it."""
+    from ..errors import PxsecError
+    from ..kubeyaml.yamlsafe import compose  # yamlsafe, not stream: no patch <-> stream circle
 
     try:
-        return kyaml.construct(yaml.compose(text, Loader=SyntaxLoader))
-    except (yaml.YAMLError, kyaml.Unrepresentable, RecursionError):
+        return kyaml.construct(compose(text, "<patched>", 0, 1))
+    except (PxsecError, kyaml.Unrepresentable, RecursionError):
         return _Unsupported  # never equal to an object

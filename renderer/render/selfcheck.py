@@ -25,7 +25,7 @@ def _output_view(doc: Any) -> Any:
     """Kubernetes' reading of what render wrote for this document."""
     if not (doc.changed or doc.generated):
         return doc.view() if doc.node is not None else None
-    from .stream import parse
+    from .stream import body, parse
 
     if doc.text:
         text = doc.emit()  # what join() will write for it
@@ -33,12 +33,23 @@ def _output_view(doc: Any) -> Any:
         from .stream import dump
 
         text = dump(doc.obj)
-    docs = [d for d in parse(text.lstrip("\ufeff"), doc.source, continued=getattr(doc, "separated", False))
-            if d.index >= 0 and not d.empty]
+    text = text.lstrip("\ufeff")
+    continued = getattr(doc, "separated", False)
+    read = getattr(doc, "_written_read", None)
+    if read is not None:  # the patcher already read this text back: cut it as Kubernetes does, compose nothing
+        docs = [d for d in parse(text, doc.source, worth_composing=_nothing, continued=continued)
+                if d.index >= 0 and not d.empty]
+        if len(docs) == 1 and body(docs[0].text, docs[0].separated) == read[0]:
+            return read[1]  # the object read from exactly the YAML Kubernetes gets for this document
+    docs = [d for d in parse(text, doc.source, continued=continued) if d.index >= 0 and not d.empty]
     if len(docs) != 1:
         raise PxsecError(f"render's output of this document reads back as {len(docs)} documents; refused "
                          f"(a pxsec bug: please report it)", doc.location())
     return docs[0].view()
+
+
+def _nothing(chunk: str) -> bool:
+    return False
 
 
 def _objects(obj: Any):

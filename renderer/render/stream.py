@@ -51,6 +51,7 @@ class Document:
     features: kyaml.Features | None = None  # aliases, merge keys, tags seen while constructing
     obj: Any = None  # unshared copy of the view, only for documents a filter edits
     _written: str | None = None  # emit()'s text of a changed document, made once (see emit)
+    _written_read: Any = None  # (YAML text, object) the patcher read back to prove `_written` (see emit)
     api_version: str | None = None
 
     def __init__(self, source: str, index: int, text: str, line: int, node: Any = None, *,
@@ -120,6 +121,7 @@ class Document:
             out.__dict__.update(extra)
             out.__dict__.pop("obj", None)
             out.__dict__.pop("_written", None)
+            out.__dict__.pop("_written_read", None)
         return out
 
     def location(self, field: str | None = None) -> Location:
@@ -193,18 +195,20 @@ class Document:
 
             return emit_json(self)
         if self.node is not None and not _bom_body(self.text, self.separated):  # marks shifted by a BOM
-            from .patch import patch
+            from .patch import patch_read
 
             if not self.separated:
-                edited = patch(self.text, self.node, self.pristine(), self.obj)
-                if edited is not None:
-                    return edited
+                done = patch_read(self.text, self.node, self.pristine(), self.obj)
+                if done is not None:
+                    self._written_read = done
+                    return done[0]
             else:  # patched as composed (separator blanked; patch re-reads its result), then restored
                 composed = body(self.text, True)
-                edited = patch(composed, self.node, self.pristine(), self.obj)
+                done = patch_read(composed, self.node, self.pristine(), self.obj)
                 cut = self.text.find("\n") + 1
-                if edited is not None and cut and edited.startswith(composed[:cut]):
-                    return self.text[:cut] + edited[cut:]
+                if done is not None and cut and done[0].startswith(composed[:cut]):
+                    self._written_read = done
+                    return self.text[:cut] + done[0][cut:]
         # the whole document, as Kubernetes reads it (aliases, merge keys, tags resolved)
         return self.header() + dump(self.obj)
 
