@@ -23,6 +23,7 @@ import json
 import random
 
 import pytest
+from hypothesis import given, settings, strategies as st
 import yaml
 
 import invariants as inv
@@ -431,3 +432,39 @@ def test_generated_separator_spellings_read_as_kubernetes_reads_them():
         else:
             assert mine == [(o.get("kind"), o["metadata"]["name"]) for o in seen], text
     assert 20 < refused < len(texts) - 200  # both kinds were exercised
+
+
+# --- the scans, against the expressions they were first written as -------------------------------
+
+_BLANKZ_SPEC = r"(?=[ \t\r\n\x85\u2028\u2029]|\Z)"
+_INNER_NL_SPEC = __import__("re").compile(r"\n(?:\.\.\." + _BLANKZ_SPEC + "|%)")
+_INNER_AT_START_SPEC = __import__("re").compile(r"\.\.\." + _BLANKZ_SPEC + "|%")
+_LINE_TEXT = st.lists(st.sampled_from(["\n", "\r", "\r\n", ".", "...", "%", "---", " ", "\t", "\x85", "\u2028",
+                                       "\u2029", "a", "#"]), max_size=16).map("".join)
+
+
+@settings(max_examples=1500)
+@given(_LINE_TEXT)
+def test_the_scans_find_what_their_first_expressions_found(text):
+    """k8ssplit checks a marker's end in Python and blanks a line without `re`, and _looks_empty
+    picks an ASCII break pattern when it can (compiling a class that mixes ASCII and U+2028 cost
+    half a millisecond each): same answers as the expressions they replace."""
+    import re
+
+    from pxsec.render import k8ssplit, streamsyntax
+
+    want = [0] if _INNER_AT_START_SPEC.match(text) else []
+    want += [m.start() + 1 for m in _INNER_NL_SPEC.finditer(text)]
+    if any(c in text for c in "\r\x85\u2028\u2029"):
+        want += [m.start() + 1 for m in k8ssplit._INNER_RARE.finditer(text)]
+    assert k8ssplit.marker_starts(text) == want
+    assert k8ssplit.blank(text) == re.sub(r"[^\r\n\x85\u2028\u2029]", " ", text)
+    for separated in (False, True):
+        spec_breaks = re.compile(r"\r\n|[\r\n\x85\u2028\u2029]")
+        saved = streamsyntax._ASCII_BREAK
+        try:
+            streamsyntax._ASCII_BREAK = spec_breaks
+            want_empty = streamsyntax._looks_empty(text, separated)
+        finally:
+            streamsyntax._ASCII_BREAK = saved
+        assert streamsyntax._looks_empty(text, separated) == want_empty

@@ -38,11 +38,21 @@ _NL_SEPARATOR = re.compile("\n---")
 # A marker or a directive YAML sees inside an apimachinery chunk: `---`/`...` after a line break
 # apimachinery does not split on (CR, NEL, LS, PS), `...` at any line start, `%` at a line start.
 # Every match starts with the line break before it (a leading character class keeps the scan in C).
+# A marker must be followed by a blank or the end (_marker_ends): checked in Python on the few
+# matches, since a class that mixes ASCII with U+2028 costs `re` half a millisecond to compile.
+BLANKZ = " \t\r\n\x85\u2028\u2029"
 _BLANKZ = r"(?=[ \t\r\n\x85\u2028\u2029]|\Z)"
-_INNER_NL = re.compile(r"\n(?:\.\.\." + _BLANKZ + "|%)")  # after `\n`: every stream has them
+_INNER_NL = re.compile(r"\n(?:\.\.\.|%)")  # after `\n`: every stream has them
 _INNER_RARE = lazyre.compile(r"[\r\x85\u2028\u2029](?:---" + _BLANKZ + r"|\.\.\." + _BLANKZ + "|%)")
-_INNER_AT_START = re.compile(r"\.\.\." + _BLANKZ + "|%")
-_NOT_BREAK = re.compile(r"[^\r\n\x85\u2028\u2029]")
+
+
+def _marker_ends(text: str, at: int) -> bool:
+    """`(?=[ \\t\\r\\n\\x85\\u2028\\u2029]|\\Z)` at `at`."""
+    return at >= len(text) or text[at] in BLANKZ
+
+
+def _inner_at_start(text: str) -> bool:
+    return text.startswith("%") or (text.startswith("...") and _marker_ends(text, 3))
 
 
 class Frame:
@@ -90,7 +100,7 @@ def is_separator(text: str) -> bool:
 def blank(line: str) -> str:
     """A separator line as YAML must not see it: spaces, same length, line breaks kept (so
     every mark and line number of the chunk stays where it was)."""
-    return _NOT_BREAK.sub(" ", line)
+    return "".join(c if c in YAML_BREAKS else " " for c in line)
 
 
 def frames(text: str, source: str, first_line: int = 1, first_is_data: bool = False,
@@ -145,14 +155,20 @@ def _index(text: str, done: list[Frame]) -> int:
     return len(done)
 
 
+def marker_starts(text: str) -> list[int]:
+    """Where YAML sees a document marker or a directive start a line (unsorted)."""
+    hits = [0] if _inner_at_start(text) else []
+    hits += [m.start() + 1 for m in _INNER_NL.finditer(text) if m.group() == "\n%" or _marker_ends(text, m.end())]
+    if any(c in text for c in "\r\x85\u2028\u2029"):
+        hits += [m.start() + 1 for m in _INNER_RARE.finditer(text)]
+    return hits
+
+
 def inner_markers(text: str, chunks: list[Frame]) -> list[int]:
     """Indices of the chunks in which YAML could see another document (or a directive) where
     apimachinery sees none, each hit placed by bisection. The scan after `\\n` starts with a
     literal (fast in `re`); the one after CR, NEL, LS or PS runs only when the text has one."""
-    hits = [0] if _INNER_AT_START.match(text) else []
-    hits += [m.start() + 1 for m in _INNER_NL.finditer(text)]
-    if any(c in text for c in "\r\x85\u2028\u2029"):
-        hits += [m.start() + 1 for m in _INNER_RARE.finditer(text)]
+    hits = marker_starts(text)
     if not hits:
         return []
     from bisect import bisect_right

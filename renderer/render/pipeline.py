@@ -20,7 +20,7 @@ TYPE_CHECKING = False
 if TYPE_CHECKING:  # typing costs start-up; annotations are strings here
     from typing import Any, Mapping
 
-from .. import portworx as px
+from .. import lazyre, portworx as px
 from ..errors import Location, PxsecError
 from .filters.common import LiteralSecretReplaced, Report
 from ..portworx import AUTOPILOT, LIST, PORTWORX, STORAGECLASS, STORAGECLUSTER, STORK, WORKLOADS
@@ -124,7 +124,7 @@ def worth_composing(spec: Spec | None):
 # YAML's (and JSON's) escapes in a double-quoted scalar: libyaml scanner.c yaml_parser_scan_flow_scalar,
 # which go-yaml v2's scannerc.go (Kubernetes' reader) ports. An escaped line break drops the break
 # and the next line's leading blanks.
-_ESCAPE = re.compile(r"\\(x[0-9A-Fa-f]{2}|u[0-9A-Fa-f]{4}|U[0-9A-Fa-f]{8}|(?:\r\n|[\r\n\x85\u2028\u2029])[ \t]*|.)", re.S)
+_ESCAPE = lazyre.compile(r"\\(x[0-9A-Fa-f]{2}|u[0-9A-Fa-f]{4}|U[0-9A-Fa-f]{8}|(?:\r\n|[\r\n\x85\u2028\u2029])[ \t]*|.)", re.S)
 _SIMPLE_ESCAPES = {"0": "\0", "a": "\a", "b": "\b", "t": "\t", "\t": "\t", "n": "\n", "v": "\v", "f": "\f",
                    "r": "\r", "e": "\x1b", " ": " ", '"': '"', "/": "/", "\\": "\\", "N": "\x85", "_": "\xa0",
                    "L": "\u2028", "P": "\u2029"}

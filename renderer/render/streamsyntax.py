@@ -159,7 +159,8 @@ def _yaml_marker(text: str) -> bool:
     return k8ssplit.is_separator(text) and (len(text) == 3 or text[3] in " \t\r\n\x85\u2028\u2029")
 
 
-_BREAK = re.compile(r"\r\n|[\r\n\x85\u2028\u2029]")
+_BREAK = _YAML_LINES  # a line break as YAML reads one (compiled for a text that has U+2028 or U+2029)
+_ASCII_BREAK = re.compile(r"\r\n|[\r\n\x85]")  # the same where the text has neither: cheap to compile
 
 
 def _looks_empty(chunk: str, separated: bool) -> bool:
@@ -167,10 +168,11 @@ def _looks_empty(chunk: str, separated: bool) -> bool:
     Stops at the first line with content (the cost of a scan, not of a split)."""
     text = chunk
     pos, n, first = 0, len(text), True
+    breaks = _BREAK if "\u2028" in text or "\u2029" in text else _ASCII_BREAK
     if separated:  # the separator line is no content
         pos, first = text.find("\n") + 1 or n, False
     while pos < n:
-        m = _BREAK.search(text, pos)
+        m = breaks.search(text, pos)
         s = text[pos:m.start() if m else n].strip().lstrip(_BOM)
         if first and _yaml_marker(s):
             s = s[3:].strip()
