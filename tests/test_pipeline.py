@@ -131,3 +131,25 @@ def test_the_fast_text_tests_on_the_corpus():
             assert (bool(pipeline._KIND_STORAGECLUSTER.search(chunk)) or pipeline._top_level_items(chunk)) \
                 == bool(_KIND_WORD_SPEC.search(chunk))
     assert seen  # the corpus has StorageClusters and Lists: the comparison saw both answers
+
+
+# decode_escapes as first written, with `re`: the loop must decode exactly as it did
+_ESCAPE_SPEC = re.compile(r"\\(x[0-9A-Fa-f]{2}|u[0-9A-Fa-f]{4}|U[0-9A-Fa-f]{8}|(?:\r\n|[\r\n\x85\u2028\u2029])[ \t]*|.)",
+                          re.S)
+
+
+def _unescape_spec(m: re.Match) -> str:
+    e = m.group(1)
+    if e[0] in "xuU" and len(e) > 1:
+        code = int(e[1:], 16)
+        return chr(code) if code <= 0x10FFFF else ""
+    if e[0] in "\r\n\x85\u2028\u2029":
+        return ""
+    return pipeline._SIMPLE_ESCAPES.get(e, e)
+
+
+@settings(max_examples=1500)
+@given(st.lists(st.sampled_from(["\\", "x", "u", "U", "4", "1", "F", "g", "0", "\r", "\n", "\r\n", " ", "\t", "\x85",
+                                 "\u2028", '"', "N", "L", "/", "a"]), max_size=20).map("".join))
+def test_the_escape_loop_decodes_as_its_first_expression_did(text):
+    assert pipeline.decode_escapes(text) == _ESCAPE_SPEC.sub(_unescape_spec, text), repr(text)
