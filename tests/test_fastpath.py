@@ -57,7 +57,8 @@ def test_a_daemonset_render_loads_only_what_it_uses(tmp_path):
     """A small render pays for what it uses (issue 23): no json for a YAML stream, none of the
     operator's StorageClass code without a StorageCluster, and no pattern compiled for text the
     stream does not have (pxsec.lazyre; every compile cost 0.1-1 ms of start-up)."""
-    lazy = ("render.k8ssplit._INNER_RARE", "kubeyaml.kyaml._GO_TIMESTAMP", "sources._MAY_HOLD_SECRET",
+    lazy = ("render.k8ssplit._INNER_RARE", "kubeyaml.kyaml._GO_TIMESTAMP", "kubeyaml.kyaml._GO_INT",
+            "kubeyaml.kyaml._GO_FLOAT", "sources._MAY_HOLD_SECRET",
             "render.filters.helm_vars._ENV_KV", "render.filters.helm_vars._FLAG", "process._ENV_NAME")
     code = ("import sys, importlib; from pxsec.main import main; rc = main(['render', '-s', %r, %r]); "
             "mods = ('json', 'pxsec.px_version', 'pxsec.render.filters.operator_storageclasses'); "

@@ -7,9 +7,11 @@ tests/k8s_view.py checks the same on real pxsec output.
 from __future__ import annotations
 
 import math
+import re
 
 import pytest
 import yaml
+from hypothesis import assume, example, given, settings, strategies as st
 
 from pxsec.kubeyaml import kyaml
 from pxsec.render.stream import _SyntaxLoader
@@ -73,3 +75,61 @@ def test_dumped_strings_stay_strings_for_every_reader(value):
 
 def test_same_tells_types_apart():
     assert not kyaml.same({"a": True}, {"a": 1}) and not kyaml.same([1], [1.0]) and kyaml.same({"a": [1]}, {"a": [1]})
+
+
+# resolve_plain's numbers as first written: every value through the two patterns
+_GO_FLOAT_SPEC = re.compile(r"[-+]?(\.[0-9]+|[0-9]+(\.[0-9]*)?)([eE][-+]?[0-9]+)?\Z")
+_GO_INT_SPEC = re.compile(r"[-+]?(0[xX][0-9a-fA-F]+|0[oO][0-7]+|0[bB][01]+|0[0-7]*|[1-9][0-9]*)\Z")
+
+
+def _resolve_number_spec(value: str):
+    if value.startswith("."):
+        return float(value) if re.match(r"\.[0-9]+([eE][-+]?[0-9]+)?\Z", value) else value
+    if re.match(r"[0-9]{4}-", value):
+        return value
+    plain = value.replace("_", "")
+    if _GO_INT_SPEC.match(plain):
+        return kyaml._go_int(plain)
+    if _GO_FLOAT_SPEC.match(plain):
+        return float(plain)
+    return value
+
+
+@example("-", "f")
+@example("1", "27.0.0.1")
+@example(".", "/etc/x")
+@example(".", "5")
+@example(".", "5e3")
+@example("-", "1")
+@example("+", "0")
+@example("-", "01")
+@example(".", "1.2")
+@example("0", "xF")
+@example("0", "XaF")
+@example("0", "o17")
+@example("0", "b101")
+@example("1", "e5")
+@example("1", ".5E-3")
+@example("-", "0x1f")
+@example("0", "8")
+@example("0", "9.5")
+@example("+", "12")
+@example("1", "_000")
+@example("2", ".8.0")
+@example("2", "00m")
+@example("1", "Gi")
+@example("0", "")
+@example("-", "0")
+@example("0", "07")
+@example("1", "d")
+@example("0", "xE")
+@settings(max_examples=2000)
+@given(st.sampled_from("+-.0123456789"), st.lists(st.sampled_from(list("0123456789_.eExXoObBaAfFgGmMi-+ \u0661")),
+                                                 max_size=10).map("".join))
+def test_numbers_resolve_as_their_first_patterns_did(first, rest):
+    """The fast paths (plain decimals, values with no number's character) and the lazily
+    compiled patterns decode every value as the eager patterns did."""
+    value = first + rest
+    assume(value not in kyaml._MAP)
+    got, want = kyaml.resolve_plain(value), _resolve_number_spec(value)
+    assert type(got) is type(want) and (got == want or got != got and want != want), (value, got, want)

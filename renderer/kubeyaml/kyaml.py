@@ -44,10 +44,13 @@ for _v, _words in ((True, "y Y yes Yes YES true True TRUE on On ON"),
         _MAP[_w] = _v
 _MAP[""] = None
 _HINTS = set("+-0123456789yYnNtTfFoO~.")
-_GO_FLOAT = re.compile(r"[-+]?(\.[0-9]+|[0-9]+(\.[0-9]*)?)([eE][-+]?[0-9]+)?\Z")
-_GO_DOT_FLOAT = re.compile(r"\.[0-9]+([eE][-+]?[0-9]+)?\Z")
-_GO_INT = re.compile(r"[-+]?(0[xX][0-9a-fA-F]+|0[oO][0-7]+|0[bB][01]+|0[0-7]*|[1-9][0-9]*)\Z")
-_TIMESTAMP = re.compile(r"[0-9]{4}-")
+# go-yaml v2 resolve.go's int and float forms. Compiled when a value needs them: most numbers in
+# manifests are plain decimals (read without them) or quantities like 200m (no number's character).
+_GO_FLOAT = lazyre.compile(r"[-+]?(\.[0-9]+|[0-9]+(\.[0-9]*)?)([eE][-+]?[0-9]+)?\Z")
+_GO_DOT_FLOAT = lazyre.compile(r"\.[0-9]+([eE][-+]?[0-9]+)?\Z")
+_GO_INT = lazyre.compile(r"[-+]?(0[xX][0-9a-fA-F]+|0[oO][0-7]+|0[bB][01]+|0[0-7]*|[1-9][0-9]*)\Z")
+_NUMBER_CHARS = frozenset("0123456789+-.xXoObBeEacdfACDF")  # every character the two forms can match
+_DIGITS = frozenset("0123456789")
 # go-yaml v2 parseTimestamp's formats: date, or date and time (T, t or space), optional zone
 _GO_TIMESTAMP = lazyre.compile(r"[0-9]{4}-[0-9]{1,2}-[0-9]{1,2}([Tt ][0-9]{1,2}:[0-9]{1,2}:[0-9]{1,2}(\.[0-9]+)?"
                            r"(Z|[+-][0-9]{2}:[0-9]{2})?)?\Z")
@@ -71,6 +74,12 @@ def _go_int(text: str) -> int:
     return sign * int(body)
 
 
+def _could_be_number(text: str) -> bool:
+    """What every match of _GO_INT, _GO_FLOAT and _GO_DOT_FLOAT has: only their characters, a
+    digit, at most one dot (`-f`, `127.0.0.1` and `./config` need no pattern)."""
+    return _NUMBER_CHARS.issuperset(text) and not _DIGITS.isdisjoint(text) and text.count(".") <= 1
+
+
 def resolve_plain(value: str) -> Any:
     """What go-yaml v2 makes of a plain scalar decoded into interface{} (resolve.go)."""
     if value in _MAP:
@@ -79,11 +88,16 @@ def resolve_plain(value: str) -> Any:
         return value
     first = value[0]
     if first == ".":
-        return float(value) if _GO_DOT_FLOAT.match(value) else value
+        return float(value) if _could_be_number(value) and _GO_DOT_FLOAT.match(value) else value
     if first in "+-0123456789":
-        if _TIMESTAMP.match(value):
+        if value[4:5] == "-" and _DIGITS.issuperset(value[:4]):  # [0-9]{4}-
             return value  # timestamps decode to strings into interface{} (decode.go)
         plain = value.replace("_", "")
+        if not _could_be_number(plain):
+            return value
+        digits = plain[1:] if plain[0] in "+-" else plain
+        if digits and _DIGITS.issuperset(digits) and (digits[0] != "0" or digits == "0"):  # [-+]?([1-9][0-9]*|0)
+            return int(plain)
         if _GO_INT.match(plain):
             return _go_int(plain)
         if _GO_FLOAT.match(plain):
