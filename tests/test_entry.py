@@ -250,3 +250,18 @@ def test_bare_pxsec_on_a_terminal_shows_help_instead_of_waiting():
         os.close(follower)
     page = r.stdout + r.stderr
     assert r.returncode in (0, 2) and b"pxsec render --spec" in page and b"KRM function" in page, page
+
+
+@pytest.mark.parametrize("args", [["render", "-v", "-s", SPEC, "-"], ["check", "-f", "json", "-"], ["render", "-s", "nope.yaml", "-"],
+                                  ["--version"], ["render", "--no-such-flag"]])
+def test_the_console_script_ends_as_main_returns(args):
+    """`python -m pxsec` (and the console script) leave with os._exit once main() returns: the same
+    exit code, every byte of stdout and stderr, as main() in a process that exits normally."""
+    big = EXAMPLE.read_bytes() + b"".join(b"---\napiVersion: v1\nkind: ConfigMap\nmetadata: {name: c%d}\ndata: {k: v}\n" % i
+                                          for i in range(3000))
+    fast = run_pxsec(args, stdin=big, env=KEYS)
+    code = "import sys; from pxsec.main import main; sys.exit(main(%r))" % (args,)
+    slow = subprocess.run([sys.executable, "-c", code], input=big, capture_output=True, env=clean_env(KEYS), cwd=ROOT,
+                          timeout=120)
+    assert (fast.returncode, fast.stdout, fast.stderr) == (slow.returncode, slow.stdout, slow.stderr)
+    assert len(fast.stdout) > 100_000 or args[0] != "render" or fast.returncode
