@@ -9,17 +9,17 @@ paths build the same `RenderOptions` and call the same `render`.
 from __future__ import annotations
 
 import os
-from collections import namedtuple
 
 from . import read_options
+from ..records import Record
 
 VALUE_OPTIONS = {"--spec": "spec", "-s": "spec", "--output": "output", "-o": "output"}
 FLAG_OPTIONS = {"--verbose": "verbose", "-v": "verbose", "--allow-short-secrets": "allow_short_secrets",
                 "--diff": "diff", "--check": "check"}
 
 
-class RenderOptions(namedtuple("RenderOptions", "spec output verbose allow_short_secrets paths diff check",
-                               defaults=(None, None, False, False, (), False, False))):
+class RenderOptions(Record, fields="spec output verbose allow_short_secrets paths diff check",
+                    defaults=(None, None, False, False, (), False, False)):
     """What `pxsec render` was asked to do: spec (path or None: $PXSEC_SPEC), output (path or
     None: stdout), verbose, allow_short_secrets, paths (tuple; empty: stdin), diff (print a
     unified diff instead of the stream), check (exit 1 when render would change anything)."""

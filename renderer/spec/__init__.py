@@ -7,7 +7,6 @@ raises a `PxsecError` carrying the first one (or all of them, joined, for `pxsec
 from __future__ import annotations
 
 import os
-from collections import namedtuple
 TYPE_CHECKING = False
 if TYPE_CHECKING:  # typing costs start-up; annotations are strings here
     from typing import Any
@@ -17,6 +16,7 @@ import yaml
 from .. import portworx as px
 from ..data import data_file
 from ..errors import Location, PxsecError
+from ..records import Record
 from .problems import SCHEMA_FILE, UNKNOWN_FIELD, Problem, problems, schema  # noqa: F401 (re-exported)
 
 SPEC_ENV = "PXSEC_SPEC"  # the spec file, when no --spec is given
@@ -25,28 +25,27 @@ KIND = "PortworxSecurity"
 
 
 
-# Immutable records (namedtuples: the render path avoids importing dataclasses, which costs
-# more start-up than a small render).
-class KeyRef(namedtuple("KeyRef", "secret_name key")):
+# Immutable records (records.Record: the render path avoids importing dataclasses, which costs
+# more start-up than a small render, and namedtuple's compiling of each class).
+class KeyRef(Record, fields="secret_name key"):
     """A key of a Kubernetes Secret: secret_name, key."""
 
     __slots__ = ()
 
 
-class SelfSigned(namedtuple("SelfSigned", "issuer shared_secret rsa_public_key ecdsa_public_key")):
+class SelfSigned(Record, fields="issuer shared_secret rsa_public_key ecdsa_public_key"):
     """Self-signed tokens: issuer (str), shared_secret (bool), rsa/ecdsa_public_key (KeyRef | None)."""
 
     __slots__ = ()
 
 
-class Oidc(namedtuple("Oidc", "issuer client_id custom_claim_namespace")):
+class Oidc(Record, fields="issuer client_id custom_claim_namespace"):
     """OIDC tokens: issuer (https URL), client_id, custom_claim_namespace (str | None)."""
 
     __slots__ = ()
 
 
-class StorageClasses(namedtuple("StorageClasses", "token_name token_namespace include exclude section",
-                                defaults=("storageClasses",))):
+class StorageClasses(Record, fields="token_name token_namespace include exclude section", defaults=("storageClasses",)):
     """spec.storageClasses (or spec.tokens.storageClasses): token Secret name and namespace (None: the
     workload's), include/exclude (None: all); `section`: the spec field it came from, for errors."""
 
@@ -60,7 +59,7 @@ class StorageClasses(namedtuple("StorageClasses", "token_name token_namespace in
         return not (self.exclude and name in self.exclude)
 
 
-class Selection(namedtuple("Selection", "include exclude")):
+class Selection(Record, fields="include exclude"):
     """include (None: all) / exclude of one kind under spec.tokens: names, or namespace/name."""
 
     __slots__ = ()
@@ -72,17 +71,17 @@ class Selection(namedtuple("Selection", "include exclude")):
         return not keys & set(self.exclude)
 
 
-class Tokens(namedtuple("Tokens", "token_name token_namespace snapshot_classes pvcs stork")):
+class Tokens(Record, fields="token_name token_namespace snapshot_classes pvcs stork"):
     """spec.tokens beyond StorageClasses: the token Secret, and a Selection per kind
     (VolumeSnapshotClasses, in-tree Portworx PVCs, Stork objects)."""
 
     __slots__ = ()
 
 
-class Spec(namedtuple("Spec", "source secret_name secret_create key_system key_stork key_jwt_shared_secret "
-                              "stork_enabled stork_issuer stork_issuer_explicit self_signed oidc "
-                              "username_claim guest_access token_lifetime storage_classes tokens",
-                      defaults=(None, None))):
+class Spec(Record, fields="source secret_name secret_create key_system key_stork key_jwt_shared_secret "
+                         "stork_enabled stork_issuer stork_issuer_explicit self_signed oidc "
+                         "username_claim guest_access token_lifetime storage_classes tokens",
+           defaults=(None, None)):
     """The validated spec, defaults applied (see `build`)."""
 
     __slots__ = ()
@@ -155,7 +154,8 @@ def read_spec(path: str) -> tuple[bytes, str]:
 
     raw = read_bytes(path, "spec")
     try:
-        return raw, raw.decode("utf-8-sig")
+        text = raw.decode("utf-8")  # utf-8-sig, without importing its codec module
+        return raw, text[1:] if text.startswith("\ufeff") else text
     except UnicodeDecodeError:
         raise PxsecError("spec is not UTF-8 text", Location(file=path)) from None
 

@@ -6,18 +6,18 @@ Causes come before consequences: a misspelt field is reported first, with a did-
 """
 from __future__ import annotations
 
-from collections import namedtuple
 from functools import lru_cache
 TYPE_CHECKING = False
 if TYPE_CHECKING:  # typing costs start-up; annotations are strings here
     from typing import Any
 
 from ..data import data_file
+from ..records import Record
 
 SCHEMA_FILE = "portworxsecurity.schema.json"
 
 
-class Problem(namedtuple("Problem", "path message")):
+class Problem(Record, fields="path message"):
     """One spec problem: field path and message."""
 
     __slots__ = ()

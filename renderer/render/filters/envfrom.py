@@ -12,16 +12,17 @@ shared-secret tokens) would still reach Portworx. So, like an inline twin:
 """
 from __future__ import annotations
 
-from collections import namedtuple
 TYPE_CHECKING = False
 if TYPE_CHECKING:  # typing costs start-up; annotations are strings here
     from typing import Any
 
 from ... import portworx as px
 from ...errors import Location
+from ...records import Record
 from .portworx_daemonset import wanted_env
 
-Ref = namedtuple("Ref", "kind name namespace prefix workload field")
+class Ref(Record, fields="kind name namespace prefix workload field"):
+    __slots__ = ()
 
 
 def refs(obj: dict, loc: Location) -> list[Ref]:
