@@ -38,7 +38,7 @@ def _silence_stdout() -> None:
 
 OUT_OF_MEMORY = "out of memory while reading the input"
 # Freed when memory runs out, so the error can still be written (and the log file appended).
-_reserve: bytearray | None = bytearray(1 << 20)
+_reserve: bytes | None = bytes(1 << 20)  # calloc: address space held, no page written (a bytearray wrote all 256)
 
 
 def _guarded(fn, *args) -> int:

@@ -133,3 +133,27 @@ def test_numbers_resolve_as_their_first_patterns_did(first, rest):
     assume(value not in kyaml._MAP)
     got, want = kyaml.resolve_plain(value), _resolve_number_spec(value)
     assert type(got) is type(want) and (got == want or got != got and want != want), (value, got, want)
+
+
+def test_the_syntax_loader_composes_as_with_pyyamls_resolver_hooks():
+    """yamlsafe.SyntaxLoader replaces BaseResolver's descend/ascend hooks (path resolvers, which
+    pxsec never adds) with C no-ops: the node trees are the same, tags, styles and marks included."""
+    from conftest import CORPUS, ROOT
+    from pxsec.kubeyaml.yamlsafe import SyntaxLoader
+
+    class WithHooks(SyntaxLoader):
+        descend_resolver = yaml.resolver.BaseResolver.descend_resolver
+        ascend_resolver = yaml.resolver.BaseResolver.ascend_resolver
+
+    def tree(n):
+        if isinstance(n, yaml.ScalarNode):
+            return n.tag, n.value, n.style, n.start_mark.index, n.end_mark.index
+        if isinstance(n, yaml.SequenceNode):
+            return n.tag, n.flow_style, [tree(x) for x in n.value]
+        return n.tag, n.flow_style, [(tree(k), tree(v)) for k, v in n.value]
+
+    paths = [ROOT / "examples" / "portworx.yaml"] + sorted(CORPUS.rglob("*.yaml"))[:8]
+    for path in paths:
+        text = path.read_text(encoding="utf-8")
+        assert [tree(n) for n in yaml.compose_all(text, Loader=SyntaxLoader)] == \
+            [tree(n) for n in yaml.compose_all(text, Loader=WithHooks)], path

@@ -40,6 +40,12 @@ class SyntaxLoader(yaml.cyaml.CParser, yaml.constructor.BaseConstructor, yaml.re
         yaml.constructor.BaseConstructor.__init__(self)
         yaml.resolver.BaseResolver.__init__(self)
 
+    # libyaml's composer calls these two around every node, for path resolvers, which pxsec never
+    # adds (BaseResolver's methods return at once when there are none): C callables that do
+    # nothing spare two Python calls a node.
+    descend_resolver = {}.get  # (parent, index) -> index, unused
+    ascend_resolver = tuple  # () -> (), unused
+
     def resolve(self, kind, value, implicit):
         if kind is yaml.ScalarNode:
             return kyaml.PLAIN_TAG if implicit[0] else self.DEFAULT_SCALAR_TAG
