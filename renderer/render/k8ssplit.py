@@ -40,8 +40,8 @@ _NL_SEPARATOR = re.compile("\n---")
 # Every match starts with the line break before it (a leading character class keeps the scan in C).
 # A marker must be followed by a blank or the end (_marker_ends): checked in Python on the few
 # matches, since a class that mixes ASCII with U+2028 costs `re` half a millisecond to compile.
-BLANKZ = " \t\r\n\x85\u2028\u2029"
-_BLANKZ = r"(?=[ \t\r\n\x85\u2028\u2029]|\Z)"
+BLANKZ = " \t" + YAML_BREAKS
+_BLANKZ = "(?=[" + BLANKZ + r"]|\Z)"
 _INNER_NL = re.compile(r"\n(?:\.\.\.|%)")  # after `\n`: every stream has them
 _INNER_RARE = lazyre.compile(r"[\r\x85\u2028\u2029](?:---" + _BLANKZ + r"|\.\.\." + _BLANKZ + "|%)")
 

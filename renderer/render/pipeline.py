@@ -26,6 +26,7 @@ from .filters.common import LiteralSecretReplaced, Report
 from ..portworx import AUTOPILOT, LIST, PORTWORX, STORAGECLASS, STORAGECLUSTER, STORK, WORKLOADS
 from .result import Pair, RenderResult, Touched
 from ..spec import Spec
+from .k8ssplit import YAML_BREAKS
 from .stream import Document, Stream
 
 SECRET = "secret"
@@ -130,7 +131,6 @@ _SIMPLE_ESCAPES = {"0": "\0", "a": "\a", "b": "\b", "t": "\t", "\t": "\t", "n": 
                    "L": "\u2028", "P": "\u2029"}
 _HEX_WIDTH = {"x": 2, "u": 4, "U": 8}
 _HEX = frozenset("0123456789abcdefABCDEF")
-_ESCAPED_BREAKS = "\r\n\x85\u2028\u2029"
 
 
 def decode_escapes(text: str) -> str:
@@ -157,7 +157,7 @@ def decode_escapes(text: str) -> str:
                 pos += width
             else:
                 out.append(c)
-        elif c in _ESCAPED_BREAKS:
+        elif c in YAML_BREAKS:
             if c == "\r" and text.startswith("\n", pos):
                 pos += 1
             while pos < n and text[pos] in " \t":

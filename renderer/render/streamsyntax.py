@@ -156,11 +156,10 @@ _YAML_LINES = lazyre.compile(r"\r\n|[\r\n\x85\u2028\u2029]")
 
 def _yaml_marker(text: str) -> bool:
     """Does `text` start with a separator line that YAML, too, reads as a document start?"""
-    return k8ssplit.is_separator(text) and (len(text) == 3 or text[3] in " \t\r\n\x85\u2028\u2029")
+    return k8ssplit.is_separator(text) and (len(text) == 3 or text[3] in k8ssplit.BLANKZ)
 
 
-_BREAK = _YAML_LINES  # a line break as YAML reads one (compiled for a text that has U+2028 or U+2029)
-_ASCII_BREAK = re.compile(r"\r\n|[\r\n\x85]")  # the same where the text has neither: cheap to compile
+_ASCII_BREAK = re.compile(r"\r\n|[\r\n\x85]")  # _YAML_LINES where the text has no LS or PS: cheap to compile
 
 
 def _looks_empty(chunk: str, separated: bool) -> bool:
@@ -168,7 +167,7 @@ def _looks_empty(chunk: str, separated: bool) -> bool:
     Stops at the first line with content (the cost of a scan, not of a split)."""
     text = chunk
     pos, n, first = 0, len(text), True
-    breaks = _BREAK if "\u2028" in text or "\u2029" in text else _ASCII_BREAK
+    breaks = _YAML_LINES if "\u2028" in text or "\u2029" in text else _ASCII_BREAK
     if separated:  # the separator line is no content
         pos, first = text.find("\n") + 1 or n, False
     while pos < n:

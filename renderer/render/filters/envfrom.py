@@ -21,6 +21,7 @@ from ...errors import Location
 from ...records import Record
 from .portworx_daemonset import wanted_env
 
+
 class Ref(Record, fields="kind name namespace prefix workload field"):
     __slots__ = ()
 
