@@ -175,6 +175,9 @@ def main(argv: list[str] | None = None) -> int:
         from . import __version__
 
         return _guarded(lambda: print(__version__))
+    from .kubeyaml.pyyaml import import_pyyaml
+
+    import_pyyaml()  # every other command reads or writes YAML: PyYAML's unused patterns stay uncompiled
     completing = any(k.startswith("_PXSEC_COMPLETE") for k in os.environ)
     if not argv and not completing and not _isatty(sys.stdin):
         code = _guarded(_krm)
