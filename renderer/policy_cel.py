@@ -25,13 +25,9 @@ def lits(values) -> str:
     return "[" + ", ".join(lit(v) for v in values) + "]"
 
 
-def _image_pattern(rx: re.Pattern) -> str:
-    """portworx.py's image pattern, unchanged: Python `re` and RE2 (CEL `matches`) read these alike."""
-    return rx.pattern
-
-
-PORTWORX_IMAGE = _image_pattern(px._OCI_MONITOR)  # noqa: SLF001 - the vocabulary's own pattern
-STORK_IMAGE = _image_pattern(px._STORK_IMAGE)  # noqa: SLF001
+# portworx.py's image patterns, unchanged: Python `re` and RE2 (CEL `matches`) read these alike
+PORTWORX_IMAGE = px.image_pattern(px.OCI_MONITOR_REPO)
+STORK_IMAGE = px.image_pattern(px.STORK_REPO)
 # portworx.shell_wrapped: a shell by basename (SHELLS, or sh/bash/zsh/... with a version)
 SHELL_PATTERN = "^(.*/)?(" + "|".join(sorted(px.SHELLS)) + r"|(ba|z|k|da)?sh[0-9.]*)$"
 ENV_PATTERN = "^(.*/)?env$"

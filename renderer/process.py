@@ -42,7 +42,29 @@ LITERAL, FROM_SECRET, FROM_CONFIGMAP, FROM_FIELD, FROM_RESOURCE, FROM_UNKNOWN = 
 
 # kubelet: envFrom keys must be C identifiers-ish (validation.IsEnvVarName: [-._a-zA-Z][-._a-zA-Z0-9]*)
 _ENV_NAME = lazyre.compile(r"[-._a-zA-Z][-._a-zA-Z0-9]*\Z")
-_FIELD_KEY = lazyre.compile(r"metadata\.(annotations|labels)\[['\"]?(.*?)['\"]?\]\Z")
+# a downward-API field that names one annotation or label: `metadata.(annotations|labels)[KEY]`,
+# KEY optionally quoted; field_key() reads it as re.match with FIELD_KEY did (a test holds them
+# together), without a compile on every start
+FIELD_KEY = r"metadata\.(annotations|labels)\[['\"]?(.*?)['\"]?\]\Z"
+_QUOTES = "'\""
+
+
+def field_key(field: str) -> tuple[str, str] | None:
+    """(annotations|labels, KEY) for `metadata.annotations[KEY]` / `metadata.labels[KEY]`, one
+    quote stripped from each end of KEY; None when the field is neither or KEY has a line break
+    (re's `.`)."""
+    for holder in ("annotations", "labels"):
+        head = "metadata." + holder + "["
+        if field.startswith(head) and field.endswith("]") and len(field) > len(head):
+            key = field[len(head):-1]
+            if "\n" in key:
+                return None
+            if key[:1] and key[0] in _QUOTES:
+                key = key[1:]
+            if key[-1:] and key[-1] in _QUOTES:
+                key = key[:-1]
+            return holder, key
+    return None
 
 
 # --- $(VAR) expansion (expand.go Expand, tryReadVariableName) --------------------------------------
@@ -221,10 +243,10 @@ def _lookup_in(env: dict[str, Var], opaque: list[Opaque]):
 
 def _field_value(field: Any, pod_meta: dict) -> str:
     if isinstance(field, str):
-        m = _FIELD_KEY.match(field)
-        if m:
-            holder = pod_meta.get(m.group(1))
-            value = holder.get(m.group(2)) if isinstance(holder, dict) else None
+        named = field_key(field)
+        if named:
+            holder = pod_meta.get(named[0])
+            value = holder.get(named[1]) if isinstance(holder, dict) else None
             return value if isinstance(value, str) else ""
     return UNKNOWN
 

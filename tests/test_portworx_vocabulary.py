@@ -91,3 +91,26 @@ def test_no_module_renames_a_portworx_name():
             if isinstance(node, ast.ImportFrom) and (node.module or "").endswith("portworx"):
                 found += [f"{rel}:{node.lineno} {a.name} as {a.asname}" for a in node.names if a.asname]
     assert found == []
+
+
+# --- which container is Portworx, Stork or autopilot: runs_image against its regex -------------------
+from hypothesis import given, settings, strategies as st  # noqa: E402
+
+REPOS = (px.OCI_MONITOR_REPO, px.STORK_REPO, px.AUTOPILOT_REPO)
+PIECES = REPOS + ("/", ":", "@", "\n", "x", "-", "docker.io/", "portworx", "stork", "oci-monitor", ":2.13", "@sha256:ab")
+
+
+@settings(max_examples=600, deadline=None)
+@given(st.lists(st.sampled_from(PIECES), max_size=6).map("".join), st.sampled_from(REPOS))
+def test_runs_image_decides_as_the_image_pattern_does(image, repo):
+    assert px.runs_image(image, repo) == (re.search(px.image_pattern(repo), image) is not None)
+
+
+def test_runs_image_examples():
+    ok = ("portworx/oci-monitor", "docker.io/portworx/oci-monitor:3.1.0", "r.example/a/portworx/oci-monitor@sha256:1",
+          "portworx/oci-monitor\n", "a/portworx/oci-monitor-x/portworx/oci-monitor")
+    no = ("portworx/oci-monitorx", "myportworx/oci-monitor", "portworx/oci-monitor\n\n", "portworx/oci-monitor/x",
+          "", "portworx/oci")
+    assert [px.runs_image(i, px.OCI_MONITOR_REPO) for i in ok] == [True] * len(ok)
+    assert [px.runs_image(i, px.OCI_MONITOR_REPO) for i in no] == [False] * len(no)
+    assert px.image_pattern(px.STORK_REPO) == r"(^|/)openstorage/stork(:|@|$)"  # the policy's CEL pattern

@@ -8,8 +8,10 @@ from __future__ import annotations
 
 import copy
 import json
+import re
 
 import pytest
+from hypothesis import given, settings, strategies as st
 import yaml
 
 from pxsec import portworx as px, process, proof
@@ -250,3 +252,15 @@ def test_render_output_renders_to_itself_and_passes_check(tmp_path):
     assert again.stdout == first.stdout
     gate = run_pxsec(["check", "--strict", "--spec", str(tmp_path / "spec.yaml"), "-"], stdin=first.stdout)
     assert gate.returncode == 0, gate.stdout.decode()
+
+
+@settings(max_examples=800, deadline=None)
+@given(st.lists(st.sampled_from(["metadata.", "annotations", "labels", "[", "]", "'", '"', "\n", "a", ".", "x/y"]),
+                max_size=8).map("".join))
+def test_field_key_reads_a_field_as_its_pattern_does(field):
+    """process.field_key against the pattern it replaced (re.match with FIELD_KEY)."""
+    m = re.match(process.FIELD_KEY, field)
+    assert process.field_key(field) == (m.groups() if m else None)
+    prefixed = "metadata.labels[" + field + "]"
+    m = re.match(process.FIELD_KEY, prefixed)
+    assert process.field_key(prefixed) == (m.groups() if m else None)

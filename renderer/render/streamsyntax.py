@@ -4,8 +4,6 @@ errors it reports, placed in the document and line they are in.
 """
 from __future__ import annotations
 
-import re
-
 import yaml
 import yaml.reader
 
@@ -159,24 +157,27 @@ def _yaml_marker(text: str) -> bool:
     return k8ssplit.is_separator(text) and (len(text) == 3 or text[3] in k8ssplit.BLANKZ)
 
 
-_ASCII_BREAK = re.compile(r"\r\n|[\r\n\x85]")  # _YAML_LINES where the text has no LS or PS: cheap to compile
-
-
 def _looks_empty(chunk: str, separated: bool) -> bool:
     """No content: only a separator, blank lines, comments, directives or an end marker.
-    Stops at the first line with content (the cost of a scan, not of a split)."""
+    Stops at the first line with content (the cost of a scan, not of a split). Lines end where
+    _YAML_LINES says; a text whose only break is `\n` (nearly all) is cut with str.find."""
     text = chunk
     pos, n, first = 0, len(text), True
-    breaks = _YAML_LINES if "\u2028" in text or "\u2029" in text else _ASCII_BREAK
+    search = None if not any(c in text for c in "\r\x85\u2028\u2029") else _YAML_LINES.search
     if separated:  # the separator line is no content
         pos, first = text.find("\n") + 1 or n, False
     while pos < n:
-        m = breaks.search(text, pos)
-        s = text[pos:m.start() if m else n].strip().lstrip(_BOM)
+        if search is None:
+            start = text.find("\n", pos)
+            start, end = (n, n) if start < 0 else (start, start + 1)
+        else:
+            m = search(text, pos)
+            start, end = (m.start(), m.end()) if m else (n, n)
+        s = text[pos:start].strip().lstrip(_BOM)
         if first and _yaml_marker(s):
             s = s[3:].strip()
         first = False
         if s and not s.startswith(("#", "%")) and s != "...":
             return False
-        pos = m.end() if m else n
+        pos = end
     return True
