@@ -9,8 +9,9 @@ and, one first character at a time, by the dumper's check that a plain string wo
 back as another type.
 
 `import_pyyaml()` imports yaml while `re.compile`, called from one of yaml's own modules, returns
-a `lazyre.Lazy`: the same pattern, compiled on first use. yaml behaves exactly as before (a Lazy
-answers every method and attribute of its pattern); only the compile moves to the first match.
+a `lazyre.Lazy`: the same pattern, compiled on first use. yaml behaves exactly as before: PyYAML
+only calls `.match` and `.search` on them, which a Lazy answers as its pattern does (it is no
+re.Pattern to isinstance or re.match); only the compile moves to the first match.
 Patterns compiled by any other module, in this thread or another, are compiled at once as always;
 `re.compile` is put back whatever happens; and when yaml is already imported (pxsec used as a
 library) nothing is done. Only main() calls it: importing a pxsec module never patches anything.

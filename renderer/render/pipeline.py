@@ -70,7 +70,7 @@ _ITEMS_KEY = re.compile(r"items[\"']?\s*:")
 
 
 def _top_level_items(chunk: str) -> bool:
-    """A top-level `items:` (kubectl applies the items of any object that has them, whatever its
+    r"""A top-level `items:` (kubectl applies the items of any object that has them, whatever its
     kind): `(?:^|[{,]\s*)["']?items["']?\s*:` (re.M), found by its literal and then read backwards."""
     for m in _ITEMS_KEY.finditer(chunk):
         i = m.start()
