@@ -194,8 +194,7 @@ def normalised(text: str, chunks: list[Frame]) -> str:
     """The stream as libyaml must see it to read apimachinery's chunks: every separator line
     becomes a bare `---` (padded with spaces to the same length), so a `---#: x` line opens a
     document instead of being a key. Lines stay where they are (errors are placed by line)."""
-    if not any(f.separated and (text[f.start:f.body].rstrip("\r\n") != "---" or text.startswith("\ufeff", f.body))
-               for f in chunks):
+    if not _needs_normalising(text, chunks):
         return text
     parts = []
     for f in chunks:
@@ -206,6 +205,21 @@ def normalised(text: str, chunks: list[Frame]) -> str:
         else:
             parts.append(text[f.start:f.end])
     return "".join(parts)
+
+
+def _needs_normalising(text: str, chunks: list[Frame]) -> bool:
+    """Does a separator line have more than `---` and its line break, or a BOM start the chunk
+    it opens? A dropped line of 4 characters ending in `\n` is `---\n` (every frame opens with
+    `---`), so the common stream is decided by an int and a character per chunk; a BOM is looked
+    for only if the text has one."""
+    bom = "\ufeff" in text
+    for f in chunks:
+        skip = f._skip
+        if skip and (((skip != 4 or text[f.start + 3] != "\n")
+                      and text[f.start:f.start + skip].rstrip("\r\n") != "---")
+                     or (bom and text.startswith("\ufeff", f.start + skip))):
+            return True
+    return False
 
 
 def looks_json(text: str) -> bool:
