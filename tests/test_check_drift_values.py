@@ -143,3 +143,47 @@ def test_expected_values_are_masked_in_the_rendered_object_by_their_own_path():
     added = [d for d in drift.diff(a, b) if d[1] == "added"]
     assert [(d[2], redact.value_at(b, d[5], d[4])) for d in added] == [
         ("PX_SHARED_SECRET", {"name": "PX_SHARED_SECRET", "value": redact.LITERAL})]
+
+
+def _state(doc) -> tuple:
+    """Everything a Document holds: its slots and its instance dictionary."""
+    slots = tuple(getattr(doc, s, None) for s in type(doc).__slots__ if s != "__dict__")
+    return slots, dict(doc.__dict__)
+
+
+def test_drift_gives_back_every_document_as_check_read_it():
+    """drift.check hands render the documents check passed over as they are (not a copy each: a
+    long stream is nearly all such documents) and puts each back when done. Here render's envFrom
+    filter composes and edits one (a ConfigMap the DaemonSet reads with a prefix, so its text
+    never says PORTWORX_AUTH_ and check's text test passed it over; inventory, which would have
+    composed it, is not run): afterwards every document is as it was, and the findings are those
+    of a render given a copy of everything."""
+    from pxsec.audit import drift
+    from pxsec.render import pipeline
+    from pxsec.render.stream import Stream
+
+    ds, st = secured()
+    container(ds)["envFrom"] = [{"prefix": "PORTWORX_", "configMapRef": {"name": "px-env"}}]
+    cm = {"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "px-env", "namespace": "kube-system"},
+          "data": {"AUTH_SYSTEM_KEY": "x", "OTHER": "y"}}
+    other = {"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "unrelated"}, "data": {"a": "b"}}
+    sources = [("in.yaml", text(ds, st, cm, other))]
+    spec = specmod.load(str(SPEC))
+
+    def read():
+        return Stream.from_sources(sources, None, pipeline.worth_composing(None), syntax=True).documents
+
+    docs = read()
+    passed_over = [d for d in docs if drift._passed_over(d)]
+    assert [d.index for d in passed_over] == [2, 3]  # the ConfigMaps: the test is about them
+    before = [_state(d) for d in docs]
+    found = drift.check(sources, docs, spec)
+    assert [_state(d) for d in docs] == before
+    copies = read()
+    original = drift._passed_over
+    drift._passed_over = lambda d: False  # every document copied, as drift first did
+    try:
+        assert drift.check(sources, copies, spec) == found
+    finally:
+        drift._passed_over = original
+    assert [(f.rule_id, f.index) for f in found] == [("PXS019", 2)], found  # render reached and edited it

@@ -14,7 +14,6 @@ managed Secret's data not at all.
 """
 from __future__ import annotations
 
-import json
 from collections import Counter
 
 TYPE_CHECKING = False
@@ -103,6 +102,8 @@ def _show(v: Any) -> str:
     """A value as one line of flow YAML, shortened; secret values are already masked."""
     if isinstance(v, str) and v.startswith("<") and v.endswith(">"):
         return v  # <literal value>
+    import json  # only when there is drift to show (a clean check does not pay for json)
+
     return _cap(json.dumps(v, ensure_ascii=False, separators=(", ", ": "), default=str))
 
 
@@ -116,6 +117,8 @@ def _scalars(v: Any) -> bool:
 
 def _list_change(found: list, expected: list) -> str:
     """What render does to a list of scalars (args, command): what it adds and removes."""
+    import json
+
     def one(x: Any) -> str:
         return json.dumps(x, ensure_ascii=False, default=str)
 
@@ -170,15 +173,46 @@ def _anchor(docs: list[Document], namespace: str | None) -> dict:
     return dict(file=first.source if first else None)
 
 
-def _fresh(doc: Document) -> Document:
-    """A copy of a document check read, for render to edit: check's rules keep the original."""
-    return doc.fresh()
+def _passed_over(doc: Document) -> bool:
+    """A document check's parse passed over (its text test: no node, no role, nothing read)."""
+    return (doc.node is None and doc.role is None and not doc.changed and doc._emitted is None
+            and doc.kind is None and doc.name is None and doc.namespace is None and not doc.__dict__)
+
+
+def _forget(doc: Document) -> None:
+    """Put a passed-over document back as check's parse left it (whether it is empty, a fact of
+    its text, stays known)."""
+    doc.node = doc.kind = doc.name = doc.namespace = doc._emitted = None
+    doc.changed = False
+    doc.__dict__.clear()
 
 
 def check(sources: list[tuple[str, str]], docs: list[Document], spec: Spec) -> list[Finding]:
-    """Drift of `docs` (every document of `sources`, as check parsed them) from what render makes."""
+    """Drift of `docs` (every document of `sources`, as check parsed them) from what render makes.
+
+    Render edits the documents it is given, and check's rules and ignore annotations read the
+    originals: a document check composed goes to render as a copy (Document.fresh). One it passed
+    over (nearly all of a long stream) goes as it is, which a 6,000-document check cannot tell
+    from a copy but for not paying for 6,000 copies: render reaches such a document only by
+    composing it (Stream.ensure_composed, to look up a ConfigMap by name) and may then edit it
+    (envFrom), so each is put back as it was when drift is done."""
     del sources  # the documents are already parsed: render works on them
-    stream = Stream([_fresh(d) for d in docs])
+    given, shared = [], []
+    for d in docs:
+        if _passed_over(d):
+            shared.append(d)
+            given.append(d)
+        else:
+            given.append(d.fresh())
+    try:
+        return _drift(docs, Stream(given), spec)
+    finally:
+        for d in shared:
+            if d.node is not None or d.changed or d._emitted is not None or d.__dict__:
+                _forget(d)
+
+
+def _drift(docs: list[Document], stream: Stream, spec: Spec) -> list[Finding]:
     try:
         result = pipeline.render_stream(stream, spec, environ=placeholder_environ(spec), allow_short_secrets=True)
     except PxsecError as e:
