@@ -22,7 +22,6 @@ if TYPE_CHECKING:  # typing costs start-up; annotations are strings here
 
 from ..render import pipeline, redact
 from ..errors import PxsecError
-from ..render import generated_secret as secretsmod
 from ..spec import Spec
 from ..render.stream import Document, Stream
 from .objects import field_path, node_line, node_position
@@ -34,7 +33,11 @@ MAX_PER_DOCUMENT = 20
 
 def placeholder_environ(spec: Spec) -> dict[str, str]:
     """What render reads with secret.create: one fixed, obviously fake value per variable."""
-    return {var: PLACEHOLDER for _, var in secretsmod.needed(spec)} if spec.secret_create else {}
+    if not spec.secret_create:
+        return {}
+    from ..render import generated_secret as secretsmod  # as render does: only when Secrets are made
+
+    return {var: PLACEHOLDER for _, var in secretsmod.needed(spec)}
 
 
 def _where(doc: Document, path: tuple = ()) -> dict:
