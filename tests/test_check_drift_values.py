@@ -151,39 +151,63 @@ def _state(doc) -> tuple:
     return slots, dict(doc.__dict__)
 
 
-def test_drift_gives_back_every_document_as_check_read_it():
-    """drift.check hands render the documents check passed over as they are (not a copy each: a
-    long stream is nearly all such documents) and puts each back when done. Here render's envFrom
-    filter composes and edits one (a ConfigMap the DaemonSet reads with a prefix, so its text
-    never says PORTWORX_AUTH_ and check's text test passed it over; inventory, which would have
-    composed it, is not run): afterwards every document is as it was, and the findings are those
-    of a render given a copy of everything."""
-    from pxsec.audit import drift
-    from pxsec.render import pipeline
-    from pxsec.render.stream import Stream
-
+def _case_envfrom_edit():
+    """render's envFrom filter composes and edits a ConfigMap check passed over (the DaemonSet
+    reads it with a prefix, so its text never says PORTWORX_AUTH_)."""
     ds, st = secured()
     container(ds)["envFrom"] = [{"prefix": "PORTWORX_", "configMapRef": {"name": "px-env"}}]
     cm = {"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "px-env", "namespace": "kube-system"},
           "data": {"AUTH_SYSTEM_KEY": "x", "OTHER": "y"}}
     other = {"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "unrelated"}, "data": {"a": "b"}}
-    sources = [("in.yaml", text(ds, st, cm, other))]
-    spec = specmod.load(str(SPEC))
+    return text(ds, st, cm, other), False, [2, 3], [("PXS019", 2)]
+
+
+def _case_missing_secret_anchor():
+    """A missing generated Secret is placed at a secured workload of its namespace: a Deployment
+    render composed (its text names the ConfigMap the DaemonSet reads) is not one (review: the
+    finding landed on `web`, where an ignore annotation could hide it)."""
+    ds, st = secured()
+    container(ds)["envFrom"] = [{"configMapRef": {"name": "px-env"}}]
+    st["metadata"]["namespace"] = "tools"
+    web = {"apiVersion": "apps/v1", "kind": "Deployment",
+           "metadata": {"name": "web", "namespace": "tools", "labels": {"cfg": "px-env"}},
+           "spec": {"template": {"spec": {"containers": [{"name": "web", "image": "nginx"}]}}}}
+    return text(ds, web, st), True, [1], [("PXS019", 0), ("PXS019", 2)]
+
+
+def _case_refused():
+    """render refuses a ConfigMap it composed: PXS020 is placed as check read the document."""
+    ds, st = secured()
+    container(ds)["envFrom"] = [{"configMapRef": {"name": "px-env"}}]
+    cm = "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: px-env\n  namespace: kube-system\ndata:\n  ? [a, b]\n  : c\n"
+    return text(ds, st) + "---\n" + cm, False, [2], [("PXS020", 2)]
+
+
+@pytest.mark.parametrize("case", [_case_envfrom_edit, _case_missing_secret_anchor, _case_refused],
+                         ids=lambda c: c.__name__[6:])
+def test_drift_gives_back_every_document_as_check_read_it(case, tmp_path, monkeypatch):
+    """drift.check hands render the documents check passed over as they are (not a copy each: a
+    long stream is nearly all such documents) and puts each back. Render reaches one in each
+    case; afterwards every document is as it was (slots and dict), and the findings, their
+    places and lines included, are those of a render given a copy of everything."""
+    from pxsec.audit import drift
+    from pxsec.render import pipeline
+    from pxsec.render.stream import Stream
+
+    stream_text, create, passed_over, want = case()
+    spec_path = tmp_path / "spec.yaml"
+    spec_path.write_text(SPEC.read_text().replace("create: false", "create: true") if create else SPEC.read_text())
+    spec = specmod.load(str(spec_path))
+    sources = [("in.yaml", stream_text)]
 
     def read():
         return Stream.from_sources(sources, None, pipeline.worth_composing(None), syntax=True).documents
 
     docs = read()
-    passed_over = [d for d in docs if drift._passed_over(d)]
-    assert [d.index for d in passed_over] == [2, 3]  # the ConfigMaps: the test is about them
+    assert [d.index for d in docs if drift._passed_over(d)] == passed_over  # the case is about them
     before = [_state(d) for d in docs]
     found = drift.check(sources, docs, spec)
     assert [_state(d) for d in docs] == before
-    copies = read()
-    original = drift._passed_over
-    drift._passed_over = lambda d: False  # every document copied, as drift first did
-    try:
-        assert drift.check(sources, copies, spec) == found
-    finally:
-        drift._passed_over = original
-    assert [(f.rule_id, f.index) for f in found] == [("PXS019", 2)], found  # render reached and edited it
+    monkeypatch.setattr(drift, "_passed_over", lambda d: False)  # every document copied, as drift first did
+    assert drift.check(sources, read(), spec) == found
+    assert [(f.rule_id, f.index) for f in found] == want, found  # render did reach the shared documents

@@ -193,12 +193,13 @@ def _forget(doc: Document) -> None:
 def check(sources: list[tuple[str, str]], docs: list[Document], spec: Spec) -> list[Finding]:
     """Drift of `docs` (every document of `sources`, as check parsed them) from what render makes.
 
-    Render edits the documents it is given, and check's rules and ignore annotations read the
-    originals: a document check composed goes to render as a copy (Document.fresh). One it passed
-    over (nearly all of a long stream) goes as it is, which a 6,000-document check cannot tell
-    from a copy but for not paying for 6,000 copies: render reaches such a document only by
-    composing it (Stream.ensure_composed, to look up a ConfigMap by name) and may then edit it
-    (envFrom), so each is put back as it was when drift is done."""
+    Render edits the documents it is given, and check reads the originals: a document check
+    composed goes to render as a copy (Document.fresh). One it passed over (nearly all of a long
+    stream) goes as it is, not to pay for thousands of copies: render reaches such a document
+    only by composing it (Stream.ensure_composed, to look up a ConfigMap by name) and may then
+    edit it (envFrom). Each is put back as check left it once render's changes are compared,
+    before anything here looks at check's documents, so the findings are those of a render
+    given a copy of every document."""
     del sources  # the documents are already parsed: render works on them
     given, shared = [], []
     for d in docs:
@@ -208,31 +209,38 @@ def check(sources: list[tuple[str, str]], docs: list[Document], spec: Spec) -> l
         else:
             given.append(d.fresh())
     try:
-        return _drift(docs, Stream(given), spec)
+        try:
+            result = pipeline.render_stream(Stream(given), spec, environ=placeholder_environ(spec),
+                                            allow_short_secrets=True)
+        except PxsecError as e:
+            _give_back(shared)
+            return [_refused(e, docs)]
+        found: list[Finding] = []
+        for pair in result.changed_pairs:  # a changed document is render's (a copy, or given and composed)
+            found += _compare(pair, spec)
     finally:
-        for d in shared:
-            if d.node is not None or d.changed or d._emitted is not None or d.__dict__:
-                _forget(d)
-
-
-def _drift(docs: list[Document], stream: Stream, spec: Spec) -> list[Finding]:
-    try:
-        result = pipeline.render_stream(stream, spec, environ=placeholder_environ(spec), allow_short_secrets=True)
-    except PxsecError as e:
-        loc = e.location
-        line = None
-        match = [d for d in docs if d.source == loc.file and d.index == loc.index and loc.index is not None]
-        if match:
-            line = node_line(match[0], loc.path or ())
-        return [finding("PXS020", f"render refuses the input with this spec: {e.message}", file=loc.file,
-                        index=loc.index, kind=loc.kind, name=loc.name, namespace=loc.namespace, field=loc.field,
-                        line=line)]
-    found: list[Finding] = []
-    for pair in result.changed_pairs:
-        found += _compare(pair, spec)
+        _give_back(shared)
     ins = [d for d in docs if d.index >= 0]
     for extra in result.generated_documents:
         ns = f"{extra.namespace}/" if extra.namespace else ""
         found.append(finding("PXS019", f"{extra.kind} {ns}{extra.name} is missing: render would add it "
                              f"(secret.create: true)", **_anchor(ins, extra.namespace)))
     return found
+
+
+def _give_back(shared: list[Document]) -> None:
+    for d in shared:
+        if d.node is not None or d.changed or d._emitted is not None or d.__dict__:
+            _forget(d)
+
+
+def _refused(e: PxsecError, docs: list[Document]) -> Finding:
+    """PXS020: render refuses the input; placed at the node its error names, as check read it."""
+    loc = e.location
+    line = None
+    match = [d for d in docs if d.source == loc.file and d.index == loc.index and loc.index is not None]
+    if match:
+        line = node_line(match[0], loc.path or ())
+    return finding("PXS020", f"render refuses the input with this spec: {e.message}", file=loc.file,
+                   index=loc.index, kind=loc.kind, name=loc.name, namespace=loc.namespace, field=loc.field,
+                   line=line)
