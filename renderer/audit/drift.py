@@ -208,18 +208,21 @@ def check(sources: list[tuple[str, str]], docs: list[Document], spec: Spec) -> l
             given.append(d)
         else:
             given.append(d.fresh())
+    refusal: PxsecError | None = None
+    found: list[Finding] = []
     try:
         try:
             result = pipeline.render_stream(Stream(given), spec, environ=placeholder_environ(spec),
                                             allow_short_secrets=True)
         except PxsecError as e:
-            _give_back(shared)
-            return [_refused(e, docs)]
-        found: list[Finding] = []
-        for pair in result.changed_pairs:  # a changed document is render's (a copy, or given and composed)
-            found += _compare(pair, spec)
+            refusal = e
+        else:
+            for pair in result.changed_pairs:  # a changed document is render's (a copy, or given and composed)
+                found += _compare(pair, spec)
     finally:
         _give_back(shared)
+    if refusal is not None:
+        return [_refused(refusal, docs)]
     ins = [d for d in docs if d.index >= 0]
     for extra in result.generated_documents:
         ns = f"{extra.namespace}/" if extra.namespace else ""
@@ -230,7 +233,7 @@ def check(sources: list[tuple[str, str]], docs: list[Document], spec: Spec) -> l
 
 def _give_back(shared: list[Document]) -> None:
     for d in shared:
-        if d.node is not None or d.changed or d._emitted is not None or d.__dict__:
+        if not _passed_over(d):  # render composed or edited it
             _forget(d)
 
 
